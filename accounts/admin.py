@@ -1,0 +1,1 @@
+# Admin for this app's models arrives with its issue.

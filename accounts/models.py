@@ -1,0 +1,1 @@
+# Customer accounts, impacts, follow-ups and compensation arrive with the accounts issue.

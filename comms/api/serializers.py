@@ -1,0 +1,87 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from comms import services
+from comms.choices import OPEN_STATUSES, IncidentStatus
+from comms.models import Component, Incident, TimelineEntry
+
+
+class ComponentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Component
+        fields = ["id", "name", "description", "tier", "status", "display_order", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    components = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=Component.objects.all(), help_text="Ids of affected components."
+    )
+    commander = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="Username of the incident commander.",
+    )
+    status = serializers.ChoiceField(
+        choices=IncidentStatus.choices,
+        required=False,
+        help_text="A new incident starts investigating, identified or monitoring. Later changes follow the "
+        "allowed moves; a refused move answers 409 with the reason.",
+    )
+    note = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=300,
+        help_text="Optional reason recorded on the timeline with a status change.",
+    )
+    public_status = serializers.CharField(read_only=True, help_text="A closed incident reads as resolved.")
+    is_open = serializers.BooleanField(read_only=True)
+    allowed_statuses = serializers.SerializerMethodField(help_text="Statuses this incident may move to next.")
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id", "title", "kind", "severity", "status", "public_status", "is_open", "allowed_statuses",
+            "components", "impact_summary", "internal_notes", "commander", "note",
+            "started_at", "detected_at", "acknowledged_at", "resolved_at", "closed_at", "created_at", "updated_at",
+        ]
+        read_only_fields = ["acknowledged_at", "resolved_at", "closed_at", "created_at", "updated_at"]
+
+    def get_allowed_statuses(self, incident) -> list[str]:
+        from comms.choices import INCIDENT_MACHINE
+
+        return INCIDENT_MACHINE.allowed_from(incident.status)
+
+    def validate_status(self, value):
+        if self.instance is None and value not in OPEN_STATUSES:
+            raise serializers.ValidationError(
+                "A new incident starts as investigating, identified or monitoring; resolve it afterwards."
+            )
+        return value
+
+    def validate(self, attrs):
+        started = attrs.get("started_at", getattr(self.instance, "started_at", None))
+        detected = attrs.get("detected_at", getattr(self.instance, "detected_at", None))
+        if started and detected and detected < started:
+            raise serializers.ValidationError({"detected_at": "Detection cannot be earlier than the start."})
+        return attrs
+
+    def create(self, validated_data):
+        validated_data.pop("note", None)
+        components = validated_data.pop("components", [])
+        return services.create_incident(actor=self._actor(), components=components, **validated_data)
+
+    def update(self, instance, validated_data):
+        components = validated_data.pop("components", None)
+        return services.update_incident(instance, actor=self._actor(), components=components, **validated_data)
+
+    def _actor(self):
+        return self.context["request"].user
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "at", "actor", "kind", "description", "data"]

@@ -1,0 +1,10 @@
+from rest_framework.routers import DefaultRouter
+
+from comms.api.views import ComponentViewSet, IncidentViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("components", ComponentViewSet, basename="component")
+
+urlpatterns = router.urls

@@ -1,0 +1,119 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from comms import services
+from comms.choices import ComponentStatus, ComponentTier, IncidentKind, IncidentStatus, Severity
+from comms.models import Component, Incident
+from comms.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
+
+# username, password, role (None = superuser), full name
+DEMO_USERS = [
+    ("lead", "demo-lead", COMMS_LEAD, "Lena Lead"),
+    ("manager", "demo-manager", ACCOUNT_MANAGER, "Max Manager"),
+    ("support", "demo-support", SUPPORT, "Sam Support"),
+    ("admin", "demo-admin", None, "Ada Admin"),
+]
+
+DEMO_COMPONENTS = [
+    ("API", ComponentTier.TIER0, "Public REST API used by customers' integrations."),
+    ("Payments", ComponentTier.TIER0, "Card and invoice payments."),
+    ("Web dashboard", ComponentTier.TIER1, "The customer-facing web application."),
+    ("Email delivery", ComponentTier.TIER1, "Transactional email sent on customers' behalf."),
+    ("Webhooks", ComponentTier.TIER2, "Event notifications to customers' endpoints."),
+    ("Mobile app", ComponentTier.TIER2, "iOS and Android apps."),
+]
+
+# title, severity, kind, components, minutes ago it started, statuses it went through after opening
+DEMO_INCIDENTS = [
+    ("Card payments failing for EU customers", Severity.SEV1, IncidentKind.SERVICE, ["Payments", "API"], 25, []),
+    ("Delayed transactional email", Severity.SEV3, IncidentKind.SERVICE, ["Email delivery"], 190,
+     [IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING]),
+    ("Elevated API error rates", Severity.SEV2, IncidentKind.SERVICE, ["API", "Webhooks"], 60 * 50,
+     [IncidentStatus.IDENTIFIED, IncidentStatus.RESOLVED]),
+    ("Suspicious sign-in attempts", Severity.SEV4, IncidentKind.SECURITY, ["Web dashboard"], 60 * 24 * 12,
+     [IncidentStatus.RESOLVED, IncidentStatus.CLOSED]),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo users (one per role), components and incidents. Safe to run again: nothing is duplicated."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (never in production).")
+
+    def handle(self, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("Demo data is for development: DEBUG is off. Pass --force if you really mean it.")
+        with transaction.atomic():
+            users = self._users()
+            components = self._components()
+            created = self._incidents(users["lead"], components)
+        self.stdout.write(
+            f"Demo data ready: {len(users)} users, {len(components)} components, "
+            f"{created} new incident{'s' if created != 1 else ''}.\n"
+        )
+        self.stdout.write(f"Open {settings.SITE_URL} and sign in as:")
+        for username, password, role, _ in DEMO_USERS:
+            self.stdout.write(f"  {username:<8} / {password:<13} {role or 'Admin (superuser)'}")
+
+    def _users(self):
+        users = {}
+        for username, password, role, full_name in DEMO_USERS:
+            first, last = full_name.split()
+            user, _ = get_user_model().objects.update_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                    "is_staff": role is None,
+                    "is_superuser": role is None,
+                },
+            )
+            user.set_password(password)
+            user.save()
+            if role:
+                user.groups.set([Group.objects.get(name=role)])
+            users[username] = user
+        return users
+
+    def _components(self):
+        components = {}
+        for order, (name, tier, description) in enumerate(DEMO_COMPONENTS):
+            component, _ = Component.objects.get_or_create(
+                name=name, defaults={"tier": tier, "description": description, "display_order": order * 10}
+            )
+            components[name] = component
+        return components
+
+    def _incidents(self, lead, components):
+        created = 0
+        now = timezone.now()
+        for title, severity, kind, names, minutes_ago, moves in DEMO_INCIDENTS:
+            if Incident.objects.filter(title=title).exists():
+                continue
+            started = now - timedelta(minutes=minutes_ago)
+            incident = services.create_incident(
+                actor=lead,
+                components=[components[name] for name in names],
+                title=title,
+                severity=severity,
+                kind=kind,
+                started_at=started,
+                detected_at=started + timedelta(minutes=4),
+                commander=lead,
+                impact_summary=f"Some customers are affected: {', '.join(names)}.",
+            )
+            for status in moves:
+                services.change_status(incident, status, actor=lead)
+            if incident.is_open:
+                worst = ComponentStatus.MAJOR_OUTAGE if severity == Severity.SEV1 else ComponentStatus.DEGRADED_PERFORMANCE
+                Component.objects.filter(name__in=names).update(status=worst)
+            created += 1
+        return created

@@ -1,0 +1,89 @@
+"""API conventions shared by every app: one error shape, role-based permissions, pagination, schema."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, pagination, permissions, serializers
+
+from comms.statemachine import TransitionNotAllowed
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+def exception_handler(exc, context):
+    """Every error leaves the API as {"status", "code", "message", "fields"?}."""
+    # Imported here: rest_framework.views loads DEFAULT_PERMISSION_CLASSES, which live in this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, TransitionNotAllowed):
+        exc = Conflict(str(exc))
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    body = {"status": response.status_code, "code": _code(exc), "message": _message(exc)}
+    if isinstance(exc, exceptions.ValidationError):
+        body["fields"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    response.data = body
+    return response
+
+
+def _code(exc) -> str:
+    codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid"
+    return codes if isinstance(codes, str) else "error"
+
+
+def _message(exc) -> str:
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            names = [name for name in detail if name != "non_field_errors"]
+            general = [str(message) for message in detail.get("non_field_errors", [])]
+            parts = general + ([f"Check these fields: {', '.join(names)}."] if names else [])
+            return " ".join(parts) or "The request is invalid."
+        return " ".join(str(message) for message in detail) or "The request is invalid."
+    return str(exc.detail)
+
+
+class ErrorSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="Per-field messages, on 400 only.")
+
+
+class RolePermissions(permissions.DjangoModelPermissions):
+    """Model permissions from the user's role, for reading too: a role without `view_` cannot list."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view):
+        action_map = getattr(view, "action_map", None)
+        if action_map is not None and request.method.lower() not in action_map and request.method != "OPTIONS":
+            return True  # the viewset has no such operation: let DRF answer 405 rather than 403
+        return super().has_permission(request, view)
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200

@@ -1,0 +1,133 @@
+"""Read settings from the environment, refusing bad values with a sentence that names the variable.
+
+Every helper takes the environment as an argument (defaulting to ``os.environ``) so that tests can
+feed it a plain dict instead of patching the process environment.
+"""
+
+import os
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def _raw(name: str, env: Mapping[str, str] | None) -> str | None:
+    value = (os.environ if env is None else env).get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def env_str(name: str, default: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    value = _raw(name, env)
+    return default if value is None else value
+
+
+def env_bool(name: str, default: bool, env: Mapping[str, str] | None = None) -> bool:
+    value = _raw(name, env)
+    if value is None:
+        return default
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false (also 1/0, yes/no, on/off), got {value!r}.")
+
+
+def env_int(name: str, default: int, minimum: int = 0, env: Mapping[str, str] | None = None) -> int:
+    value = _raw(name, env)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}.")
+    return number
+
+
+def env_list(name: str, default: list[str], env: Mapping[str, str] | None = None) -> list[str]:
+    value = _raw(name, env)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_time_zone(name: str, default: str, env: Mapping[str, str] | None = None) -> str:
+    value = env_str(name, default, env)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name} must be an IANA time zone name such as UTC or Europe/Berlin, got {value!r}."
+        ) from None
+    return value
+
+
+def env_http_url(name: str, default: str, env: Mapping[str, str] | None = None) -> str:
+    value = env_str(name, default, env)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured(
+            f"{name} must be an absolute http:// or https:// URL such as https://status.example.com, "
+            f"got {value!r}."
+        )
+    return value.rstrip("/")
+
+
+def env_redis_url(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """A redis:// (or rediss://, unix://) URL, or None when the variable is not set."""
+    value = _raw(name, env)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    valid = (parts.scheme in ("redis", "rediss") and parts.hostname) or (parts.scheme == "unix" and parts.path)
+    if valid:
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+            db = parts.path.lstrip("/")
+            valid = parts.scheme == "unix" or db == "" or db.isdigit()
+        except ValueError:
+            valid = False
+    if not valid:
+        raise ImproperlyConfigured(
+            f"{name} must be a redis:// URL such as redis://127.0.0.1:6379/0, got {value!r}."
+        )
+    return value
+
+
+DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
+
+
+def env_database(name: str, default: str, env: Mapping[str, str] | None = None) -> dict:
+    """A Django DATABASES entry from a postgres:// or sqlite:/// URL."""
+    import dj_database_url
+
+    value = env_str(name, default, env)
+    parts = urlsplit(value)
+    example = "postgres://user:password@host:5432/dbname or sqlite:///path/to/db.sqlite3"
+    if parts.scheme not in DATABASE_SCHEMES:
+        raise ImproperlyConfigured(f"{name} must be a URL such as {example}, got {value!r}.")
+    if parts.scheme != "sqlite" and (not parts.hostname or not parts.path.strip("/")):
+        raise ImproperlyConfigured(
+            f"{name} must name a host and a database, such as {example}, got {value!r}."
+        )
+    try:
+        config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} could not be read ({error}); expected {example}.") from None
+    if parts.scheme == "sqlite":
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            # Web, worker and beat share one file: wait for locks, take the write lock up front,
+            # and let readers proceed while a writer works.
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    return config

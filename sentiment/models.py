@@ -1,0 +1,1 @@
+# Mentions, scoring and the review queue arrive with the sentiment issue.

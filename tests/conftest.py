@@ -1,0 +1,74 @@
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from comms.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
+from tests.factories import UserFactory
+
+PASSWORD = "correct horse battery staple"
+
+# In CI (REQUIRE_SERVICES=1) a test that needs Redis, PostgreSQL or Chromium must run, never skip.
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES is set but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def lead(db):
+    return UserFactory(username="lead", role=COMMS_LEAD)
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", role=ACCOUNT_MANAGER)
+
+
+@pytest.fixture
+def support(db):
+    return UserFactory(username="support", role=SUPPORT)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def roleless(db):
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture
+def users(lead, manager, support, admin_user, roleless):
+    return {"lead": lead, "manager": manager, "support": support, "admin": admin_user, "roleless": roleless}
+
+
+@pytest.fixture
+def api():
+    """An API client; call api_as(user) to authenticate it like an external tool would, with a token."""
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api):
+    from knox.models import AuthToken
+
+    def login(user):
+        if user is None:
+            api.credentials()
+        else:
+            _, token = AuthToken.objects.create(user, expiry=None)
+            api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return api
+
+    return login
