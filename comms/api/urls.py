@@ -4,7 +4,7 @@ from comms.api.views import ComponentViewSet, IncidentViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
-router.register("incidents", IncidentViewSet, basename="incident")
-router.register("components", ComponentViewSet, basename="component")
+router.register("incidents", IncidentViewSet, basename="api-incident")
+router.register("components", ComponentViewSet, basename="api-component")
 
 urlpatterns = router.urls
