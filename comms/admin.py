@@ -29,7 +29,10 @@ class TimelineInline(admin.TabularInline):
 class IncidentAdminForm(forms.ModelForm):
     class Meta:
         model = Incident
-        fields = "__all__"
+        fields = [
+            "title", "kind", "severity", "status", "components", "impact_summary", "internal_notes",
+            "commander", "started_at", "detected_at",
+        ]
 
     def clean_status(self):
         status = self.cleaned_data["status"]

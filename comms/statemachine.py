@@ -32,8 +32,9 @@ class StateMachine:
             reason = f"A {self.labels[source].lower()} {self.name} cannot change state any more."
         else:
             choices = ", ".join(self.labels[state].lower() for state in allowed)
+            article = "An" if self.name[0] in "aeiou" else "A"
             reason = (
-                f"A {self.name} cannot move from {self.labels[source].lower()} to "
+                f"{article} {self.name} cannot move from {self.labels[source].lower()} to "
                 f"{self.labels[target].lower()}; from {self.labels[source].lower()} it can move to: {choices}."
             )
         raise TransitionNotAllowed(reason)

@@ -164,7 +164,9 @@ if EMAIL_HOST:
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
     if EMAIL_USE_TLS and EMAIL_USE_SSL:
-        raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on; pick the one your server speaks.")
+        raise ImproperlyConfigured(
+            "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on; pick the one your server speaks."
+        )
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 else:
     # Embedded default: every email is written as a file under var/mail/ for inspection.
@@ -261,6 +263,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # tag operations by resource (incidents, components, …)
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "comms.choices.IncidentStatus",
         "ComponentStatusEnum": "comms.choices.ComponentStatus",

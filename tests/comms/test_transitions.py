@@ -74,7 +74,8 @@ def test_a_closed_incident_is_final():
 
 
 def test_a_refusal_lists_where_the_incident_can_go_instead():
-    with pytest.raises(TransitionNotAllowed, match="from investigating it can move to: identified, monitoring, resolved"):
+    allowed = "from investigating it can move to: identified, monitoring, resolved"
+    with pytest.raises(TransitionNotAllowed, match=allowed):
         INCIDENT_MACHINE.check(S.INVESTIGATING, S.CLOSED)
 
 

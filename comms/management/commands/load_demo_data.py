@@ -111,9 +111,9 @@ class Command(BaseCommand):
                 impact_summary=f"Some customers are affected: {', '.join(names)}.",
             )
             for status in moves:
-                services.change_status(incident, status, actor=lead)
+                incident = services.change_status(incident, status, actor=lead)
             if incident.is_open:
-                worst = ComponentStatus.MAJOR_OUTAGE if severity == Severity.SEV1 else ComponentStatus.DEGRADED_PERFORMANCE
+                worst = ComponentStatus.MAJOR_OUTAGE if severity == Severity.SEV1 else ComponentStatus.PARTIAL_OUTAGE
                 Component.objects.filter(name__in=names).update(status=worst)
             created += 1
         return created
