@@ -17,5 +17,13 @@ class CommsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self):
+        from django.db.models.signals import post_save
+
+        from comms.models import Component
+        from comms.statuspage import invalidate_status_page
+
+        post_save.connect(
+            lambda **kwargs: invalidate_status_page(), sender=Component, weak=False, dispatch_uid="comms.component_public"
+        )
         # Once per migrate (sender=self): grant permissions of models added since the groups were made.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="comms.sync_roles")

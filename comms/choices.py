@@ -65,3 +65,61 @@ class TimelineKind(models.TextChoices):
     COMPONENTS = "components", "Components changed"
     EDITED = "edited", "Details edited"
     NOTE = "note", "Note"
+    MESSAGE = "message", "Message"
+    DELIVERY = "delivery", "Delivery"
+    CADENCE = "cadence", "Update overdue"
+
+
+class MessagePhase(models.TextChoices):
+    INITIAL = "initial", "Initial acknowledgement"
+    UPDATE = "update", "Update"
+    RESOLUTION = "resolution", "Resolution"
+    REVIEW = "review", "Post-incident review"
+
+
+class Audience(models.TextChoices):
+    PUBLIC = "public", "Public"
+    AFFECTED_ACCOUNTS = "affected_accounts", "Affected accounts"
+    INTERNAL = "internal", "Internal"
+
+
+class MessageState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for approval"
+    APPROVED = "approved", "Approved"
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    PARTIALLY_FAILED = "partially_failed", "Partially failed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+M = MessageState
+EDITABLE_STATES = (M.DRAFT, M.SUBMITTED, M.APPROVED, M.SCHEDULED)
+MESSAGE_MACHINE = StateMachine(
+    "message",
+    {
+        M.DRAFT: {M.SUBMITTED, M.SCHEDULED, M.CANCELLED},  # → scheduled: unchanged pre-approved template only
+        M.SUBMITTED: {M.APPROVED, M.SCHEDULED, M.DRAFT, M.CANCELLED},  # → draft: rejected
+        M.APPROVED: {M.SCHEDULED, M.SUBMITTED, M.CANCELLED},  # → submitted: edited after approval
+        M.SCHEDULED: {M.SENDING, M.SUBMITTED, M.CANCELLED},
+        M.SENDING: {M.SENT, M.PARTIALLY_FAILED, M.FAILED},
+        M.PARTIALLY_FAILED: {M.SENDING},  # failed deliveries retried
+        M.FAILED: {M.SENDING},
+        M.SENT: set(),
+        M.CANCELLED: set(),
+    },
+    dict(MessageState.choices),
+)
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+# Statuspage's "impact" for each severity, used by the public v2 JSON.
+SEVERITY_IMPACT = {"SEV1": "critical", "SEV2": "major", "SEV3": "minor", "SEV4": "none"}

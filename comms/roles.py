@@ -11,17 +11,30 @@ SUPPORT = "Support"
 ROLES = (COMMS_LEAD, ACCOUNT_MANAGER, SUPPORT)
 
 _READ_INCIDENTS = ["comms.view_incident", "comms.view_component", "comms.view_timelineentry"]
+_WRITE_MESSAGES = [
+    "comms.view_message", "comms.add_message", "comms.change_message", "comms.view_messagetemplate",
+    "comms.view_delivery",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     COMMS_LEAD: [
         *_READ_INCIDENTS,
+        *_WRITE_MESSAGES,
         "comms.add_incident",
         "comms.change_incident",
         "comms.add_component",
         "comms.change_component",
+        "comms.approve_message",
+        "comms.publish_preapproved_message",
+        "comms.add_messagetemplate",
+        "comms.change_messagetemplate",
+        "comms.view_subscriber",
+        "comms.add_subscriber",
+        "comms.change_subscriber",
+        "comms.delete_subscriber",
     ],
-    ACCOUNT_MANAGER: [*_READ_INCIDENTS],
-    SUPPORT: [*_READ_INCIDENTS],
+    ACCOUNT_MANAGER: [*_READ_INCIDENTS, *_WRITE_MESSAGES],
+    SUPPORT: [*_READ_INCIDENTS, *_WRITE_MESSAGES, "comms.publish_preapproved_message"],
 }
 
 

@@ -6,9 +6,11 @@ from collections.abc import Callable, Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from comms import cadence
 from comms.choices import INCIDENT_MACHINE, OPEN_STATUSES, IncidentStatus, TimelineKind
 from comms.models import Component, Incident, TimelineEntry
 from comms.statemachine import TransitionNotAllowed
+from comms.statuspage import invalidate_status_page
 
 # Fields whose change is recorded on the timeline as a plain edit, with a label for the description.
 EDITABLE_FIELDS = {
@@ -40,7 +42,9 @@ def create_incident(*, actor, components: Iterable[Component] = (), **fields) ->
         raise TransitionNotAllowed(
             "A new incident starts as investigating, identified or monitoring; resolve it afterwards."
         )
-    incident = Incident.objects.create(created_by=actor, **fields)
+    incident = Incident(created_by=actor, **fields)
+    cadence.schedule_next_update(incident)
+    incident.save()
     components = list(components)
     incident.components.set(components)
     record(
@@ -53,6 +57,7 @@ def create_incident(*, actor, components: Iterable[Component] = (), **fields) ->
         status=incident.status,
         components=[c.pk for c in components],
     )
+    invalidate_status_page()
     return incident
 
 
@@ -60,6 +65,7 @@ def create_incident(*, actor, components: Iterable[Component] = (), **fields) ->
 def update_incident(incident: Incident, *, actor, components: Iterable[Component] | None = None, **changes):
     """Apply changes and record each on the timeline. A status change goes through the state machine."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident.components_changed = False
     status = changes.pop("status", incident.status)
     note = changes.pop("note", "")
 
@@ -86,9 +92,15 @@ def update_incident(incident: Incident, *, actor, components: Iterable[Component
     if components is not None:
         _change_components(incident, list(components), actor)
 
+    old_severity, old_status = Incident.objects.values_list("severity", "status").get(pk=incident.pk)
     if status != incident.status:
         _change_status(incident, status, actor, note)
+    if incident.severity != old_severity or incident.status != old_status:
+        reopened = old_status not in OPEN_STATUSES and incident.is_open
+        cadence.schedule_next_update(incident, since=timezone.now() if reopened else None)
     incident.save()
+    if incident.status != old_status or incident.components_changed:
+        invalidate_status_page()
     return incident
 
 
@@ -146,6 +158,7 @@ def _change_components(incident: Incident, components: list[Component], actor) -
     if removed:
         parts.append(f"removed {_names(removed)}")
     incident.components.set(components)
+    incident.components_changed = True
     record(
         incident,
         TimelineKind.COMPONENTS,

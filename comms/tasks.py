@@ -1,8 +1,12 @@
+"""Thin tasks: they take ids, call a service, and let the database say what is left to do."""
+
 import socket
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
+from comms import cadence, delivery
 from comms.models import WorkerHeartbeat
 
 
@@ -12,3 +16,38 @@ def record_worker_heartbeat(self) -> None:
     WorkerHeartbeat.objects.update_or_create(
         hostname=self.request.hostname or socket.gethostname(), defaults={"seen_at": timezone.now()}
     )
+
+
+@shared_task(ignore_result=True)
+def dispatch_due_messages() -> list[int]:
+    """Beat, every few seconds: claim scheduled messages whose time has come and fan them out."""
+    return delivery.dispatch_due_messages()
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=None)
+def send_deliveries(self, delivery_ids: list[int]) -> dict:
+    """Send a batch. Transient failures come back within CELERY_MAX_COUNTDOWN; longer waits go to the sweeper."""
+    outcome = delivery.send_deliveries(delivery_ids)
+    if outcome.retry_ids and outcome.retry_in is not None and outcome.retry_in <= settings.CELERY_MAX_COUNTDOWN:
+        delivery.mark_enqueued(outcome.retry_ids)
+        raise self.retry(args=[outcome.retry_ids], countdown=outcome.retry_in)
+    return {"sent": outcome.sent, "failed": outcome.failed, "waiting": len(outcome.retry_ids)}
+
+
+@shared_task(ignore_result=True)
+def sweep_deliveries() -> dict:
+    """Beat, every 30 s: rescue stale claims, re-enqueue due retries and lost messages, finish messages."""
+    return delivery.sweep_deliveries()
+
+
+@shared_task(ignore_result=True)
+def remind_overdue_updates() -> int:
+    """Beat, every minute: remind communications leads of overdue public updates, once per period."""
+    return cadence.remind_overdue()
+
+
+@shared_task(ignore_result=True)
+def send_subscription_confirmation(subscriber_id: int) -> None:
+    from comms.subscriptions import send_confirmation
+
+    send_confirmation(subscriber_id)

@@ -66,6 +66,25 @@ class ErrorSerializer(serializers.Serializer):
     fields = serializers.DictField(required=False, help_text="Per-field messages, on 400 only.")
 
 
+class StrictFieldsMixin:
+    """Refuse unknown and read-only fields in a request body instead of silently ignoring them.
+
+    A client that sends `approver` or `state` learns at once that it cannot set them (OWASP API3).
+    """
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            refused = {
+                name: ["This field is read-only and cannot be set."] if name in self.fields else ["Unknown field."]
+                for name in data.keys()
+                if name not in writable
+            }
+            if refused:
+                raise exceptions.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
 class RolePermissions(permissions.DjangoModelPermissions):
     """Model permissions from the user's role, for reading too: a role without `view_` cannot list."""
 

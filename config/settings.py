@@ -186,6 +186,34 @@ if 0 < len(_x_missing) < len(X_CREDENTIAL_NAMES):
 X_CONFIGURED = not _x_missing
 X_BEARER_TOKEN = env_str("X_BEARER_TOKEN")  # read-only access, used for searching mentions
 
+# --- Communications --------------------------------------------------------------------------------
+
+def _cadence(name: str, default: str) -> dict[str, int]:
+    """SEV1=30,SEV2=60,… in minutes between public updates; 0 means no cadence for that severity."""
+    value = env_str(name, default)
+    try:
+        pairs = dict(item.split("=") for item in value.replace(" ", "").split(",") if item)
+        cadence = {severity: int(pairs.get(severity, 0)) for severity in ("SEV1", "SEV2", "SEV3", "SEV4")}
+        unknown = set(pairs) - set(cadence)
+    except ValueError:
+        unknown = {"?"}
+    if unknown or any(minutes < 0 for minutes in cadence.values()):
+        raise ImproperlyConfigured(f"{name} must look like SEV1=30,SEV2=60,SEV3=120,SEV4=0 (minutes), got {value!r}.")
+    return cadence
+
+
+UPDATE_CADENCE_MINUTES = _cadence("UPDATE_CADENCE_MINUTES", "SEV1=30,SEV2=60,SEV3=120,SEV4=0")
+COMMS_QUIET_PERIOD_DAYS = env_int("COMMS_QUIET_PERIOD_DAYS", 7)
+COMMS_JARGON = env_list(
+    "COMMS_JARGON",
+    ["DNS", "BGP", "Kubernetes", "k8s", "pod", "failover", "RCA", "p99", "shard", "replica", "upstream",
+     "hotfix", "rollback", "5xx", "root cause", "SLO", "load balancer", "cache invalidation", "mitigation"],
+)
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+EMAIL_BATCH_SIZE = env_int("EMAIL_BATCH_SIZE", 200, minimum=1)
+STATUS_PAGE_NAME = env_str("STATUS_PAGE_NAME", "Example Inc.")
+STATUS_PAGE_CACHE_SECONDS = env_int("STATUS_PAGE_CACHE_SECONDS", 300)
+
 # --- Celery -----------------------------------------------------------------------------------------
 # Tasks are idempotent (they claim rows with conditional updates), so a message is acknowledged only
 # after its task finished and is redelivered if the worker dies. Future work lives in the database and
@@ -227,6 +255,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "record-worker-heartbeat": {"task": "comms.tasks.record_worker_heartbeat", "schedule": 30.0},
+    "dispatch-due-messages": {"task": "comms.tasks.dispatch_due_messages", "schedule": 3.0},
+    "sweep-deliveries": {"task": "comms.tasks.sweep_deliveries", "schedule": 30.0},
+    "remind-overdue-updates": {"task": "comms.tasks.remind_overdue_updates", "schedule": 60.0},
 }
 
 # --- API --------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("comms.urls")),
+    path("", include("comms.public_urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

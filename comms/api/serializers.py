@@ -4,16 +4,17 @@ from rest_framework import serializers
 from comms import services
 from comms.choices import OPEN_STATUSES, IncidentStatus
 from comms.models import Component, Incident, TimelineEntry
+from config.api import StrictFieldsMixin
 
 
-class ComponentSerializer(serializers.ModelSerializer):
+class ComponentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Component
         fields = ["id", "name", "description", "tier", "status", "display_order", "updated_at"]
         read_only_fields = ["updated_at"]
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     components = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=Component.objects.all(), help_text="Ids of affected components."
     )
@@ -37,20 +38,32 @@ class IncidentSerializer(serializers.ModelSerializer):
     public_status = serializers.CharField(read_only=True, help_text="A closed incident reads as resolved.")
     is_open = serializers.BooleanField(read_only=True)
     allowed_statuses = serializers.SerializerMethodField(help_text="Statuses this incident may move to next.")
+    update_overdue = serializers.BooleanField(read_only=True, help_text="The next public update is overdue.")
+    time_to_acknowledge_seconds = serializers.SerializerMethodField(
+        help_text="From detection (or start) to the first public message; null until then."
+    )
 
     class Meta:
         model = Incident
         fields = [
             "id", "title", "kind", "severity", "status", "public_status", "is_open", "allowed_statuses",
             "components", "impact_summary", "internal_notes", "commander", "note",
-            "started_at", "detected_at", "acknowledged_at", "resolved_at", "closed_at", "created_at", "updated_at",
+            "started_at", "detected_at", "acknowledged_at", "time_to_acknowledge_seconds", "last_public_update_at",
+            "next_update_due_at", "update_overdue", "resolved_at", "closed_at", "created_at", "updated_at",
         ]
-        read_only_fields = ["acknowledged_at", "resolved_at", "closed_at", "created_at", "updated_at"]
+        read_only_fields = [
+            "acknowledged_at", "last_public_update_at", "next_update_due_at", "resolved_at", "closed_at",
+            "created_at", "updated_at",
+        ]
 
     def get_allowed_statuses(self, incident) -> list[str]:
         from comms.choices import INCIDENT_MACHINE
 
         return INCIDENT_MACHINE.allowed_from(incident.status)
+
+    def get_time_to_acknowledge_seconds(self, incident) -> int | None:
+        delta = incident.time_to_acknowledge
+        return None if delta is None else int(delta.total_seconds())
 
     def validate_status(self, value):
         if self.instance is None and value not in OPEN_STATUSES:

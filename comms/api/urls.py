@@ -1,10 +1,14 @@
 from rest_framework.routers import DefaultRouter
 
+from comms.api.message_views import MessageTemplateViewSet, MessageViewSet, SubscriberViewSet
 from comms.api.views import ComponentViewSet, IncidentViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("incidents", IncidentViewSet, basename="api-incident")
 router.register("components", ComponentViewSet, basename="api-component")
+router.register("messages", MessageViewSet, basename="api-message")
+router.register("templates", MessageTemplateViewSet, basename="api-template")
+router.register("subscribers", SubscriberViewSet, basename="api-subscriber")
 
 urlpatterns = router.urls

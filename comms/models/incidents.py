@@ -56,6 +56,10 @@ class Incident(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="First public acknowledgement.")
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Update cadence: when the next public update is due, and when leads were last reminded it is overdue.
+    last_public_update_at = models.DateTimeField(null=True, blank=True)
+    next_update_due_at = models.DateTimeField(null=True, blank=True)
+    overdue_reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -83,6 +87,17 @@ class Incident(models.Model):
     @property
     def public_status_label(self) -> str:
         return IncidentStatus(self.public_status).label
+
+    @property
+    def time_to_acknowledge(self):
+        """From detection (or the start, if detection was not recorded) to the first public message."""
+        if self.acknowledged_at is None:
+            return None
+        return self.acknowledged_at - (self.detected_at or self.started_at)
+
+    @property
+    def update_overdue(self) -> bool:
+        return bool(self.is_open and self.next_update_due_at and self.next_update_due_at <= timezone.now())
 
     @property
     def age(self):

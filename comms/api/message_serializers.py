@@ -1,0 +1,157 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from comms import messaging
+from comms.channels import channel_choices
+from comms.choices import Audience, MessagePhase
+from comms.lint import as_dicts, lint_message
+from comms.models import Component, Delivery, Incident, Message, MessageTemplate, Subscriber
+from comms.rendering import PLACEHOLDERS, unknown_placeholders
+from config.api import StrictFieldsMixin
+
+CONTENT = ["headline", "explain", "acknowledge", "resolve", "study"]
+
+
+class LintWarningSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+
+
+class MessageSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
+    template = serializers.PrimaryKeyRelatedField(
+        queryset=MessageTemplate.objects.all(), required=False, allow_null=True,
+        help_text="Start from this template (placeholders filled in). Fields you also send override it.",
+    )
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=channel_choices()), required=False)
+    headline = serializers.CharField(max_length=140, required=False)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approver = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_unchanged_preapproved = serializers.BooleanField(
+        read_only=True, help_text="Publishable at once by a lead or support user, without a second approval."
+    )
+    lint = serializers.SerializerMethodField(help_text="Warnings about the text; they never block.")
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "incident", "template", "phase", "audience", "channels", "is_announcement", *CONTENT,
+            "scheduled_for", "state", "author", "approver", "rejection_reason", "is_unchanged_preapproved", "lint",
+            "submitted_at", "approved_at", "dispatched_at", "published_at", "finished_at", "created_at", "updated_at",
+        ]
+        read_only_fields = [
+            "state", "rejection_reason", "submitted_at", "approved_at", "dispatched_at", "published_at",
+            "finished_at", "created_at", "updated_at",
+        ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["incident"].read_only = True  # a message stays with its incident
+            fields["template"].read_only = True
+        return fields
+
+    @extend_schema_field(LintWarningSerializer(many=True))
+    def get_lint(self, message) -> list[dict]:
+        return as_dicts(lint_message(message))
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("template") and not attrs.get("headline"):
+            raise serializers.ValidationError({"headline": "Write a headline, or start from a template."})
+        return attrs
+
+    def create(self, validated_data):
+        return messaging.create_message(author=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return messaging.update_message(instance, actor=self.context["request"].user, **validated_data)
+
+
+class DraftPreviewSerializer(StrictFieldsMixin, serializers.Serializer):
+    """An unsaved draft, to preview its renderings and warnings while it is being written."""
+
+    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
+    phase = serializers.ChoiceField(choices=MessagePhase.choices, default=MessagePhase.UPDATE)
+    audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.PUBLIC)
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=channel_choices()), default=list)
+    is_announcement = serializers.BooleanField(default=False)
+    headline = serializers.CharField(max_length=140, allow_blank=True, default="")
+    explain = serializers.CharField(allow_blank=True, default="")
+    acknowledge = serializers.CharField(allow_blank=True, default="")
+    resolve = serializers.CharField(allow_blank=True, default="")
+    study = serializers.CharField(allow_blank=True, default="")
+
+
+class ReasonSerializer(StrictFieldsMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why, so the author knows what to change.")
+
+
+class PublishSerializer(StrictFieldsMixin, serializers.Serializer):
+    at = serializers.DateTimeField(required=False, help_text="Send at this time instead of now.")
+
+
+class EmailPreviewSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    text = serializers.CharField()
+    html = serializers.CharField()
+
+
+class XPreviewSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    weighted_length = serializers.IntegerField()
+    limit = serializers.IntegerField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    email = EmailPreviewSerializer()
+    statuspage = serializers.DictField()
+    x = XPreviewSerializer()
+    webhook = serializers.DictField()
+    slack = serializers.DictField()
+    lint = LintWarningSerializer(many=True)
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = [
+            "id", "channel", "recipient", "status", "attempts", "next_attempt_at", "sent_at", "external_id",
+            "last_error", "created_at",
+        ]
+
+
+class MessageTemplateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=channel_choices()), required=False)
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["id", "name", "phase", "pre_approved", "channels", *CONTENT, "updated_at"]
+        read_only_fields = ["updated_at"]
+
+    def validate(self, attrs):
+        errors = {}
+        for name in CONTENT:
+            unknown = unknown_placeholders(attrs.get(name, ""))
+            if unknown:
+                errors[name] = [
+                    f"Unknown placeholder {{{u}}}; use one of: " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+                    for u in unknown
+                ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class SubscriberSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    components = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Component.objects.all())
+
+    class Meta:
+        model = Subscriber
+        fields = ["id", "email", "components", "confirmed_at", "created_at"]
+        read_only_fields = ["confirmed_at", "created_at"]
+
+    def create(self, validated_data):
+        from comms.subscriptions import subscribe
+
+        return subscribe(validated_data["email"], validated_data.get("components", []))

@@ -1,0 +1,169 @@
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from comms import delivery, messaging
+from comms.api.message_serializers import (
+    DeliverySerializer,
+    DraftPreviewSerializer,
+    MessageSerializer,
+    MessageTemplateSerializer,
+    PreviewSerializer,
+    PublishSerializer,
+    ReasonSerializer,
+    SubscriberSerializer,
+)
+from comms.choices import MessagePhase, MessageState
+from comms.lint import as_dicts, lint_message
+from comms.models import Message, MessageTemplate, Subscriber
+from comms.rendering import render_all
+from config.api import RolePermissions
+
+
+class MessageFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=MessageState.choices)
+    phase = django_filters.MultipleChoiceFilter(choices=MessagePhase.choices)
+
+    class Meta:
+        model = Message
+        fields = ["incident", "state", "phase", "audience"]
+
+
+def preview_body(message: Message) -> dict:
+    return {**render_all(message).as_dict(), "lint": as_dicts(lint_message(message))}
+
+
+class ApproverPermissions(RolePermissions):
+    """Approving, rejecting and retrying deliveries need the approve_message permission (communications leads)."""
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.has_perm("comms.approve_message")
+
+
+class MessageViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """EARS messages. Communications leads, account managers and support write drafts; only communications
+    leads approve (for SEV1/SEV2, not their own); an unchanged pre-approved template may be published by a
+    lead or support user at once. A move the state does not allow answers 409 with the reason."""
+
+    queryset = Message.objects.select_related("incident", "author", "approver", "template")
+    serializer_class = MessageSerializer
+    filterset_class = MessageFilter
+    ordering_fields = ["created_at", "scheduled_for", "submitted_at"]
+
+    def _act(self, request, function, serializer_class=None, **kwargs):
+        message = self.get_object()
+        if serializer_class is not None:
+            body = serializer_class(data=request.data)
+            body.is_valid(raise_exception=True)
+            kwargs.update(body.validated_data)
+        message = function(message, actor=request.user, **kwargs)
+        message.refresh_from_db()
+        return Response(MessageSerializer(message, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Ask a communications lead to approve this draft."""
+        return self._act(request, messaging.submit)
+
+    @extend_schema(request=None, responses=MessageSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ApproverPermissions])
+    def approve(self, request, pk=None):
+        """Approve (communications leads). With `scheduled_for` set it is then scheduled; else publish it."""
+        return self._act(request, messaging.approve)
+
+    @extend_schema(request=ReasonSerializer, responses=MessageSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ApproverPermissions])
+    def reject(self, request, pk=None):
+        """Send it back to the author as a draft, with the reason."""
+        return self._act(request, messaging.reject, ReasonSerializer)
+
+    @extend_schema(request=None, responses=MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel before sending."""
+        return self._act(request, messaging.cancel)
+
+    @extend_schema(request=PublishSerializer, responses=MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Send now (or at `at`): an approved message (leads), or an unchanged pre-approved draft (leads, support)."""
+        return self._act(request, messaging.publish, PublishSerializer)
+
+    @extend_schema(responses=PreviewSerializer)
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """Every channel's rendering of this message, and its lint warnings."""
+        return Response(preview_body(self.get_object()))
+
+    @extend_schema(request=DraftPreviewSerializer, responses=PreviewSerializer)
+    @action(detail=False, methods=["post"], url_path="preview")
+    def preview_draft(self, request):
+        """Render an unsaved draft (nothing is stored), for live previews while writing."""
+        body = DraftPreviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(preview_body(Message(author=request.user, **body.validated_data)))
+
+    @extend_schema(responses=DeliverySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, pk=None):
+        """Every delivery of this message, per channel and recipient. Filter with `status`."""
+        message = self.get_object()
+        rows = message.deliveries.order_by("channel", "pk")
+        statuses = request.query_params.getlist("status")
+        if statuses:
+            rows = rows.filter(status__in=statuses)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(DeliverySerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses=MessageSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ApproverPermissions])
+    def retry(self, request, pk=None):
+        """Queue this message's failed deliveries again (communications leads)."""
+        message = self.get_object()
+        if message.state not in (MessageState.PARTIALLY_FAILED, MessageState.FAILED):
+            from comms.statemachine import TransitionNotAllowed
+
+            raise TransitionNotAllowed("Only a message with failed deliveries can be retried.")
+        delivery.retry_failed(message, request.user)
+        message.refresh_from_db()
+        return Response(MessageSerializer(message, context=self.get_serializer_context()).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class MessageTemplateViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Templates per phase with {placeholders}. Everyone who writes messages reads them; communications
+    leads create and edit them (and decide which are pre-approved)."""
+
+    queryset = MessageTemplate.objects.all()
+    serializer_class = MessageTemplateSerializer
+    filterset_fields = ["phase", "pre_approved"]
+
+
+class SubscriberViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Status page email subscribers (communications leads only). A subscriber added here still has to
+    confirm through the email it receives before any update is sent to it."""
+
+    queryset = Subscriber.objects.prefetch_related("components")
+    serializer_class = SubscriberSerializer
+    filterset_fields = ["confirmed_at"]

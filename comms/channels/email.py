@@ -1,0 +1,126 @@
+import smtplib
+import socket
+from contextlib import contextmanager
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import Q
+from django.urls import reverse
+
+from comms.channels.base import Recipient, Transport, TransportError, register
+from comms.choices import Audience
+from comms.models import Subscriber
+from comms.rendering import render_email
+from comms.roles import ROLES
+
+UNSUBSCRIBE_MARK = "__EARS_UNSUBSCRIBE_URL__"
+
+
+def affected_account_contacts(incident) -> list[str]:
+    """Email addresses of the contacts of accounts affected by the incident.
+
+    The seam for the accounts work: until customer accounts exist there are none, and a message for the
+    "affected accounts" audience reaches no email recipient.
+    """
+    return []
+
+
+def subscriber_recipients(incident):
+    component_ids = list(incident.components.values_list("pk", flat=True))
+    # A subscriber with no components chosen gets everything; others only updates touching their components.
+    subscribers = (
+        Subscriber.objects.filter(confirmed_at__isnull=False)
+        .filter(Q(components__isnull=True) | Q(components__in=component_ids))
+        .distinct()
+        .order_by("pk")
+    )
+    for subscriber_id, email in subscribers.values_list("pk", "email").iterator(2000):
+        yield Recipient(address=email, subscriber_id=subscriber_id)
+
+
+@register
+class EmailTransport(Transport):
+    kind = "email"
+    label = "Email"
+
+    def __init__(self):
+        self.connection = None
+        self._rendered = {}
+        self._unsubscribe_tokens = {}
+
+    def recipients(self, message):
+        incident = message.incident
+        if message.audience == Audience.PUBLIC:
+            yield from subscriber_recipients(incident)
+        elif message.audience == Audience.AFFECTED_ACCOUNTS:
+            yield from (Recipient(address=email) for email in affected_account_contacts(incident))
+        else:
+            staff = get_user_model().objects.filter(is_active=True, groups__name__in=ROLES).exclude(email="")
+            yield from (Recipient(address=email) for email in staff.values_list("email", flat=True).distinct())
+
+    @contextmanager
+    def session(self):
+        self.connection = get_connection(fail_silently=False)
+        try:
+            yield self
+        finally:
+            self.connection.close()
+
+    def _render(self, message):
+        """Render once per message and batch; the unsubscribe link is filled in per recipient."""
+        if message.pk not in self._rendered:
+            self._rendered[message.pk] = render_email(message, unsubscribe_url=UNSUBSCRIBE_MARK)
+        return self._rendered[message.pk]
+
+    def build(self, delivery) -> EmailMultiAlternatives:
+        message = delivery.message
+        subject, text, html = self._render(message)
+        headers = {"Message-ID": make_msgid(idstring=delivery.code[:16], domain="ears.local")}
+        if delivery.subscriber_id:
+            token = delivery.subscriber.unsubscribe_token
+            url = settings.SITE_URL + reverse("status-unsubscribe", args=[token])
+            text, html = text.replace(UNSUBSCRIBE_MARK, url), html.replace(UNSUBSCRIBE_MARK, url)
+            headers["List-Unsubscribe"] = f"<{url}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        else:
+            text, html = _drop_unsubscribe(text), _drop_unsubscribe(html)
+        email = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [delivery.recipient], headers=headers)
+        email.attach_alternative(html, "text/html")
+        return email
+
+    def send(self, delivery) -> str:
+        email = self.build(delivery)
+        connection = self.connection or get_connection(fail_silently=False)
+        try:
+            connection.send_messages([email])
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            raise TransportError(_smtp_text(code, reply), permanent=code >= 500) from None
+        except smtplib.SMTPResponseException as error:  # sender refused, data refused, …
+            if error.smtp_code >= 500:
+                raise TransportError(_smtp_text(error.smtp_code, error.smtp_error), permanent=True) from None
+            self._reset(connection)
+            raise TransportError(_smtp_text(error.smtp_code, error.smtp_error), permanent=False) from None
+        except (smtplib.SMTPException, OSError, socket.timeout) as error:
+            self._reset(connection)
+            raise TransportError(f"SMTP connection failed: {error}", permanent=False, channel_down=True) from None
+        return email.extra_headers["Message-ID"]
+
+    @staticmethod
+    def _reset(connection):
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is dropped either way
+            connection.connection = None
+
+
+def _smtp_text(code: int, reply) -> str:
+    reply = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    return f"SMTP {code}: {reply}"
+
+
+def _drop_unsubscribe(body: str) -> str:
+    """Contacts and staff did not subscribe, so their copy has no unsubscribe footer."""
+    return body.replace(UNSUBSCRIBE_MARK, settings.SITE_URL)

@@ -1,0 +1,144 @@
+"""Warnings on a draft: shown on the page and in the API, never blocking.
+
+Rules (thresholds in config/settings.py): a missing EARS part for the phase; an ETA or time promise before
+the incident is resolved; jargon from COMMS_JARGON; an X post over 280 weighted characters; a tone that reads
+as hype (VADER compound ≥ 0.8, or repeated exclamation marks) or blame (blaming phrases); a resolution without
+a thank-you; an announcement on social channels during the quiet period after a SEV1/SEV2; a {placeholder}
+left unfilled.
+"""
+
+import re
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from comms.choices import MessagePhase, Severity
+from comms.models import Incident, Message
+from comms.rendering import PLACEHOLDER_RE, X_LIMIT, X_URL_WEIGHT, x_weighted_length
+from sentiment.vader import compound
+
+REQUIRED_PARTS = {
+    MessagePhase.INITIAL: ("explain", "acknowledge"),
+    MessagePhase.UPDATE: ("explain",),
+    MessagePhase.RESOLUTION: ("explain", "acknowledge", "resolve"),
+    MessagePhase.REVIEW: ("explain", "study"),
+}
+PART_LABELS = {"explain": "Explain", "acknowledge": "Acknowledge", "resolve": "Resolve", "study": "Study"}
+
+_UNIT = r"(?:minutes?|mins?|hours?|hrs?|days?)"
+TIME_PROMISE_RE = re.compile(
+    rf"\bETA\b|\bestimated time\b|\bwithin (?:the next )?(?:\d+|an?|one|two|few) {_UNIT}"
+    rf"|\bin (?:the next )?(?:\d+|an?|one|two|few) {_UNIT}"
+    r"|\b(?:will|should|'ll) be (?:fixed|resolved|back|restored|up)\b[^.]*\b(?:by|in|within|shortly|soon|today)\b"
+    r"|\bby \d{1,2}(?::\d{2})?\s*(?:am|pm|utc)?\b|\b\d{1,2}:\d{2}\b",
+    re.IGNORECASE,
+)
+BLAME_RE = re.compile(
+    r"\b(?:third[- ]party|our (?:vendor|provider|supplier)|(?:vendor|provider|supplier)'s fault|user error"
+    r"|your fault|not our fault|misconfigured by (?:you|customers)|customers who failed)\b",
+    re.IGNORECASE,
+)
+THANKS_RE = re.compile(r"\bthank", re.IGNORECASE)
+HYPE_COMPOUND = 0.8
+
+
+@dataclass(frozen=True)
+class LintWarning:
+    code: str
+    message: str
+    field: str | None = None
+
+
+def lint_message(message: Message) -> list[LintWarning]:
+    warnings: list[LintWarning] = []
+    text = "\n".join(message.parts().values())
+
+    for part in REQUIRED_PARTS[message.phase]:
+        if not getattr(message, part).strip():
+            warnings.append(LintWarning(
+                "missing_part",
+                f"{PART_LABELS[part]} is empty; a {message.get_phase_display().lower()} should say it.",
+                part,
+            ))
+
+    if message.phase in (MessagePhase.INITIAL, MessagePhase.UPDATE):
+        for field, value in message.parts().items():
+            promise = _time_promise(value)
+            if promise:
+                warnings.append(LintWarning(
+                    "time_promise",
+                    f"“{promise}” promises a time before the fix is confirmed; promise the next update instead.",
+                    field,
+                ))
+
+    for word in settings.COMMS_JARGON:
+        for field, value in message.parts().items():
+            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", value, re.IGNORECASE):
+                warnings.append(LintWarning("jargon", f"“{word}” is jargon; say what customers experience.", field))
+                break
+
+    if "x" in message.channels:
+        full = " ".join(f"{message.headline} — {message.explain}".split())
+        length = x_weighted_length(full) + 1 + X_URL_WEIGHT
+        if length > X_LIMIT:
+            warnings.append(LintWarning(
+                "x_length",
+                f"The X post would be {length} of {X_LIMIT} weighted characters; it will be cut after the "
+                "headline and link to the status page for the rest.",
+                "explain",
+            ))
+
+    tone = compound(text)
+    if tone >= HYPE_COMPOUND or text.count("!") >= 2:
+        warnings.append(LintWarning(
+            "tone_hype", f"The tone reads as hype (VADER {tone:+.2f}); during an incident keep it plain and calm."
+        ))
+    blame = BLAME_RE.search(text)
+    if blame:
+        warnings.append(LintWarning(
+            "tone_blame", f"“{blame.group(0)}” reads as blame; own the problem instead (VADER {tone:+.2f})."
+        ))
+
+    if message.phase == MessagePhase.RESOLUTION and not THANKS_RE.search(text):
+        warnings.append(LintWarning("no_thanks", "A resolution message should thank customers for their patience."))
+
+    quiet_until = quiet_period_until()
+    if message.is_announcement and {"x", "webhook"} & set(message.channels) and quiet_until:
+        warnings.append(LintWarning(
+            "quiet_period",
+            f"Quiet period after a major incident: hold announcements on social channels until {quiet_until:%Y-%m-%d}.",
+        ))
+
+    for name in sorted({name for value in message.parts().values() for name in PLACEHOLDER_RE.findall(value)}):
+        warnings.append(LintWarning("placeholder", f"The placeholder {{{name}}} is not filled in."))
+    return warnings
+
+
+def quiet_period_until():
+    """The end of the quiet period, if a SEV1/SEV2 resolved within COMMS_QUIET_PERIOD_DAYS; else None."""
+    days = timezone.timedelta(days=settings.COMMS_QUIET_PERIOD_DAYS)
+    latest = (
+        Incident.objects.filter(severity__in=[Severity.SEV1, Severity.SEV2], resolved_at__gte=timezone.now() - days)
+        .order_by("-resolved_at")
+        .values_list("resolved_at", flat=True)
+        .first()
+    )
+    return latest + days if latest else None
+
+
+def _time_promise(value: str) -> str | None:
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", value):
+        if "update" in sentence.lower():
+            continue  # "next update by 14:30" is the cadence we want, not a promise about the fix
+        match = TIME_PROMISE_RE.search(sentence)
+        if match:
+            return match.group(0).strip()
+    return None
+
+
+def as_dicts(warnings: list[LintWarning]) -> list[dict]:
+    return [asdict(warning) for warning in warnings]
+
+
+

@@ -1,0 +1,194 @@
+"""The life of a message: draft → submitted → approved → scheduled → sending → sent.
+
+The API, the pages and the admin all call these functions; each checks the state machine and the
+approval rules, raises TransitionNotAllowed (409) or PermissionDenied (403), and writes the timeline.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from comms.channels import REGISTRY, get_transport
+from comms.choices import EDITABLE_STATES, MESSAGE_MACHINE, MessageState, Severity, TimelineKind
+from comms.models import EARS_PARTS, Incident, Message, MessageTemplate
+from comms.rendering import fill_placeholders, placeholder_values
+from comms.services import record
+from comms.statemachine import TransitionNotAllowed
+
+M = MessageState
+CONTENT_FIELDS = ("headline", *EARS_PARTS)
+EDITABLE_FIELDS = (*CONTENT_FIELDS, "phase", "audience", "channels", "scheduled_for", "is_announcement")
+FOUR_EYES_SEVERITIES = (Severity.SEV1, Severity.SEV2)
+
+
+def validate_channels(audience: str, channels: list[str]) -> None:
+    if not channels:
+        raise ValidationError({"channels": "Choose at least one channel."})
+    errors = []
+    for kind in channels:
+        if kind not in REGISTRY:
+            errors.append(f"“{kind}” is not a channel; choose from {', '.join(REGISTRY)}.")
+            continue
+        transport = get_transport(kind)
+        if audience not in transport.audiences:
+            errors.append(f"{transport.label} is public; it cannot carry a message for this audience.")
+        elif not transport.is_configured():
+            errors.append(transport.not_configured_reason())
+    if len(set(channels)) != len(channels):
+        errors.append("Each channel may be chosen once.")
+    if errors:
+        raise ValidationError({"channels": errors})
+
+
+@transaction.atomic
+def create_message(*, incident: Incident, author, template: MessageTemplate | None = None, **fields) -> Message:
+    """A new draft, from a template (placeholders filled in) and/or the given fields."""
+    message = Message(incident=incident, author=author)
+    if template is not None:
+        values = placeholder_values(incident)
+        for name in CONTENT_FIELDS:
+            setattr(message, name, fill_placeholders(getattr(template, name), values))
+        message.phase = template.phase
+        message.channels = [kind for kind in template.channels if get_transport(kind).is_configured()]
+        message.template = template
+        message.template_digest = message.content_digest()
+    for name, value in fields.items():
+        if name not in EDITABLE_FIELDS:
+            raise ValueError(f"{name} cannot be set on a new message")
+        setattr(message, name, value)
+    if not message.channels:
+        message.channels = ["statuspage", "email"]
+    validate_channels(message.audience, message.channels)
+    message.save()
+    origin = f" from template “{template.name}”" if template else ""
+    record(incident, TimelineKind.MESSAGE, f"Draft “{message.headline}” written{origin}", author, message_id=message.pk)
+    return message
+
+
+@transaction.atomic
+def update_message(message: Message, *, actor, **changes) -> Message:
+    message = _locked(message)
+    if message.state not in EDITABLE_STATES:
+        raise TransitionNotAllowed(f"A {message.get_state_display().lower()} message can no longer be edited.")
+    changed = [name for name, value in changes.items() if getattr(message, name) != value]
+    for name in changes:
+        if name not in EDITABLE_FIELDS:
+            raise ValueError(f"{name} cannot be edited")
+    if not changed:
+        return message
+    for name in changed:
+        setattr(message, name, changes[name])
+    validate_channels(message.audience, message.channels)
+    description = f"“{message.headline}” edited"
+    if message.state in (M.APPROVED, M.SCHEDULED):
+        # An approval covers the text that was approved, not what it became.
+        message.state = M.SUBMITTED
+        message.approver, message.approved_at = None, None
+        description += "; it needs approval again"
+    message.save()
+    record(message.incident, TimelineKind.MESSAGE, description, actor, message_id=message.pk, fields=changed)
+    return message
+
+
+def submit(message: Message, *, actor) -> Message:
+    return _move(message, M.SUBMITTED, actor, "submitted for approval", submitted_at=timezone.now(),
+                 rejection_reason="")
+
+
+@transaction.atomic
+def approve(message: Message, *, actor) -> Message:
+    message = _locked(message)
+    if not actor.has_perm("comms.approve_message"):
+        raise PermissionDenied("Only communications leads approve messages.")
+    if message.state == M.DRAFT:
+        raise TransitionNotAllowed("Submit the draft for approval first.")
+    check_four_eyes(message, actor)
+    target = M.SCHEDULED if message.scheduled_for else M.APPROVED
+    when = f"; it goes out at {timezone.localtime(message.scheduled_for):%H:%M %Z}" if message.scheduled_for else ""
+    return _move(message, target, actor, f"approved{when}", approver=actor, approved_at=timezone.now())
+
+
+def check_four_eyes(message: Message, actor) -> None:
+    if (
+        message.incident.severity in FOUR_EYES_SEVERITIES
+        and message.author_id == actor.pk
+        and not message.is_unchanged_preapproved
+    ):
+        raise PermissionDenied(
+            f"For a {message.incident.severity} incident another communications lead must approve: "
+            "you wrote this message."
+        )
+
+
+def reject(message: Message, *, actor, reason: str) -> Message:
+    if not actor.has_perm("comms.approve_message"):
+        raise PermissionDenied("Only communications leads reject messages.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why, so the author knows what to change."})
+    if message.state != M.SUBMITTED:
+        raise TransitionNotAllowed("Only a message waiting for approval can be rejected.")
+    return _move(message, M.DRAFT, actor, f"rejected: {reason}", rejection_reason=reason[:500])
+
+
+def cancel(message: Message, *, actor) -> Message:
+    return _move(message, M.CANCELLED, actor, "cancelled")
+
+
+@transaction.atomic
+def publish(message: Message, *, actor, at=None) -> Message:
+    """Send now (or at `at`): approved messages by a lead; unchanged pre-approved drafts by lead or support."""
+    message = _locked(message)
+    at = at or timezone.now()
+    if message.state in (M.APPROVED, M.SCHEDULED):
+        if not actor.has_perm("comms.approve_message"):
+            raise PermissionDenied("Only communications leads publish approved messages.")
+        fields = {"scheduled_for": at}
+        if message.state == M.SCHEDULED:
+            Message.objects.filter(pk=message.pk).update(**fields)
+            message.scheduled_for = at
+            record(message.incident, TimelineKind.MESSAGE, f"“{message.headline}” moved to go out now", actor,
+                   message_id=message.pk)
+            _dispatch_soon()
+            return message
+    elif message.state in (M.DRAFT, M.SUBMITTED) and message.is_unchanged_preapproved:
+        if not actor.has_perm("comms.publish_preapproved_message"):
+            raise PermissionDenied("Your role cannot publish messages.")
+        fields = {"scheduled_for": at, "approver": actor, "approved_at": timezone.now()}
+    elif message.state in (M.DRAFT, M.SUBMITTED):
+        raise TransitionNotAllowed(
+            "This message needs a communications lead's approval before it can be published "
+            "(only an unchanged pre-approved template can go out at once)."
+        )
+    else:
+        MESSAGE_MACHINE.check(message.state, M.SCHEDULED)
+        raise AssertionError("unreachable")  # pragma: no cover
+    origin = " from a pre-approved template" if message.state in (M.DRAFT, M.SUBMITTED) else ""
+    moved = _move(message, M.SCHEDULED, actor, f"published{origin}", **fields)
+    if at <= timezone.now():
+        _dispatch_soon()
+    return moved
+
+
+def _dispatch_soon():
+    """Publishing now takes the same path as scheduled sending, without waiting for beat's next tick."""
+    from comms.tasks import dispatch_due_messages
+
+    transaction.on_commit(dispatch_due_messages.delay)
+
+
+def _locked(message: Message) -> Message:
+    return Message.objects.select_for_update().select_related("incident", "template").get(pk=message.pk)
+
+
+@transaction.atomic
+def _move(message: Message, target: str, actor, verb: str, **fields) -> Message:
+    message = _locked(message)
+    MESSAGE_MACHINE.check(message.state, target)
+    message.state = target
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.save()
+    record(message.incident, TimelineKind.MESSAGE, f"“{message.headline}” {verb}", actor,
+           message_id=message.pk, state=target)
+    return message

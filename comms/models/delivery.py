@@ -1,0 +1,85 @@
+import secrets
+
+from django.db import models
+
+from comms.choices import DeliveryStatus
+from comms.models.incidents import Component
+from comms.models.messages import Message
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Subscriber(models.Model):
+    """A status page email subscriber. Receives updates only once confirmed (double opt-in)."""
+
+    email = models.EmailField(unique=True)
+    components = models.ManyToManyField(
+        Component, blank=True, help_text="Only updates about these components; none means all."
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirm_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    unsubscribe_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class WebhookEndpoint(models.Model):
+    """Where webhook deliveries go. The body is signed with HMAC-SHA256 using the secret."""
+
+    class Format(models.TextChoices):
+        JSON = "json", "EARS JSON"
+        SLACK = "slack", "Slack-compatible"
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=128, default=new_token, help_text="Key of the X-EARS-Signature HMAC.")
+    format = models.CharField(max_length=8, choices=Format.choices, default=Format.JSON)
+    internal = models.BooleanField(
+        default=False, help_text="Also receives internal messages and overdue-update reminders."
+    )
+    active = models.BooleanField(default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Delivery(models.Model):
+    """One message to one recipient on one channel. Created before any network call, claimed before sending."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16)
+    recipient = models.CharField(max_length=320, help_text="Email address, endpoint id, or the channel name.")
+    subscriber = models.ForeignKey(Subscriber, null=True, blank=True, on_delete=models.SET_NULL)
+    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL)
+    code = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(max_length=200, blank=True, help_text="e.g. the tweet id or SMTP message id.")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "channel", "recipient"], name="one_delivery_per_recipient")
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self):
+        return f"{self.channel} → {self.recipient}: {self.status}"

@@ -1,0 +1,104 @@
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from comms.choices import EDITABLE_STATES, Audience, MessagePhase, MessageState
+from comms.models.incidents import Incident
+
+EARS_PARTS = ("explain", "acknowledge", "resolve", "study")
+
+
+class EarsContent(models.Model):
+    """The four EARS parts and a headline, shared by templates and messages."""
+
+    headline = models.CharField(max_length=140)
+    explain = models.TextField(blank=True, help_text="Explain: what happened and what is being done, plainly.")
+    acknowledge = models.TextField(blank=True, help_text="Acknowledge: the customer's experience; apologise.")
+    resolve = models.TextField(blank=True, help_text="Resolve: what is restored, and any compensation offered.")
+    study = models.TextField(blank=True, help_text="Study: the cause, and what changes so it does not recur.")
+
+    class Meta:
+        abstract = True
+
+    def parts(self) -> dict[str, str]:
+        return {"headline": self.headline, **{part: getattr(self, part) for part in EARS_PARTS}}
+
+    def content_digest(self) -> str:
+        joined = "\x1f".join(self.parts().values())
+        return hashlib.sha256(joined.encode()).hexdigest()
+
+
+class MessageTemplate(EarsContent):
+    """A starting point per phase, with {placeholders}. Pre-approved: publishable unchanged without approval."""
+
+    name = models.CharField(max_length=100, unique=True)
+    phase = models.CharField(max_length=16, choices=MessagePhase.choices)
+    pre_approved = models.BooleanField(
+        default=False,
+        help_text="A message made from this template and left unchanged may be published at once by a "
+        "communications lead or support user, without a second approval.",
+    )
+    channels = models.JSONField(default=list, blank=True, help_text="Channels selected by default.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["phase", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Message(EarsContent):
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="messages")
+    phase = models.CharField(max_length=16, choices=MessagePhase.choices, default=MessagePhase.UPDATE)
+    audience = models.CharField(max_length=24, choices=Audience.choices, default=Audience.PUBLIC)
+    channels = models.JSONField(default=list, help_text="Channel kinds: email, statuspage, x, webhook.")
+    is_announcement = models.BooleanField(
+        default=False, help_text="Marketing or announcement content; held back during the quiet period."
+    )
+    state = models.CharField(max_length=20, choices=MessageState.choices, default=MessageState.DRAFT)
+    scheduled_for = models.DateTimeField(null=True, blank=True, help_text="Send at this time; empty means on publish.")
+    template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL)
+    template_digest = models.CharField(max_length=64, blank=True, editable=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages_written")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="messages_approved"
+    )
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, help_text="When it appeared on the status page.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("approve_message", "Can approve messages and publish approved ones"),
+            ("publish_preapproved_message", "Can publish a message made unchanged from a pre-approved template"),
+        ]
+        indexes = [models.Index(fields=["state", "scheduled_for"])]
+
+    def __str__(self):
+        return f"{self.get_phase_display()}: {self.headline}"
+
+    def get_absolute_url(self):
+        return reverse("message-detail", args=[self.pk])
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def is_unchanged_preapproved(self) -> bool:
+        """Made from a pre-approved template and not edited since: publishable without a second approval."""
+        return bool(
+            self.template_id
+            and self.template.pre_approved
+            and self.template_digest
+            and self.template_digest == self.content_digest()
+        )

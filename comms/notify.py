@@ -1,0 +1,26 @@
+"""Internal notifications that are not customer messages (e.g. overdue-update reminders)."""
+
+import logging
+import uuid
+
+import requests
+
+from comms.channels.base import TransportError
+from comms.channels.webhook import post_json
+from comms.models import WebhookEndpoint
+
+log = logging.getLogger(__name__)
+
+
+def notify_internal_webhooks(event: str, payload: dict) -> int:
+    """POST to every active internal endpoint; failures are logged, not retried (the next reminder follows)."""
+    delivered = 0
+    with requests.Session() as session:
+        for endpoint in WebhookEndpoint.objects.filter(active=True, internal=True):
+            body = {"text": payload.get("text", event), **payload, "event": event}
+            try:
+                post_json(session, endpoint, body, uuid.uuid4().hex, event)
+                delivered += 1
+            except TransportError as error:
+                log.warning("internal webhook %s failed: %s", endpoint.name, error)
+    return delivered

@@ -1,0 +1,211 @@
+"""One message, every channel: email (subject, text, HTML), status page entry, X post, webhook JSON.
+
+X posts are kept to one post: the headline, then as much of Explain as fits, then a link to the status
+page, never more than 280 weighted characters. The full text always lives on the status page.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from comms.models import EARS_PARTS, Incident, Message
+
+X_LIMIT = 280
+X_URL_WEIGHT = 23
+URL_RE = re.compile(r"https?://\S+")
+PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
+PLACEHOLDERS = {
+    "incident_title": "the incident's title",
+    "components": "the affected components, comma-separated",
+    "status": "the incident's public status",
+    "severity": "SEV1 … SEV4",
+    "next_update": "when the next update is due, e.g. 14:30 UTC",
+    "status_page_url": "the public status page link",
+}
+
+# twitter-text v3: these code point ranges weigh 1, everything else 2.
+_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_ZWJ = "\u200d"
+
+
+def status_page_url() -> str:
+    return settings.SITE_URL + reverse("status-page")
+
+
+def placeholder_values(incident: Incident) -> dict[str, str]:
+    due = incident.next_update_due_at
+    return {
+        "incident_title": incident.title,
+        "components": ", ".join(c.name for c in incident.components.all()) or "our service",
+        "status": incident.public_status_label.lower(),
+        "severity": incident.severity,
+        "next_update": timezone.localtime(due).strftime("%H:%M %Z") if due else "as soon as we know more",
+        "status_page_url": status_page_url(),
+    }
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    return sorted({name for name in PLACEHOLDER_RE.findall(text) if name not in PLACEHOLDERS})
+
+
+def fill_placeholders(text: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER_RE.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+def _char_weight(char: str) -> int:
+    point = ord(char)
+    if char in ("\ufe0e", "\ufe0f") or 0x1F3FB <= point <= 0x1F3FF or unicodedata.combining(char):
+        return 0  # variation selectors, skin tones and combining marks belong to the character before
+    return 1 if any(low <= point <= high for low, high in _LIGHT_RANGES) else 2
+
+
+def x_weighted_length(text: str) -> int:
+    """Length as X counts it: URLs 23, CJK and emoji 2, an emoji joined by ZWJ adds nothing more."""
+    total = 0
+    position = 0
+    for match in URL_RE.finditer(text):
+        total += _plain_weight(text[position : match.start()]) + X_URL_WEIGHT
+        position = match.end()
+    return total + _plain_weight(text[position:])
+
+
+def _plain_weight(text: str) -> int:
+    total, joined = 0, False
+    for char in text:
+        if char == _ZWJ:
+            joined = True
+            continue
+        total += 0 if joined else _char_weight(char)
+        joined = False
+    return total
+
+
+def _truncate_to_weight(text: str, limit: int) -> str:
+    """The longest prefix of text (cut at a word if possible) whose weight, plus an ellipsis, fits."""
+    if _plain_weight(text) <= limit:
+        return text
+    kept, weight = [], 0
+    for char in text:
+        weight += _char_weight(char)
+        if weight > limit - 1:
+            break
+        kept.append(char)
+    cut = "".join(kept)
+    if " " in cut[len(cut) // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:—-") + "…"
+
+
+def render_x_post(message: Message) -> str:
+    link = status_page_url()
+    text = message.headline.strip()
+    if message.explain.strip():
+        text = f"{text} — {message.explain.strip()}"
+    text = " ".join(text.split())
+    room = X_LIMIT - X_URL_WEIGHT - 1
+    return f"{_truncate_to_weight(text, room)} {link}"
+
+
+def body_paragraphs(message: Message) -> list[str]:
+    return [getattr(message, part).strip() for part in EARS_PARTS if getattr(message, part).strip()]
+
+
+@dataclass
+class Rendering:
+    email_subject: str
+    email_text: str
+    email_html: str
+    statuspage: dict
+    x_post: str
+    x_length: int
+    webhook: dict
+    slack: dict
+
+    def as_dict(self) -> dict:
+        return {
+            "email": {"subject": self.email_subject, "text": self.email_text, "html": self.email_html},
+            "statuspage": self.statuspage,
+            "x": {"text": self.x_post, "weighted_length": self.x_length, "limit": X_LIMIT},
+            "webhook": self.webhook,
+            "slack": self.slack,
+        }
+
+
+def email_context(message: Message, unsubscribe_url: str | None) -> dict:
+    incident = message.incident
+    return {
+        "message": message,
+        "incident": incident,
+        "paragraphs": body_paragraphs(message),
+        "status": incident.public_status_label,
+        "next_update": placeholder_values(incident)["next_update"] if incident.is_open else None,
+        "status_page_url": status_page_url(),
+        "unsubscribe_url": unsubscribe_url,
+    }
+
+
+def render_email(message: Message, unsubscribe_url: str | None = None) -> tuple[str, str, str]:
+    context = email_context(message, unsubscribe_url)
+    subject = " ".join(render_to_string("comms/email/update-subject.txt", context).split())
+    text = render_to_string("comms/email/update-body.txt", context)
+    html = render_to_string("comms/email/update-body.html", context)
+    return subject, text, html
+
+
+def render_webhook(message: Message, event: str = "message.published") -> dict:
+    incident = message.incident
+    return {
+        "event": event,
+        "incident": {
+            "id": incident.pk,
+            "title": incident.title,
+            "severity": incident.severity,
+            "status": incident.public_status,
+            "components": [c.name for c in incident.components.all()],
+        },
+        "message": {
+            "id": message.pk,
+            "phase": message.phase,
+            "audience": message.audience,
+            "headline": message.headline,
+            **{part: getattr(message, part) for part in EARS_PARTS},
+        },
+        "status_page_url": status_page_url(),
+    }
+
+
+def render_slack(message: Message) -> dict:
+    incident = message.incident
+    text = f"*[{incident.severity} · {incident.public_status_label}] {incident.title}*\n{message.headline}"
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            *[{"type": "section", "text": {"type": "plain_text", "text": p}} for p in body_paragraphs(message)],
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{status_page_url()}|Status page>"}]},
+        ],
+    }
+
+
+def render_all(message: Message) -> Rendering:
+    subject, text, html = render_email(message, unsubscribe_url=settings.SITE_URL + "/status/unsubscribe/…")
+    x_post = render_x_post(message)
+    return Rendering(
+        email_subject=subject,
+        email_text=text,
+        email_html=html,
+        statuspage={
+            "title": message.headline,
+            "status": message.incident.public_status,
+            "body": "\n\n".join(body_paragraphs(message)),
+        },
+        x_post=x_post,
+        x_length=x_weighted_length(x_post),
+        webhook=render_webhook(message),
+        slack=render_slack(message),
+    )
