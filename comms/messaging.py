@@ -178,7 +178,7 @@ def _dispatch_soon():
 
 
 def _locked(message: Message) -> Message:
-    return Message.objects.select_for_update().select_related("incident", "template").get(pk=message.pk)
+    return Message.objects.select_for_update(of=("self",)).select_related("incident", "template").get(pk=message.pk)
 
 
 @transaction.atomic

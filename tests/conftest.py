@@ -19,6 +19,14 @@ def skip_or_fail(reason: str):
 
 
 @pytest.fixture(autouse=True)
+def fresh_status_page_cache():
+    """A shared cache (Redis in CI) may hold pages from an earlier run under the same version: start anew."""
+    from comms.statuspage import invalidate_status_page
+
+    invalidate_status_page()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -62,11 +62,12 @@ class EmailTransport(Transport):
 
     @contextmanager
     def session(self):
+        """One SMTP connection for the whole batch; opened lazily by the first send, reopened after a reset."""
         self.connection = get_connection(fail_silently=False)
         try:
             yield self
         finally:
-            self.connection.close()
+            self._reset(self.connection)
 
     def _render(self, message):
         """Render once per message and batch; the unsubscribe link is filled in per recipient."""
@@ -94,6 +95,8 @@ class EmailTransport(Transport):
         email = self.build(delivery)
         connection = self.connection or get_connection(fail_silently=False)
         try:
+            if connection.connection is None:
+                connection.open()  # opened here, send_messages leaves it open for the next delivery
             connection.send_messages([email])
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))

@@ -34,21 +34,27 @@ def redis_broker():
 
 
 @pytest.fixture
-def celery_worker_process(redis_broker, transactional_db, tmp_path):
-    """Start `celery worker` in a child process on its own queue; yield (queue, hostname); stop it after."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    hostname = f"{queue}@integration"
-    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "REDIS_URL": redis_broker,
-           "VAR_DIR": str(tmp_path)}
-    log = open(tmp_path / "worker.log", "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "--app", "config", "worker", "--pool", "solo", "--queues", queue,
-         "--hostname", hostname, "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        yield queue, hostname
-    finally:
+def start_worker(redis_broker, transactional_db, tmp_path):
+    """start_worker(queues=..., beat=False, env={}) → (queue, hostname): a `celery worker` child process
+    on the Redis broker and the test database. Every process is stopped after the test."""
+    processes = []
+
+    def start(queue: str | None = None, beat: bool = False, env: dict | None = None, concurrency: int = 1):
+        queue = queue or f"test-{uuid.uuid4().hex[:8]}"
+        hostname = f"{queue}-{len(processes)}@integration"
+        child_env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "REDIS_URL": redis_broker,
+                     "VAR_DIR": str(tmp_path), **(env or {})}
+        command = [sys.executable, "-m", "celery", "--app", "config", "worker", "--queues", queue,
+                   "--hostname", hostname, "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
+        command += ["--pool", "solo"] if concurrency == 1 else ["--concurrency", str(concurrency)]
+        if beat:
+            command += ["--beat", "--schedule", str(tmp_path / f"beat-{len(processes)}")]
+        log = open(tmp_path / f"worker-{len(processes)}.log", "w+")
+        processes.append((subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT), log))
+        return queue, hostname
+
+    yield start
+    for process, log in processes:
         process.terminate()
         try:
             process.wait(timeout=20)
@@ -59,6 +65,11 @@ def celery_worker_process(redis_broker, transactional_db, tmp_path):
         log.close()
         if "Traceback" in output:
             print(output)  # shown by pytest when the test fails
+
+
+@pytest.fixture
+def celery_worker_process(start_worker):
+    return start_worker()
 
 
 def wait_until(predicate, timeout=30.0, interval=0.2):

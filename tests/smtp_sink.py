@@ -1,0 +1,79 @@
+"""A local SMTP server that records what it receives and can be told to refuse, for tests and benchmarks."""
+
+import threading
+from collections import Counter
+from email import message_from_bytes, policy
+
+from aiosmtpd.controller import Controller
+
+
+class SinkHandler:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.messages = []  # (recipients, parsed email.message.Message)
+        self.received = Counter()  # recipient address -> copies received
+        self.refuse_recipients: dict[str, str] = {}  # address -> SMTP reply, e.g. "550 5.1.1 no such user"
+        self.data_replies: list[str] = []  # replies to the next DATA commands, e.g. ["451 4.3.0 try later"]
+        self.keep_messages = True
+        self.sessions = 0  # SMTP conversations opened (EHLO/HELO seen)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.refuse_recipients.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.data_replies:
+                return self.data_replies.pop(0)
+            for address in envelope.rcpt_tos:
+                self.received[address] += 1
+            if self.keep_messages:
+                self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 Message accepted"
+
+    @property
+    def total(self) -> int:
+        return sum(self.received.values())
+
+    @property
+    def duplicates(self) -> int:
+        return sum(count - 1 for count in self.received.values() if count > 1)
+
+
+class SmtpSink:
+    """with SmtpSink() as sink: ... settings EMAIL_HOST=sink.host, EMAIL_PORT=sink.port."""
+
+    def __init__(self, host="127.0.0.1", port=0):
+        self.handler = SinkHandler()
+        self.controller = Controller(self.handler, hostname=host, port=port or _free_port(host))
+
+    @property
+    def host(self):
+        return self.controller.hostname
+
+    @property
+    def port(self):
+        return self.controller.port
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
