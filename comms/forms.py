@@ -1,8 +1,13 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from comms.choices import OPEN_STATUSES, IncidentStatus
-from comms.models import Component, Incident
+from comms.channels import REGISTRY, channel_choices, get_transport
+from comms.choices import OPEN_STATUSES, Audience, IncidentStatus, MessagePhase
+from comms.messaging import CONTENT_FIELDS, EDITABLE_FIELDS, validate_channels
+from comms.models import Component, Incident, Message, MessageTemplate
+from comms.rendering import fill_placeholders, placeholder_values
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -55,3 +60,119 @@ class IncidentForm(forms.ModelForm):
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=IncidentStatus.choices)
     note = forms.CharField(required=False, max_length=300)
+
+
+# --- Messages -------------------------------------------------------------------------------------------
+
+PART_LABELS = {
+    "explain": "Explain",
+    "acknowledge": "Acknowledge",
+    "resolve": "Resolve & compensate",
+    "study": "Study",
+}
+
+
+def normalise_text(value: str) -> str:
+    """What a textarea posts back: browsers send CRLF line ends, and the form strips the ends."""
+    return (value or "").replace("\r\n", "\n").strip()
+
+
+class MessageForm(forms.Form):
+    """The headline, the four EARS parts and how a message goes out. Saving goes through comms.messaging."""
+
+    template = forms.ModelChoiceField(
+        queryset=MessageTemplate.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    headline = forms.CharField(max_length=140)
+    explain = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    acknowledge = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    resolve = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    study = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    phase = forms.ChoiceField(choices=MessagePhase.choices, initial=MessagePhase.UPDATE)
+    audience = forms.ChoiceField(choices=Audience.choices, initial=Audience.PUBLIC)
+    channels = forms.MultipleChoiceField(
+        choices=channel_choices, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one channel."},
+    )
+    scheduled_for = forms.DateTimeField(
+        required=False, widget=DateTimeLocalInput(),
+        help_text="Leave empty to send as soon as it is published or approved.",
+    )
+    is_announcement = forms.BooleanField(
+        required=False, label="Announcement or marketing content",
+        help_text="Held back on social channels during the quiet period after a major incident.",
+    )
+
+    def __init__(self, *args, message: Message | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.message = message
+        if message is not None:
+            del self.fields["template"]  # a message keeps the template it was made from
+        for name, label in PART_LABELS.items():
+            self.fields[name].label = label
+            self.fields[name].help_text = Message._meta.get_field(name).help_text
+
+    def clean(self):
+        data = super().clean()
+        for name in CONTENT_FIELDS:
+            if name in data:
+                data[name] = normalise_text(data[name])
+        channels = data.get("channels")
+        if channels and data.get("audience"):
+            try:
+                validate_channels(data["audience"], channels)
+            except ValidationError as error:
+                self.add_error("channels", error.message_dict["channels"])
+        when = data.get("scheduled_for")
+        if when and when < timezone.now() and not self._same_minute(when, getattr(self.message, "scheduled_for", None)):
+            self.add_error("scheduled_for", "Choose a time in the future, or leave it empty.")
+        return data
+
+    @staticmethod
+    def _same_minute(a, b) -> bool:
+        return a is not None and b is not None and abs(a - b) < timezone.timedelta(minutes=1)
+
+    def message_fields(self) -> dict:
+        """The cleaned values under the names comms.messaging takes."""
+        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
+
+    def changed_fields(self) -> dict:
+        """Only what really differs from the message being edited.
+
+        A datetime-local input has minute precision and checkboxes post in the form's order, so an untouched
+        form must not count as an edit (which would send an approved message back for approval).
+        """
+        changes = {}
+        for name, value in self.message_fields().items():
+            current = getattr(self.message, name)
+            if name in CONTENT_FIELDS:
+                same = value == normalise_text(current)
+            elif name == "channels":
+                same = set(value) == set(current) and len(value) == len(current)
+            elif name == "scheduled_for":
+                same = value == current or self._same_minute(value, current)
+            else:
+                same = value == current
+            if not same:
+                changes[name] = value
+        return changes
+
+
+def template_content(template: MessageTemplate, incident: Incident) -> dict[str, str]:
+    """The template's headline and parts with the incident's placeholders filled in, as create_message does."""
+    values = placeholder_values(incident)
+    return {name: normalise_text(fill_placeholders(getattr(template, name), values)) for name in CONTENT_FIELDS}
+
+
+def template_initial(template: MessageTemplate, incident: Incident) -> dict:
+    return {
+        **template_content(template, incident),
+        "template": template.pk,
+        "phase": template.phase,
+        "channels": [kind for kind in template.channels if kind in REGISTRY and get_transport(kind).is_configured()],
+        "audience": Audience.PUBLIC,
+    }
+
+
+def message_initial(message: Message) -> dict:
+    return {name: getattr(message, name) for name in EDITABLE_FIELDS}

@@ -65,9 +65,16 @@ def create_message(*, incident: Incident, author, template: MessageTemplate | No
     return message
 
 
+def check_may_change(message: Message, actor) -> None:
+    """A message is edited, submitted or cancelled by its author or by a communications lead."""
+    if message.author_id != actor.pk and not actor.has_perm("comms.approve_message"):
+        raise PermissionDenied("Only the author or a communications lead may change this message.")
+
+
 @transaction.atomic
 def update_message(message: Message, *, actor, **changes) -> Message:
     message = _locked(message)
+    check_may_change(message, actor)
     if message.state not in EDITABLE_STATES:
         raise TransitionNotAllowed(f"A {message.get_state_display().lower()} message can no longer be edited.")
     changed = [name for name, value in changes.items() if getattr(message, name) != value]
@@ -91,6 +98,7 @@ def update_message(message: Message, *, actor, **changes) -> Message:
 
 
 def submit(message: Message, *, actor) -> Message:
+    check_may_change(message, actor)
     return _move(message, M.SUBMITTED, actor, "submitted for approval", submitted_at=timezone.now(),
                  rejection_reason="")
 
@@ -132,6 +140,7 @@ def reject(message: Message, *, actor, reason: str) -> Message:
 
 
 def cancel(message: Message, *, actor) -> Message:
+    check_may_change(message, actor)
     return _move(message, M.CANCELLED, actor, "cancelled")
 
 

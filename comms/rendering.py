@@ -150,11 +150,17 @@ def email_context(message: Message, unsubscribe_url: str | None) -> dict:
 
 
 def render_email(message: Message, unsubscribe_url: str | None = None) -> tuple[str, str, str]:
+    """Subject, text and HTML as plain strings: whoever shows them on a page must escape them."""
     context = email_context(message, unsubscribe_url)
     subject = " ".join(render_to_string("comms/email/update-subject.txt", context).split())
-    text = render_to_string("comms/email/update-body.txt", context)
-    html = render_to_string("comms/email/update-body.html", context)
+    text = _plain(render_to_string("comms/email/update-body.txt", context))
+    html = _plain(render_to_string("comms/email/update-body.html", context))
     return subject, text, html
+
+
+def _plain(rendered) -> str:
+    """render_to_string returns a SafeString; as a plain str it is escaped wherever it is displayed."""
+    return str.__str__(rendered)
 
 
 def render_webhook(message: Message, event: str = "message.published") -> dict:

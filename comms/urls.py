@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from comms import views
 
@@ -9,7 +9,15 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="incident-detail"),
     path("incidents/<int:pk>/edit/", views.IncidentUpdateView.as_view(), name="incident-update"),
     path("incidents/<int:pk>/status/", views.change_incident_status, name="incident-status"),
-    path("approvals/", views.coming_soon, {"area": "Approvals", "issue": "communications"}, name="approvals"),
+    path("incidents/<int:pk>/messages/new/", views.message_create, name="message-create"),
+    path("messages/<int:pk>/", views.MessageDetailView.as_view(), name="message-detail"),
+    path("messages/<int:pk>/edit/", views.message_update, name="message-update"),
+    re_path(
+        r"^messages/(?P<pk>[0-9]+)/(?P<action>submit|approve|reject|publish|cancel|retry)/$",
+        views.message_action,
+        name="message-action",
+    ),
+    path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
     path("mentions/", views.coming_soon, {"area": "Mentions", "issue": "sentiment"}, name="mentions"),
     path("accounts/", views.coming_soon, {"area": "Customer accounts", "issue": "accounts"}, name="accounts"),
 ]

@@ -1,19 +1,46 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db import transaction
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, When
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, TemplateView, UpdateView
 
-from comms import services
-from comms.choices import INCIDENT_MACHINE, IncidentStatus, Severity
+from comms import delivery, messaging, services
+from comms.channels import REGISTRY, get_transport
+from comms.choices import (
+    INCIDENT_MACHINE,
+    MESSAGE_MACHINE,
+    Audience,
+    DeliveryStatus,
+    IncidentStatus,
+    MessagePhase,
+    MessageState,
+    Severity,
+)
 from comms.filters import IncidentFilter
-from comms.forms import IncidentForm, StatusForm
-from comms.models import Component, Incident
+from comms.forms import (
+    IncidentForm,
+    MessageForm,
+    StatusForm,
+    message_initial,
+    template_content,
+    template_initial,
+)
+from comms.lint import lint_message
+from comms.models import Component, Incident, Message, MessageTemplate
+from comms.rendering import render_all
 from comms.statemachine import TransitionNotAllowed
+
+M = MessageState
+REFUSALS = (TransitionNotAllowed, PermissionDenied)
 
 
 class RolePermissionMixin(PermissionRequiredMixin):
@@ -27,7 +54,12 @@ class DashboardView(RolePermissionMixin, TemplateView):
     template_name = "comms/dashboard.html"
 
     def get_context_data(self, **kwargs):
-        open_incidents = Incident.objects.open().prefetch_related("components").order_by("severity", "started_at")
+        open_incidents = (
+            Incident.objects.open()
+            .prefetch_related("components")
+            .annotate(awaiting_approval=Count("messages", filter=Q(messages__state=M.SUBMITTED)))
+            .order_by("severity", "started_at")
+        )
         by_severity = [
             (severity, [i for i in open_incidents if i.severity == severity]) for severity in Severity
         ]
@@ -37,6 +69,10 @@ class DashboardView(RolePermissionMixin, TemplateView):
             open_count=len(open_incidents),
             recently_resolved=Incident.objects.not_open().filter(resolved_at__gte=week_ago).order_by("-resolved_at")[:10],
             components=Component.objects.all(),
+            awaiting_approval=(
+                Message.objects.filter(state=M.SUBMITTED).count()
+                if self.request.user.has_perm("comms.approve_message") else None
+            ),
             **kwargs,
         )
 
@@ -69,11 +105,16 @@ class IncidentDetailView(RolePermissionMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         incident = self.object
-        return super().get_context_data(
+        context = super().get_context_data(
             next_statuses=[(s, IncidentStatus(s).label) for s in INCIDENT_MACHINE.allowed_from(incident.status)],
             can_change=self.request.user.has_perm("comms.change_incident"),
+            incident_messages=incident.messages.select_related("author").order_by("-created_at", "-id"),
             **kwargs,
         )
+        if self.request.user.has_perm("comms.add_message"):
+            form = MessageForm(initial=blank_initial(incident))
+            context.update(composer_context(self.request, incident, form, embedded=True))
+        return context
 
 
 class IncidentCreateView(RolePermissionMixin, CreateView):
@@ -126,3 +167,373 @@ def coming_soon(request, area: str, issue: str):
     return render(request, "comms/coming_soon.html", {"area": area, "issue": issue})
 
 
+
+
+# --- Messages: composer, edit, page, actions, approvals ---------------------------------------------------
+
+
+def blank_initial(incident: Incident) -> dict:
+    """A blank message for this incident: the phase its next message most likely has."""
+    if not incident.is_open:
+        phase = MessagePhase.RESOLUTION
+    elif incident.messages.exists():
+        phase = MessagePhase.UPDATE
+    else:
+        phase = MessagePhase.INITIAL
+    channels = [kind for kind in ("statuspage", "email") if get_transport(kind).is_configured()]
+    return {"phase": phase, "audience": Audience.PUBLIC, "channels": channels}
+
+
+def channel_options(form: MessageForm) -> list[dict]:
+    """Every channel as a checkbox; one that is not configured is shown disabled, with the reason."""
+    selected = form["channels"].value() or []
+    options = []
+    for kind in REGISTRY:
+        transport = get_transport(kind)
+        options.append({
+            "kind": kind,
+            "label": transport.label,
+            "checked": kind in selected,
+            "configured": transport.is_configured(),
+            "reason": transport.not_configured_reason(),
+            "public_only": set(transport.audiences) == {Audience.PUBLIC},
+        })
+    return options
+
+
+def preview_of(message: Message) -> dict:
+    """What the preview panes show: each channel's rendering and the lint warnings. Nothing is saved."""
+    return {"rendering": render_all(message).as_dict(), "lint": lint_message(message)}
+
+
+def selected_template(form: MessageForm) -> MessageTemplate | None:
+    if "template" not in form.fields:
+        return None
+    if form.is_bound:
+        return form.cleaned_data.get("template") if form.is_valid() else None
+    pk = form.initial.get("template")
+    return MessageTemplate.objects.filter(pk=pk).first() if pk else None
+
+
+def is_unchanged_template(form: MessageForm, template: MessageTemplate | None, incident: Incident) -> bool:
+    """True when the content is exactly the template's, placeholders filled: it stays 'unchanged'."""
+    if template is None:
+        return False
+    if not form.is_bound:
+        return form.initial.get("template") == template.pk
+    content = template_content(template, incident)
+    return form.is_valid() and all(form.cleaned_data[name] == value for name, value in content.items())
+
+
+def composer_context(request, incident, form, *, message=None, preview=None, embedded=False) -> dict:
+    template = selected_template(form)
+    can_publish = bool(
+        message is None
+        and template is not None
+        and template.pre_approved
+        and request.user.has_perm("comms.publish_preapproved_message")
+        and is_unchanged_template(form, template, incident)
+    )
+    if message is None:
+        action = reverse("message-create", args=[incident.pk])
+    else:
+        action = reverse("message-update", args=[message.pk])
+    return {
+        "incident": incident,
+        "form": form,
+        "editing": message,
+        "part_fields": [form[name] for name in ("explain", "acknowledge", "resolve", "study")],
+        "channel_options": channel_options(form),
+        "templates": MessageTemplate.objects.all() if message is None else (),
+        "selected_template": template,
+        "can_publish": can_publish,
+        "preview": preview,
+        "preview_url": reverse("api-message-preview-draft"),
+        "form_action": action,
+        "embedded": embedded,
+    }
+
+
+def add_errors(form: MessageForm, error: ValidationError) -> None:
+    """Put a ValidationError from comms.messaging on the form: on its field when the form has one."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def publish_time(message: Message):
+    """'Publish' keeps a time the author chose in the future; otherwise it goes out now."""
+    if message.state != M.SCHEDULED and message.scheduled_for and message.scheduled_for > timezone.now():
+        return message.scheduled_for
+    return None
+
+
+def published_text(message: Message) -> str:
+    if message.scheduled_for and message.scheduled_for > timezone.now() + timezone.timedelta(seconds=30):
+        return f"Published; it goes out at {timezone.localtime(message.scheduled_for):%Y-%m-%d %H:%M %Z}."
+    return "Published; it is being sent now."
+
+
+@permission_required("comms.add_message", raise_exception=True)
+def message_create(request, pk):
+    """The composer: from a template (?template=<id>) or blank; preview, save, submit or publish."""
+    incident = get_object_or_404(Incident, pk=pk)
+    if request.method != "POST":
+        template = None
+        if request.GET.get("template", "").isdigit():
+            template = MessageTemplate.objects.filter(pk=request.GET["template"]).first()
+        initial = template_initial(template, incident) if template else blank_initial(incident)
+        form = MessageForm(initial=initial)
+        return render(request, "comms/message_form.html", composer_context(request, incident, form))
+
+    form = MessageForm(request.POST)
+    action = request.POST.get("action", "save")
+    preview = None
+    if form.is_valid():
+        fields = form.message_fields()
+        template = form.cleaned_data["template"]
+        if action == "preview":
+            preview = preview_of(Message(incident=incident, author=request.user, **fields))
+        else:
+            if is_unchanged_template(form, template, incident):
+                # Content left exactly as the template made it: let create_message fill it, so that the
+                # message keeps the template's digest and stays publishable without a second approval.
+                fields = {name: value for name, value in fields.items() if name not in messaging.CONTENT_FIELDS}
+            try:
+                with transaction.atomic():
+                    message = messaging.create_message(
+                        incident=incident, author=request.user, template=template, **fields
+                    )
+                    if action == "submit":
+                        message = messaging.submit(message, actor=request.user)
+                    elif action == "publish":
+                        message = messaging.publish(message, actor=request.user, at=publish_time(message))
+            except REFUSALS as refusal:
+                messages.error(request, f"Nothing was saved: {refusal}")
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                if action == "submit":
+                    messages.success(request, "Saved and submitted for approval.")
+                elif action == "publish":
+                    messages.success(request, published_text(message))
+                else:
+                    messages.success(request, "Draft saved.")
+                return redirect(message)
+    context = composer_context(request, incident, form, preview=preview)
+    return render(request, "comms/message_form.html", context)
+
+
+@permission_required("comms.change_message", raise_exception=True)
+def message_update(request, pk):
+    message = get_object_or_404(Message.objects.select_related("incident", "template"), pk=pk)
+    incident = message.incident
+    if not message.is_editable:
+        messages.error(request, f"A {message.get_state_display().lower()} message can no longer be edited.")
+        return redirect(message)
+    if request.method != "POST":
+        form = MessageForm(initial=message_initial(message), message=message)
+        return render(request, "comms/message_form.html", composer_context(request, incident, form, message=message))
+
+    form = MessageForm(request.POST, message=message)
+    action = request.POST.get("action", "save")
+    preview = None
+    if form.is_valid():
+        if action == "preview":
+            preview = preview_of(Message(pk=message.pk, incident=incident, author=message.author,
+                                         **form.message_fields()))
+        else:
+            was = message.state
+            try:
+                with transaction.atomic():
+                    message = messaging.update_message(message, actor=request.user, **form.changed_fields())
+                    if action == "submit" and message.state == M.DRAFT:
+                        message = messaging.submit(message, actor=request.user)
+            except REFUSALS as refusal:
+                messages.error(request, str(refusal))
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                text = "Saved."
+                if was in (M.APPROVED, M.SCHEDULED) and message.state == M.SUBMITTED:
+                    text = "Saved. The text changed after approval, so it needs approval again."
+                elif action == "submit" and message.state == M.SUBMITTED:
+                    text = "Saved and submitted for approval."
+                messages.success(request, text)
+                return redirect(message)
+    context = composer_context(request, incident, form, message=message, preview=preview)
+    return render(request, "comms/message_form.html", context)
+
+
+def four_eyes_reason(message: Message, user) -> str:
+    """Why this user may not approve this message (SEV1/SEV2, they wrote it), or ''."""
+    try:
+        messaging.check_four_eyes(message, user)
+    except PermissionDenied as refusal:
+        return str(refusal)
+    return ""
+
+
+def message_actions(message: Message, user) -> dict:
+    """Which buttons this user sees on this message now. The service layer still decides on each POST."""
+    is_lead = user.has_perm("comms.approve_message")
+    can_change = user.has_perm("comms.change_message")
+    state = message.state
+    preapproved = state in (M.DRAFT, M.SUBMITTED) and message.is_unchanged_preapproved
+    return {
+        "edit": can_change and message.is_editable,
+        "submit": can_change and state == M.DRAFT,
+        "approve": is_lead and state == M.SUBMITTED,
+        "reject": is_lead and state == M.SUBMITTED,
+        "publish": (is_lead and state in (M.APPROVED, M.SCHEDULED))
+        or (preapproved and user.has_perm("comms.publish_preapproved_message")),
+        "cancel": can_change and MESSAGE_MACHINE.can(state, M.CANCELLED),
+        "retry": is_lead and state in (M.PARTIALLY_FAILED, M.FAILED),
+    }
+
+
+class MessageDetailView(RolePermissionMixin, DetailView):
+    permission_required = "comms.view_message"
+    template_name = "comms/message_detail.html"
+    context_object_name = "msg"
+    queryset = Message.objects.select_related("incident", "author", "approver", "template")
+    deliveries_per_page = 50
+
+    def get_context_data(self, **kwargs):
+        message = self.object
+        user = self.request.user
+        status = self.request.GET.get("status", "")
+        if status not in DeliveryStatus.values:
+            status = ""
+        rows = message.deliveries.annotate(
+            failed_first=Case(When(status=DeliveryStatus.FAILED, then=0), default=1, output_field=IntegerField())
+        ).order_by("failed_first", "channel", "pk")
+        if status:
+            rows = rows.filter(status=status)
+        counts = (
+            message.deliveries.values("channel")
+            .annotate(total=Count("pk"), **{s: Count("pk", filter=Q(status=s)) for s in DeliveryStatus.values})
+            .order_by("channel")
+        )
+        actions = message_actions(message, user)
+        return super().get_context_data(
+            incident=message.incident,
+            preview=preview_of(message),
+            actions=actions,
+            four_eyes=four_eyes_reason(message, user) if actions["approve"] else "",
+            publish_label=publish_label(message),
+            delivery_counts=counts,
+            deliveries=Paginator(rows, self.deliveries_per_page).get_page(self.request.GET.get("page")),
+            delivery_status=status,
+            delivery_statuses=DeliveryStatus.choices,
+            **kwargs,
+        )
+
+
+def publish_label(message: Message) -> str:
+    if message.state == M.SCHEDULED:
+        return "Send now"
+    when = publish_time(message)
+    return f"Publish for {timezone.localtime(when):%H:%M %Z}" if when else "Publish now"
+
+
+# Each action needs this permission before the service layer has its say; without it the answer is 403.
+ACTION_PERMISSIONS = {
+    "submit": "comms.change_message",
+    "cancel": "comms.change_message",
+    "approve": "comms.approve_message",
+    "reject": "comms.approve_message",
+    "retry": "comms.approve_message",
+    # Leads publish approved messages, leads and support unchanged pre-approved drafts: messaging decides.
+    "publish": "comms.view_message",
+}
+
+
+def _approve(message, request):
+    message = messaging.approve(message, actor=request.user)
+    if message.state == M.SCHEDULED and message.scheduled_for > timezone.now():
+        return f"Approved; it goes out at {timezone.localtime(message.scheduled_for):%Y-%m-%d %H:%M %Z}."
+    if message.state == M.SCHEDULED:
+        return "Approved; it is being sent now."
+    return "Approved. Publish it when it should go out."
+
+
+def _reject(message, request):
+    messaging.reject(message, actor=request.user, reason=request.POST.get("reason", ""))
+    return "Sent back to the author as a draft, with your reason."
+
+
+def _publish(message, request):
+    return published_text(messaging.publish(message, actor=request.user, at=publish_time(message)))
+
+
+def _submit(message, request):
+    messaging.submit(message, actor=request.user)
+    return "Submitted for approval."
+
+
+def _cancel(message, request):
+    messaging.cancel(message, actor=request.user)
+    return "Cancelled; it will not be sent."
+
+
+def _retry(message, request):
+    if message.state not in (M.PARTIALLY_FAILED, M.FAILED):
+        raise TransitionNotAllowed("Only a message with failed deliveries can be retried.")
+    count = delivery.retry_failed(message, request.user)
+    if not count:
+        return "There were no failed deliveries to retry."
+    return f"{count:,} failed deliver{'y' if count == 1 else 'ies'} queued again."
+
+
+ACTIONS = {
+    "submit": _submit, "approve": _approve, "reject": _reject, "publish": _publish, "cancel": _cancel,
+    "retry": _retry,
+}
+
+
+@require_POST
+def message_action(request, pk, action):
+    """One POST per button on the message page and the approvals queue; refusals come back as messages."""
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    if not request.user.has_perm(ACTION_PERMISSIONS[action]):
+        raise PermissionDenied
+    message = get_object_or_404(Message.objects.select_related("incident", "template"), pk=pk)
+    try:
+        outcome = ACTIONS[action](message, request)
+    except REFUSALS as refusal:
+        messages.error(request, str(refusal))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, outcome)
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect(message)
+
+
+class ApprovalsView(RolePermissionMixin, TemplateView):
+    """What communications leads need to act on: waiting for approval, approved but not out, scheduled."""
+
+    permission_required = "comms.approve_message"
+    template_name = "comms/approvals.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        now = timezone.now()
+        base = Message.objects.select_related("incident", "author", "approver", "template")
+        waiting = list(base.filter(state=M.SUBMITTED).order_by("submitted_at", "pk"))
+        for message in waiting:
+            message.waited = now - (message.submitted_at or message.created_at)
+            message.warning_count = len(lint_message(message))
+            message.four_eyes = four_eyes_reason(message, user)
+        return super().get_context_data(
+            waiting=waiting,
+            approved=base.filter(state=M.APPROVED).order_by("approved_at", "pk"),
+            scheduled=base.filter(state=M.SCHEDULED).order_by("scheduled_for", "pk"),
+            **kwargs,
+        )

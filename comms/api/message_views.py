@@ -129,10 +129,6 @@ class MessageViewSet(
     def retry(self, request, pk=None):
         """Queue this message's failed deliveries again (communications leads)."""
         message = self.get_object()
-        if message.state not in (MessageState.PARTIALLY_FAILED, MessageState.FAILED):
-            from comms.statemachine import TransitionNotAllowed
-
-            raise TransitionNotAllowed("Only a message with failed deliveries can be retried.")
         delivery.retry_failed(message, request.user)
         message.refresh_from_db()
         return Response(MessageSerializer(message, context=self.get_serializer_context()).data,

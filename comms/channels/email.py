@@ -1,7 +1,6 @@
 import smtplib
 import socket
 from contextlib import contextmanager
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,6 +15,8 @@ from comms.rendering import render_email
 from comms.roles import ROLES
 
 UNSUBSCRIBE_MARK = "__EARS_UNSUBSCRIBE_URL__"
+RECIPIENT_MARK = "ears-recipient-mark@example.invalid"
+MESSAGE_ID_MARK = "<ears-message-id-mark@ears.local>"
 
 
 def affected_account_contacts(incident) -> list[str]:
@@ -48,7 +49,7 @@ class EmailTransport(Transport):
     def __init__(self):
         self.connection = None
         self._rendered = {}
-        self._unsubscribe_tokens = {}
+        self._raw = {}
 
     def recipients(self, message):
         incident = message.incident
@@ -75,29 +76,59 @@ class EmailTransport(Transport):
             self._rendered[message.pk] = render_email(message, unsubscribe_url=UNSUBSCRIBE_MARK)
         return self._rendered[message.pk]
 
-    def build(self, delivery) -> EmailMultiAlternatives:
+    def build(self, delivery, recipient=None, message_id=None, unsubscribe_url=None) -> EmailMultiAlternatives:
+        """The email for one delivery, built with Django's EmailMultiAlternatives (text + HTML)."""
         message = delivery.message
         subject, text, html = self._render(message)
-        headers = {"Message-ID": make_msgid(idstring=delivery.code[:16], domain="ears.local")}
+        headers = {"Message-ID": message_id or _message_id(delivery)}
         if delivery.subscriber_id:
-            token = delivery.subscriber.unsubscribe_token
-            url = settings.SITE_URL + reverse("status-unsubscribe", args=[token])
+            url = unsubscribe_url or settings.SITE_URL + reverse(
+                "status-unsubscribe", args=[delivery.subscriber.unsubscribe_token]
+            )
             text, html = text.replace(UNSUBSCRIBE_MARK, url), html.replace(UNSUBSCRIBE_MARK, url)
             headers["List-Unsubscribe"] = f"<{url}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         else:
             text, html = _drop_unsubscribe(text), _drop_unsubscribe(html)
-        email = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [delivery.recipient], headers=headers)
+        email = EmailMultiAlternatives(
+            subject, text, settings.DEFAULT_FROM_EMAIL, [recipient or delivery.recipient], headers=headers
+        )
         email.attach_alternative(html, "text/html")
         return email
 
+    def raw(self, delivery) -> bytes:
+        """The wire bytes for one delivery.
+
+        Building MIME costs more than sending it, so each message is built once per batch with marks in
+        place of the recipient, the Message-ID and the unsubscribe link, and the marks are replaced per
+        recipient. When a mark does not survive encoding as plain text, it is built whole instead.
+        """
+        personal = bool(delivery.subscriber_id)
+        key = (delivery.message_id, personal)
+        if key not in self._raw:
+            email = self.build(delivery, recipient=RECIPIENT_MARK, message_id=MESSAGE_ID_MARK,
+                               unsubscribe_url=UNSUBSCRIBE_MARK)
+            template = email.message().as_bytes(linesep="\r\n")
+            usable = template.count(RECIPIENT_MARK.encode()) == 1 and template.count(MESSAGE_ID_MARK.encode()) == 1
+            usable = usable and template.count(UNSUBSCRIBE_MARK.encode()) == (3 if personal else 0)
+            self._raw[key] = template if usable else None
+        template = self._raw[key]
+        if template is None or not delivery.recipient.isascii():
+            return self.build(delivery).message().as_bytes(linesep="\r\n")
+        raw = template.replace(RECIPIENT_MARK.encode(), delivery.recipient.encode())
+        raw = raw.replace(MESSAGE_ID_MARK.encode(), _message_id(delivery).encode())
+        if personal:
+            url = settings.SITE_URL + reverse("status-unsubscribe", args=[delivery.subscriber.unsubscribe_token])
+            raw = raw.replace(UNSUBSCRIBE_MARK.encode(), url.encode())
+        return raw
+
     def send(self, delivery) -> str:
-        email = self.build(delivery)
+        raw = self.raw(delivery)
         connection = self.connection or get_connection(fail_silently=False)
         try:
             if connection.connection is None:
-                connection.open()  # opened here, send_messages leaves it open for the next delivery
-            connection.send_messages([email])
+                connection.open()  # Django's SMTP backend: host, port, TLS and login from the EMAIL_ settings
+            connection.connection.sendmail(settings.DEFAULT_FROM_EMAIL, [delivery.recipient], raw)
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise TransportError(_smtp_text(code, reply), permanent=code >= 500) from None
@@ -109,7 +140,7 @@ class EmailTransport(Transport):
         except (smtplib.SMTPException, OSError, socket.timeout) as error:
             self._reset(connection)
             raise TransportError(f"SMTP connection failed: {error}", permanent=False, channel_down=True) from None
-        return email.extra_headers["Message-ID"]
+        return _message_id(delivery)
 
     @staticmethod
     def _reset(connection):
@@ -117,6 +148,10 @@ class EmailTransport(Transport):
             connection.close()
         except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is dropped either way
             connection.connection = None
+
+
+def _message_id(delivery) -> str:
+    return f"<{delivery.code}@ears.local>"
 
 
 def _smtp_text(code: int, reply) -> str:

@@ -1,6 +1,8 @@
+import json
 from datetime import timedelta
 
 from django import template
+from django.utils import timezone
 
 register = template.Library()
 
@@ -18,3 +20,36 @@ def duration(value: timedelta | None) -> str:
     if hours:
         return f"{hours}h {minutes}m"
     return f"{minutes}m"
+
+
+@register.filter
+def countdown(due, past: str = "") -> str:
+    """'in 12m' before a due time, then 'overdue by 5m' (or `past`, if given). composer.js keeps it live."""
+    if due is None:
+        return "—"
+    left = due - timezone.now()
+    if left > timedelta(0):
+        return f"in {duration(left)}"
+    return past or f"overdue by {duration(-left)}"
+
+
+@register.filter
+def since(moment) -> timedelta | None:
+    """How long ago a time was, for the duration filter."""
+    return None if moment is None else timezone.now() - moment
+
+
+@register.filter
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@register.simple_tag
+def awaiting_approval_count(user) -> int | None:
+    """Messages waiting for approval, for users who approve them; None for everyone else."""
+    if not getattr(user, "is_authenticated", False) or not user.has_perm("comms.approve_message"):
+        return None
+    from comms.choices import MessageState
+    from comms.models import Message
+
+    return Message.objects.filter(state=MessageState.SUBMITTED).count()

@@ -266,3 +266,22 @@ def test_publishing_now_schedules_for_now(api_as, lead, other_lead, incident):
     body = act(api_as, other_lead, message["id"], "publish").json()
     assert body["state"] == "scheduled"
     assert Message.objects.get().scheduled_for <= timezone.now()
+
+
+@pytest.mark.parametrize("action", ["submit", "cancel"])
+def test_only_the_author_or_a_lead_may_change_a_message(api_as, support, manager, lead, incident, action):
+    message = draft(api_as, support, incident)
+    assert act(api_as, manager, message["id"], action).status_code == 403
+    edit = api_as(manager).patch(f"/api/v1/messages/{message['id']}/", {"headline": "Hijacked"}, format="json")
+    assert edit.status_code == 403
+    assert Message.objects.get().headline == "Checkout is failing"
+    assert act(api_as, lead, message["id"], action).status_code == 200
+
+
+def test_rendered_email_is_plain_text_so_pages_escape_it(incident, lead):
+    from django.utils.safestring import SafeData
+
+    from comms.rendering import render_email
+
+    message = Message(incident=incident, author=lead, headline="<script>x</script>")
+    assert not any(isinstance(part, SafeData) for part in render_email(message))

@@ -1,0 +1,133 @@
+"""Shared by the benchmarks: a throw-away PostgreSQL database, Redis, worker processes, memory sampling."""
+
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def bench_database_url(name: str = "ears_bench") -> str:
+    """Create (anew) a database for the benchmark on the server of DATABASE_URL; return its URL."""
+    import psycopg
+
+    base = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    parts = urlsplit(base)
+    if parts.scheme not in ("postgres", "postgresql"):
+        sys.exit("The benchmarks need PostgreSQL: set DATABASE_URL=postgres://… (and REDIS_URL=redis://…).")
+    with psycopg.connect(base.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def configure_environment(**extra) -> dict:
+    os.environ["DATABASE_URL"] = bench_database_url()
+    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
+    os.environ["CELERY_QUEUE"] = f"bench-{uuid.uuid4().hex[:8]}"
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.update({key: str(value) for key, value in extra.items()})
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return dict(os.environ)
+
+
+def start_worker(concurrency: int, log_path: Path) -> subprocess.Popen:
+    queue = os.environ["CELERY_QUEUE"]
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "--app", "config", "worker", "--queues", queue, "--concurrency",
+         str(concurrency), "--hostname", f"{queue}@bench", "--without-gossip", "--without-mingle",
+         "--loglevel", "WARNING"],
+        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+    )
+    return process
+
+
+def wait_for_worker(timeout: float = 30.0) -> None:
+    from config.celery_app import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.control.ping(destination=[f"{os.environ['CELERY_QUEUE']}@bench"], timeout=1):
+            return
+    raise RuntimeError("the benchmark worker did not start; see var/bench/worker.log")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+class MemorySampler(threading.Thread):
+    """Samples the resident memory of a process and its children; peak is the largest total seen."""
+
+    def __init__(self, pid: int, interval: float = 0.25):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak_total = 0
+        self.peak_single = 0
+        self._halt = threading.Event()
+
+    def run(self):
+        while not self._halt.is_set():
+            sizes = [_rss(pid) for pid in [self.pid, *_children(self.pid)]]
+            self.peak_total = max(self.peak_total, sum(sizes))
+            self.peak_single = max([self.peak_single, *sizes])
+            self._halt.wait(self.interval)
+
+    def stop(self):
+        self._halt.set()
+        self.join()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                for c in (task / "children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) // (1024 * 1024)
+    return f"{os.cpu_count()} × {cpu}, {memory} GiB RAM, Python {platform.python_version()}, {platform.system()}"
+
+
+def progress(label: str, done: int, total: int, started: float) -> None:
+    rate = done / max(time.monotonic() - started, 1e-9)
+    sys.stderr.write(f"\r  {label}: {done:,}/{total:,} ({rate:,.0f}/s)   ")
+    sys.stderr.flush()
