@@ -4,14 +4,14 @@ import argparse
 import datetime
 import os
 import sys
-from pathlib import Path
 
 from bench.common import ROOT, configure_environment, machine
 
 
 def fanout_section(result: dict) -> str:
     ours, plain = result["ours"], result["plain"]
-    mib = 1024 * 1024
+    mib, n = 1024 * 1024, result["subscribers"]
+    largest = ours["peak_rss_single"] / mib
     return f"""## Fan-out to {result['subscribers']:,} email subscribers
 
 One approved update, dispatched the way beat dispatches it (claim, one delivery row per recipient, batches of
@@ -23,9 +23,9 @@ connection to the same kind of sink, in the same run.
 |---|---|---|
 | throughput | {result['ours_rate']:,.0f} msg/s | {result['plain_rate']:,.0f} msg/s |
 | wall time | {ours['seconds']:.1f} s (incl. fan-out of the rows) | {plain['seconds']:.1f} s (sending only) |
-| received by the sink | {ours['received']:,} / {result['subscribers']:,} | {plain['received']:,} / {result['subscribers']:,} |
+| received by the sink | {ours['received']:,} / {n:,} | {plain['received']:,} / {n:,} |
 | duplicates | {ours['duplicates']} | {plain['duplicates']} |
-| peak worker memory | {ours['peak_rss'] / mib:,.0f} MiB (all worker processes), largest one {ours['peak_rss_single'] / mib:,.0f} MiB | — |
+| peak worker memory | {ours['peak_rss'] / mib:,.0f} MiB, all processes (largest {largest:,.0f} MiB) | — |
 
 Ratio ours / smtplib: **{result['ratio']:.2f}** (goal ≥ 0.7). Message state at the end: `{ours['state']}`.
 
@@ -52,7 +52,8 @@ def main():
             "# Benchmarks\n\nRecorded by `make bench` (bench/), which runs each benchmark and its baseline side by "
             "side in the same run, on PostgreSQL and Redis.\n\n"
             f"Last run: {started:%Y-%m-%d %H:%M} UTC on {machine()}; "
-            f"database {os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}, broker {os.environ['REDIS_URL'].rsplit('@', 1)[-1]}.\n\n"
+            f"database {os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}, "
+            f"broker {os.environ['REDIS_URL'].rsplit('@', 1)[-1]}.\n\n"
         )
         (ROOT / "docs" / "benchmarks.md").write_text(header + fanout_section(result))
         sys.stderr.write("recorded in docs/benchmarks.md\n")

@@ -25,9 +25,10 @@ def seed(count: int):
     now = timezone.now()
     batch = 5000
     for start in range(0, count, batch):
-        Subscriber.objects.bulk_create(
-            [Subscriber(email=f"subscriber{n}@bench.example", confirmed_at=now) for n in range(start, min(start + batch, count))]
-        )
+        Subscriber.objects.bulk_create([
+            Subscriber(email=f"subscriber{n}@bench.example", confirmed_at=now)
+            for n in range(start, min(start + batch, count))
+        ])
     incident = services.create_incident(actor=author, title="Card payments failing in the EU", severity="SEV1")
     message = Message.objects.create(
         incident=incident, author=author, approver=author, headline="Card payments are failing for some customers",

@@ -23,7 +23,10 @@ class CommsConfig(AppConfig):
         from comms.statuspage import invalidate_status_page
 
         post_save.connect(
-            lambda **kwargs: invalidate_status_page(), sender=Component, weak=False, dispatch_uid="comms.component_public"
+            lambda **kwargs: invalidate_status_page(),
+            sender=Component,
+            weak=False,
+            dispatch_uid="comms.component_public",
         )
         # Once per migrate (sender=self): grant permissions of models added since the groups were made.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="comms.sync_roles")

@@ -110,7 +110,8 @@ def enqueue_queued(message_id: int | None = None, delivery_ids=None) -> int:
     from comms.tasks import send_deliveries
 
     now = timezone.now()
-    rows = Delivery.objects.filter(status=S.QUEUED).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    rows = Delivery.objects.filter(due, status=S.QUEUED)
     if message_id is not None:
         rows = rows.filter(message_id=message_id)
     if delivery_ids is not None:

@@ -36,7 +36,8 @@ class SinkHandler:
             for address in envelope.rcpt_tos:
                 self.received[address] += 1
             if self.keep_messages:
-                self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
+                parsed = message_from_bytes(envelope.content, policy=policy.default)
+                self.messages.append((list(envelope.rcpt_tos), parsed))
         return "250 Message accepted"
 
     @property

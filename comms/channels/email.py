@@ -1,5 +1,4 @@
 import smtplib
-import socket
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -137,7 +136,7 @@ class EmailTransport(Transport):
                 raise TransportError(_smtp_text(error.smtp_code, error.smtp_error), permanent=True) from None
             self._reset(connection)
             raise TransportError(_smtp_text(error.smtp_code, error.smtp_error), permanent=False) from None
-        except (smtplib.SMTPException, OSError, socket.timeout) as error:
+        except (TimeoutError, smtplib.SMTPException, OSError) as error:
             self._reset(connection)
             raise TransportError(f"SMTP connection failed: {error}", permanent=False, channel_down=True) from None
         return _message_id(delivery)

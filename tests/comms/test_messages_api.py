@@ -65,7 +65,8 @@ def test_the_full_path_from_draft_to_scheduled_by_another_lead(api_as, lead, oth
     assert act(api_as, lead, message["id"], "submit").json()["state"] == "submitted"
     approved = act(api_as, other_lead, message["id"], "approve").json()
     assert (approved["state"], approved["approver"]) == ("scheduled", "lead2")
-    timeline = [e["description"] for e in api_as(lead).get(f"/api/v1/incidents/{incident.pk}/timeline/").json()["results"]]
+    entries = api_as(lead).get(f"/api/v1/incidents/{incident.pk}/timeline/").json()["results"]
+    timeline = [entry["description"] for entry in entries]
     assert timeline == [
         "Draft “Checkout is failing” written",
         "“Checkout is failing” submitted for approval",

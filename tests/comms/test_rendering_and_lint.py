@@ -88,7 +88,8 @@ def test_a_resolution_that_thanks_customers_is_fine():
 
 def test_announcements_on_social_channels_are_flagged_during_the_quiet_period(settings):
     settings.COMMS_QUIET_PERIOD_DAYS = 7
-    IncidentFactory(severity="SEV1", status=IncidentStatus.RESOLVED, resolved_at=timezone.now() - timezone.timedelta(days=2))
+    resolved = timezone.now() - timezone.timedelta(days=2)
+    IncidentFactory(severity="SEV1", status=IncidentStatus.RESOLVED, resolved_at=resolved)
     codes = lint_codes(is_announcement=True, channels=["webhook"], explain="New dashboard launch.")
     assert "quiet_period" in codes
     assert "quiet_period" not in lint_codes(is_announcement=False, channels=["webhook"])
@@ -96,7 +97,8 @@ def test_announcements_on_social_channels_are_flagged_during_the_quiet_period(se
 
 def test_the_quiet_period_ends(settings):
     settings.COMMS_QUIET_PERIOD_DAYS = 7
-    IncidentFactory(severity="SEV2", status=IncidentStatus.RESOLVED, resolved_at=timezone.now() - timezone.timedelta(days=8))
+    resolved = timezone.now() - timezone.timedelta(days=8)
+    IncidentFactory(severity="SEV2", status=IncidentStatus.RESOLVED, resolved_at=resolved)
     assert "quiet_period" not in lint_codes(is_announcement=True, channels=["webhook"])
 
 

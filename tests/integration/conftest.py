@@ -50,7 +50,8 @@ def start_worker(redis_broker, transactional_db, tmp_path):
         if beat:
             command += ["--beat", "--schedule", str(tmp_path / f"beat-{len(processes)}")]
         log = open(tmp_path / f"worker-{len(processes)}.log", "w+")
-        processes.append((subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT), log))
+        process = subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT)
+        processes.append((process, log))
         return queue, hostname
 
     yield start

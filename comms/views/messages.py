@@ -1,175 +1,42 @@
+"""Pages for messages: composer, edit, message page with deliveries, actions, approvals queue."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, When
+from django.db.models import Case, Count, IntegerField, Q, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django.views.generic import CreateView, DetailView, TemplateView, UpdateView
+from django.views.generic import DetailView, TemplateView
 
-from comms import delivery, messaging, services
+from comms import delivery, messaging
 from comms.channels import REGISTRY, get_transport
 from comms.choices import (
-    INCIDENT_MACHINE,
     MESSAGE_MACHINE,
     Audience,
     DeliveryStatus,
-    IncidentStatus,
     MessagePhase,
     MessageState,
-    Severity,
 )
-from comms.filters import IncidentFilter
 from comms.forms import (
-    IncidentForm,
     MessageForm,
-    StatusForm,
     message_initial,
     template_content,
     template_initial,
 )
 from comms.lint import lint_message
-from comms.models import Component, Incident, Message, MessageTemplate
+from comms.models import Incident, Message, MessageTemplate
 from comms.rendering import render_all
-from comms.statemachine import TransitionNotAllowed
+from comms.views.base import REFUSALS, RolePermissionMixin
 
 M = MessageState
-REFUSALS = (TransitionNotAllowed, PermissionDenied)
 
 
-class RolePermissionMixin(PermissionRequiredMixin):
-    """Signed-in users without the permission get 403 rather than a loop back to the login page."""
-
-    raise_exception = True
-
-
-class DashboardView(RolePermissionMixin, TemplateView):
-    permission_required = "comms.view_incident"
-    template_name = "comms/dashboard.html"
-
-    def get_context_data(self, **kwargs):
-        open_incidents = (
-            Incident.objects.open()
-            .prefetch_related("components")
-            .annotate(awaiting_approval=Count("messages", filter=Q(messages__state=M.SUBMITTED)))
-            .order_by("severity", "started_at")
-        )
-        by_severity = [
-            (severity, [i for i in open_incidents if i.severity == severity]) for severity in Severity
-        ]
-        week_ago = timezone.now() - timezone.timedelta(days=7)
-        return super().get_context_data(
-            by_severity=by_severity,
-            open_count=len(open_incidents),
-            recently_resolved=Incident.objects.not_open().filter(resolved_at__gte=week_ago).order_by("-resolved_at")[:10],
-            components=Component.objects.all(),
-            awaiting_approval=(
-                Message.objects.filter(state=M.SUBMITTED).count()
-                if self.request.user.has_perm("comms.approve_message") else None
-            ),
-            **kwargs,
-        )
-
-
-class IncidentListView(RolePermissionMixin, TemplateView):
-    permission_required = "comms.view_incident"
-    template_name = "comms/incident_list.html"
-
-    def get_context_data(self, **kwargs):
-        filterset = IncidentFilter(self.request.GET, queryset=Incident.objects.prefetch_related("components"))
-        page = Paginator(filterset.qs, 25).get_page(self.request.GET.get("page"))
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        return super().get_context_data(
-            filter=filterset,
-            page=page,
-            query=query.urlencode(),
-            statuses=IncidentStatus.choices,
-            severities=Severity.choices,
-            **kwargs,
-        )
-
-
-class IncidentDetailView(RolePermissionMixin, DetailView):
-    permission_required = "comms.view_incident"
-    template_name = "comms/incident_detail.html"
-    queryset = Incident.objects.select_related("commander").prefetch_related(
-        "components", Prefetch("timeline", to_attr="entries")
-    )
-
-    def get_context_data(self, **kwargs):
-        incident = self.object
-        context = super().get_context_data(
-            next_statuses=[(s, IncidentStatus(s).label) for s in INCIDENT_MACHINE.allowed_from(incident.status)],
-            can_change=self.request.user.has_perm("comms.change_incident"),
-            incident_messages=incident.messages.select_related("author").order_by("-created_at", "-id"),
-            **kwargs,
-        )
-        if self.request.user.has_perm("comms.add_message"):
-            form = MessageForm(initial=blank_initial(incident))
-            context.update(composer_context(self.request, incident, form, embedded=True))
-        return context
-
-
-class IncidentCreateView(RolePermissionMixin, CreateView):
-    permission_required = "comms.add_incident"
-    form_class = IncidentForm
-    template_name = "comms/incident_form.html"
-
-    def form_valid(self, form):
-        data = dict(form.cleaned_data)
-        components = data.pop("components")
-        self.object = services.create_incident(actor=self.request.user, components=components, **data)
-        messages.success(self.request, f"Incident “{self.object.title}” opened.")
-        return redirect(self.object)
-
-
-class IncidentUpdateView(RolePermissionMixin, UpdateView):
-    permission_required = "comms.change_incident"
-    form_class = IncidentForm
-    model = Incident
-    template_name = "comms/incident_form.html"
-
-    def form_valid(self, form):
-        data = {name: form.cleaned_data[name] for name in form.changed_data}
-        components = data.pop("components", None)
-        services.update_incident(self.object, actor=self.request.user, components=components, **data)
-        messages.success(self.request, "Incident updated.")
-        return redirect(self.object)
-
-
-@require_POST
-@permission_required("comms.change_incident", raise_exception=True)
-def change_incident_status(request, pk):
-    incident = get_object_or_404(Incident, pk=pk)
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a status to move to.")
-    else:
-        try:
-            services.change_status(
-                incident, form.cleaned_data["status"], actor=request.user, note=form.cleaned_data["note"]
-            )
-        except TransitionNotAllowed as refusal:
-            messages.error(request, str(refusal))
-        else:
-            messages.success(request, f"Status is now {IncidentStatus(form.cleaned_data['status']).label.lower()}.")
-    return redirect(incident)
-
-
-def coming_soon(request, area: str, issue: str):
-    return render(request, "comms/coming_soon.html", {"area": area, "issue": issue})
-
-
-
-
-# --- Messages: composer, edit, page, actions, approvals ---------------------------------------------------
 
 
 def blank_initial(incident: Incident) -> dict:
@@ -379,7 +246,7 @@ def four_eyes_reason(message: Message, user) -> str:
 def message_actions(message: Message, user) -> dict:
     """Which buttons this user sees on this message now. The service layer still decides on each POST."""
     is_lead = user.has_perm("comms.approve_message")
-    can_change = user.has_perm("comms.change_message")
+    can_change = user.has_perm("comms.change_message") and (is_lead or message.author_id == user.pk)
     state = message.state
     preapproved = state in (M.DRAFT, M.SUBMITTED) and message.is_unchanged_preapproved
     return {
@@ -480,8 +347,6 @@ def _cancel(message, request):
 
 
 def _retry(message, request):
-    if message.state not in (M.PARTIALLY_FAILED, M.FAILED):
-        raise TransitionNotAllowed("Only a message with failed deliveries can be retried.")
     count = delivery.retry_failed(message, request.user)
     if not count:
         return "There were no failed deliveries to retry."

@@ -1,0 +1,25 @@
+from comms.views.incidents import (
+    DashboardView,
+    IncidentCreateView,
+    IncidentDetailView,
+    IncidentListView,
+    IncidentUpdateView,
+    change_incident_status,
+    coming_soon,
+)
+from comms.views.messages import ApprovalsView, MessageDetailView, message_action, message_create, message_update
+
+__all__ = [
+    "ApprovalsView",
+    "DashboardView",
+    "IncidentCreateView",
+    "IncidentDetailView",
+    "IncidentListView",
+    "IncidentUpdateView",
+    "MessageDetailView",
+    "change_incident_status",
+    "coming_soon",
+    "message_action",
+    "message_create",
+    "message_update",
+]

@@ -1,0 +1,155 @@
+"""Pages for incidents: dashboard, list, detail, create, edit, status changes."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.generic import CreateView, DetailView, TemplateView, UpdateView
+
+from comms import services
+from comms.choices import (
+    INCIDENT_MACHINE,
+    IncidentStatus,
+    MessageState,
+    Severity,
+)
+from comms.filters import IncidentFilter
+from comms.forms import (
+    IncidentForm,
+    MessageForm,
+    StatusForm,
+)
+from comms.models import Component, Incident, Message
+from comms.statemachine import TransitionNotAllowed
+from comms.views.base import RolePermissionMixin
+
+M = MessageState
+
+
+
+
+class DashboardView(RolePermissionMixin, TemplateView):
+    permission_required = "comms.view_incident"
+    template_name = "comms/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        open_incidents = (
+            Incident.objects.open()
+            .prefetch_related("components")
+            .annotate(awaiting_approval=Count("messages", filter=Q(messages__state=M.SUBMITTED)))
+            .order_by("severity", "started_at")
+        )
+        by_severity = [
+            (severity, [i for i in open_incidents if i.severity == severity]) for severity in Severity
+        ]
+        week_ago = timezone.now() - timezone.timedelta(days=7)
+        return super().get_context_data(
+            by_severity=by_severity,
+            open_count=len(open_incidents),
+            recently_resolved=Incident.objects.not_open().filter(resolved_at__gte=week_ago).order_by("-resolved_at")[:10],
+            components=Component.objects.all(),
+            awaiting_approval=(
+                Message.objects.filter(state=M.SUBMITTED).count()
+                if self.request.user.has_perm("comms.approve_message") else None
+            ),
+            **kwargs,
+        )
+
+
+class IncidentListView(RolePermissionMixin, TemplateView):
+    permission_required = "comms.view_incident"
+    template_name = "comms/incident_list.html"
+
+    def get_context_data(self, **kwargs):
+        filterset = IncidentFilter(self.request.GET, queryset=Incident.objects.prefetch_related("components"))
+        page = Paginator(filterset.qs, 25).get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(
+            filter=filterset,
+            page=page,
+            query=query.urlencode(),
+            statuses=IncidentStatus.choices,
+            severities=Severity.choices,
+            **kwargs,
+        )
+
+
+class IncidentDetailView(RolePermissionMixin, DetailView):
+    permission_required = "comms.view_incident"
+    template_name = "comms/incident_detail.html"
+    queryset = Incident.objects.select_related("commander").prefetch_related(
+        "components", Prefetch("timeline", to_attr="entries")
+    )
+
+    def get_context_data(self, **kwargs):
+        incident = self.object
+        context = super().get_context_data(
+            next_statuses=[(s, IncidentStatus(s).label) for s in INCIDENT_MACHINE.allowed_from(incident.status)],
+            can_change=self.request.user.has_perm("comms.change_incident"),
+            incident_messages=incident.messages.select_related("author").order_by("-created_at", "-id"),
+            **kwargs,
+        )
+        if self.request.user.has_perm("comms.add_message"):
+            from comms.views.messages import blank_initial, composer_context
+
+            form = MessageForm(initial=blank_initial(incident))
+            context.update(composer_context(self.request, incident, form, embedded=True))
+        return context
+
+
+class IncidentCreateView(RolePermissionMixin, CreateView):
+    permission_required = "comms.add_incident"
+    form_class = IncidentForm
+    template_name = "comms/incident_form.html"
+
+    def form_valid(self, form):
+        data = dict(form.cleaned_data)
+        components = data.pop("components")
+        self.object = services.create_incident(actor=self.request.user, components=components, **data)
+        messages.success(self.request, f"Incident “{self.object.title}” opened.")
+        return redirect(self.object)
+
+
+class IncidentUpdateView(RolePermissionMixin, UpdateView):
+    permission_required = "comms.change_incident"
+    form_class = IncidentForm
+    model = Incident
+    template_name = "comms/incident_form.html"
+
+    def form_valid(self, form):
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        components = data.pop("components", None)
+        services.update_incident(self.object, actor=self.request.user, components=components, **data)
+        messages.success(self.request, "Incident updated.")
+        return redirect(self.object)
+
+
+@require_POST
+@permission_required("comms.change_incident", raise_exception=True)
+def change_incident_status(request, pk):
+    incident = get_object_or_404(Incident, pk=pk)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a status to move to.")
+    else:
+        try:
+            services.change_status(
+                incident, form.cleaned_data["status"], actor=request.user, note=form.cleaned_data["note"]
+            )
+        except TransitionNotAllowed as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, f"Status is now {IncidentStatus(form.cleaned_data['status']).label.lower()}.")
+    return redirect(incident)
+
+
+def coming_soon(request, area: str, issue: str):
+    return render(request, "comms/coming_soon.html", {"area": area, "issue": issue})
+
+
+
+
