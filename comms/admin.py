@@ -3,7 +3,18 @@ from django.contrib import admin
 
 from comms import services
 from comms.choices import OPEN_STATUSES
-from comms.models import Component, Incident, TimelineEntry, WorkerHeartbeat
+from comms.models import (
+    Component,
+    Delivery,
+    Incident,
+    Message,
+    MessageTemplate,
+    Subscriber,
+    TimelineEntry,
+    WebhookEndpoint,
+    WorkerHeartbeat,
+)
+from comms.rendering import PLACEHOLDERS, unknown_placeholders
 from comms.statemachine import TransitionNotAllowed
 
 
@@ -100,3 +111,75 @@ class TimelineEntryAdmin(admin.ModelAdmin):
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ["hostname", "seen_at"]
+
+
+class MessageTemplateAdminForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "phase", "pre_approved", "channels", "headline", "explain", "acknowledge", "resolve",
+                  "study"]
+
+    def clean(self):
+        data = super().clean()
+        for name in ("headline", "explain", "acknowledge", "resolve", "study"):
+            unknown = unknown_placeholders(data.get(name) or "")
+            if unknown:
+                self.add_error(name, f"Unknown placeholder(s): {', '.join(unknown)}. Known: {', '.join(PLACEHOLDERS)}.")
+        return data
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateAdminForm
+    list_display = ["name", "phase", "pre_approved", "updated_at"]
+    list_filter = ["phase", "pre_approved"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """Read-only: messages change only through the approval flow (pages and API), which the admin would bypass."""
+
+    list_display = ["headline", "incident", "phase", "audience", "state", "author", "approver", "scheduled_for"]
+    list_filter = ["state", "phase", "audience"]
+    search_fields = ["headline", "explain"]
+    list_select_related = ["incident", "author", "approver"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["message", "channel", "recipient", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "channel"]
+    search_fields = ["recipient", "external_id", "code"]
+    list_select_related = ["message"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    list_display = ["email", "confirmed_at", "created_at"]
+    list_filter = [("confirmed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["email"]
+    filter_horizontal = ["components"]
+    readonly_fields = ["confirmed_at", "created_at"]
+    show_full_result_count = False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "format", "internal", "active"]
+    list_filter = ["format", "internal", "active"]

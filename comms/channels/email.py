@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db.models import Q
 from django.urls import reverse
 
@@ -122,12 +123,14 @@ class EmailTransport(Transport):
         return raw
 
     def send(self, delivery) -> str:
-        raw = self.raw(delivery)
         connection = self.connection or get_connection(fail_silently=False)
         try:
-            if connection.connection is None:
-                connection.open()  # Django's SMTP backend: host, port, TLS and login from the EMAIL_ settings
-            connection.connection.sendmail(settings.DEFAULT_FROM_EMAIL, [delivery.recipient], raw)
+            if isinstance(connection, SMTPBackend):
+                if connection.connection is None:
+                    connection.open()  # Django's SMTP backend: host, port, TLS and login from the EMAIL_ settings
+                connection.connection.sendmail(settings.DEFAULT_FROM_EMAIL, [delivery.recipient], self.raw(delivery))
+            else:  # file, console or in-memory backends (embedded default, tests): the plain Django path
+                connection.send_messages([self.build(delivery)])
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise TransportError(_smtp_text(code, reply), permanent=code >= 500) from None
@@ -136,7 +139,7 @@ class EmailTransport(Transport):
                 raise TransportError(_smtp_text(error.smtp_code, error.smtp_error), permanent=True) from None
             self._reset(connection)
             raise TransportError(_smtp_text(error.smtp_code, error.smtp_error), permanent=False) from None
-        except (TimeoutError, smtplib.SMTPException, OSError) as error:
+        except (smtplib.SMTPException, OSError) as error:
             self._reset(connection)
             raise TransportError(f"SMTP connection failed: {error}", permanent=False, channel_down=True) from None
         return _message_id(delivery)

@@ -1,5 +1,7 @@
 """Delivery: one row per recipient before any network call, claimed before sending, each sent exactly once."""
 
+from email import message_from_bytes, policy
+
 import pytest
 from django.utils import timezone
 
@@ -229,3 +231,36 @@ def test_a_lead_retries_failed_deliveries(sink, lead):
     message.refresh_from_db()
     assert message.state == MessageState.SENT
     assert sink.received["reader0@example.com"] == 1 and sink.total == 2
+
+
+def test_the_embedded_default_writes_each_email_to_a_file(lead, settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    confirmed_subscribers(3)
+    message = scheduled_message(lead, channels=["email"])
+
+    outcome = delivery.send_deliveries(dispatch(message))
+
+    assert outcome.sent == 3
+    written = "".join(path.read_text() for path in tmp_path.iterdir()).replace("\n ", " ")  # unfold headers
+    assert written.count("Subject: [Investigating] Checkout errors: Checkout is failing for some customers") == 3
+    assert all(f"To: reader{n}@example.com" in written for n in range(3))
+
+
+def test_the_bytes_sent_over_smtp_match_what_django_would_build(sink, lead):
+    """The per-batch template with marks must give the same email as building it whole."""
+    from comms.channels.email import EmailTransport
+
+    (subscriber,) = confirmed_subscribers(1)
+    ids = dispatch(scheduled_message(lead, channels=["email"], headline="Café ☕ – payments"))
+    row = Delivery.objects.select_related("message__incident", "subscriber").get(pk=ids[0])
+    transport = EmailTransport()
+    fast = message_from_bytes(transport.raw(row), policy=policy.default)
+    whole = message_from_bytes(transport.build(row).message().as_bytes(), policy=policy.default)
+
+    for header in ("Subject", "From", "To", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"):
+        assert fast[header].strip() == whole[header].strip(), header
+    assert fast["Subject"].strip() == "[Investigating] Checkout errors: Café ☕ – payments"
+    for kind in ("plain", "html"):
+        assert fast.get_body((kind,)).get_content() == whole.get_body((kind,)).get_content()
+    assert subscriber.unsubscribe_token in fast.get_body(("plain",)).get_content()

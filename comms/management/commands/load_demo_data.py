@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from comms import services
-from comms.choices import ComponentStatus, ComponentTier, IncidentKind, IncidentStatus, Severity
-from comms.models import Component, Incident
+from comms import messaging, services
+from comms.choices import ComponentStatus, ComponentTier, IncidentKind, IncidentStatus, MessagePhase, Severity
+from comms.models import Component, Incident, MessageTemplate, Subscriber
 from comms.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
 
 # username, password, role (None = superuser), full name
@@ -28,6 +28,8 @@ DEMO_COMPONENTS = [
     ("Webhooks", ComponentTier.TIER2, "Event notifications to customers' endpoints."),
     ("Mobile app", ComponentTier.TIER2, "iOS and Android apps."),
 ]
+
+DEMO_SUBSCRIBERS = 5
 
 # title, severity, kind, components, minutes ago it started, statuses it went through after opening
 DEMO_INCIDENTS = [
@@ -53,10 +55,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self._users()
             components = self._components()
-            created = self._incidents(users["lead"], components)
+            created = self._incidents(users, components)
+            subscribers = self._subscribers()
         self.stdout.write(
             f"Demo data ready: {len(users)} users, {len(components)} components, "
-            f"{created} new incident{'s' if created != 1 else ''}.\n"
+            f"{created} new incident{'s' if created != 1 else ''}, {subscribers} confirmed subscribers.\n"
         )
         self.stdout.write(f"Open {settings.SITE_URL} and sign in as:")
         for username, password, role, _ in DEMO_USERS:
@@ -92,7 +95,30 @@ class Command(BaseCommand):
             components[name] = component
         return components
 
-    def _incidents(self, lead, components):
+    def _subscribers(self):
+        now = timezone.now()
+        for n in range(1, DEMO_SUBSCRIBERS + 1):
+            Subscriber.objects.get_or_create(email=f"subscriber{n}@example.com", defaults={"confirmed_at": now})
+        return Subscriber.objects.filter(confirmed_at__isnull=False).count()
+
+    def _messages(self, incident, users):
+        """The worst incident gets a published acknowledgement and an update waiting for approval."""
+        template = MessageTemplate.objects.filter(name="Initial acknowledgement", pre_approved=True).first()
+        if template is not None:
+            # Unchanged pre-approved text: support publishes it at once; the worker sends it when it starts.
+            ack = messaging.create_message(incident=incident, author=users["support"], template=template)
+            messaging.publish(ack, actor=users["support"])
+        update = messaging.create_message(
+            incident=incident, author=users["support"], phase=MessagePhase.UPDATE,
+            headline="Card payments: we found the cause",
+            explain="A change to our payment provider connection is failing for EU cards. We are reversing it now.",
+            acknowledge="We know you cannot take payments right now, and we are sorry. Next update within 30 minutes.",
+            channels=["statuspage", "email"],
+        )
+        messaging.submit(update, actor=users["support"])
+
+    def _incidents(self, users, components):
+        lead = users["lead"]
         created = 0
         now = timezone.now()
         for title, severity, kind, names, minutes_ago, moves in DEMO_INCIDENTS:
@@ -112,6 +138,8 @@ class Command(BaseCommand):
             )
             for status in moves:
                 incident = services.change_status(incident, status, actor=lead)
+            if severity == Severity.SEV1:
+                self._messages(incident, users)
             if incident.is_open:
                 worst = ComponentStatus.MAJOR_OUTAGE if severity == Severity.SEV1 else ComponentStatus.PARTIAL_OUTAGE
                 Component.objects.filter(name__in=names).update(status=worst)
