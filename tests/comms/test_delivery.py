@@ -256,7 +256,7 @@ def test_the_bytes_sent_over_smtp_match_what_django_would_build(sink, lead):
     row = Delivery.objects.select_related("message__incident", "subscriber").get(pk=ids[0])
     transport = EmailTransport()
     fast = message_from_bytes(transport.raw(row), policy=policy.default)
-    whole = message_from_bytes(transport.build(row).message().as_bytes(), policy=policy.default)
+    whole = message_from_bytes(transport.build(row).message().as_bytes(linesep="\r\n"), policy=policy.default)
 
     for header in ("Subject", "From", "To", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"):
         assert fast[header].strip() == whole[header].strip(), header
