@@ -18,8 +18,26 @@ def skip_or_fail(reason: str):
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_broker():
+    """Without Redis, keep test tasks out of var/broker, which a running `make run` worker would consume."""
+    from django.conf import settings
+
+    from config.celery_app import app
+
+    if not settings.REDIS_URL:
+        app.conf.broker_url = "memory://"
+
+
 @pytest.fixture(autouse=True)
-def fresh_status_page_cache():
+def private_cache(settings):
+    """Without Redis, use a per-process cache rather than var/cache, which a running `make run` shares."""
+    if "FileBasedCache" in settings.CACHES["default"]["BACKEND"]:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
+def fresh_status_page_cache(private_cache):
     """A shared cache (Redis in CI) may hold pages from an earlier run under the same version: start anew."""
     from comms.statuspage import invalidate_status_page
 

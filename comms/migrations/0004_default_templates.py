@@ -1,56 +1,10 @@
 from django.db import migrations
 
-TEMPLATES = [
-    {
-        "name": "Initial acknowledgement",
-        "phase": "initial",
-        "pre_approved": True,
-        "channels": ["statuspage", "email", "x"],
-        "headline": "We are investigating a problem with {components}",
-        "explain": "We are investigating reports that {components} is not working as it should. "
-        "Our engineers are on it now.",
-        "acknowledge": "We know this gets in the way of your work, and we are sorry. "
-        "We will post the next update by {next_update} at {status_page_url}.",
-    },
-    {
-        "name": "Update: still working on it",
-        "phase": "update",
-        "pre_approved": True,
-        "channels": ["statuspage", "email"],
-        "headline": "Still working on {incident_title}",
-        "explain": "The problem with {components} is not fixed yet and we are still working on it "
-        "(status: {status}). There is no new information to share right now.",
-        "acknowledge": "We are sorry for the continued disruption. Next update by {next_update}.",
-    },
-    {
-        "name": "Resolution",
-        "phase": "resolution",
-        "pre_approved": False,
-        "channels": ["statuspage", "email", "x"],
-        "headline": "Resolved: {incident_title}",
-        "explain": "The problem affecting {components} has been fixed and everything is working normally again.",
-        "acknowledge": "We are sorry for the disruption this caused you.",
-        "resolve": "Service is fully restored. Describe here any service credit or other compensation offered. "
-        "Thank you for your patience.",
-    },
-    {
-        "name": "Post-incident review",
-        "phase": "review",
-        "pre_approved": False,
-        "channels": ["statuspage", "email"],
-        "headline": "What happened during {incident_title}, and what we are changing",
-        "explain": "Summarise what customers experienced and for how long.",
-        "acknowledge": "We are sorry; we know you rely on {components}.",
-        "study": "What happened: … Why it happened: … What we are changing so it does not happen again: …",
-    },
-]
-
 
 def create_templates(apps, schema_editor):
-    MessageTemplate = apps.get_model("comms", "MessageTemplate")
-    for template in TEMPLATES:
-        fields = dict(template)
-        MessageTemplate.objects.get_or_create(name=fields.pop("name"), defaults=fields)
+    from comms.defaults import create_default_templates
+
+    create_default_templates(apps)
 
 
 class Migration(migrations.Migration):

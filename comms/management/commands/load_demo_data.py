@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from comms import messaging, services
 from comms.choices import ComponentStatus, ComponentTier, IncidentKind, IncidentStatus, MessagePhase, Severity
+from comms.defaults import create_default_templates
 from comms.models import Component, Incident, MessageTemplate, Subscriber
 from comms.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("Demo data is for development: DEBUG is off. Pass --force if you really mean it.")
         with transaction.atomic():
+            create_default_templates()
             users = self._users()
             components = self._components()
             created = self._incidents(users, components)
