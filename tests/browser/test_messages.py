@@ -34,7 +34,8 @@ def test_support_publishes_the_acknowledgement_and_a_lead_approves_a_scheduled_u
     sign_in(page, live_server.url, "support")
     page.goto(f"{live_server.url}{incident.get_absolute_url()}")
     page.get_by_role("link", name="Write an update").click()
-    page.get_by_label("Start from a template").select_option(label="Initial acknowledgement: Initial acknowledgement (pre-approved)")
+    template = "Initial acknowledgement: Initial acknowledgement (pre-approved)"
+    page.get_by_label("Start from a template").select_option(label=template)
     page.get_by_role("button", name="Use template").click()
     expect(page.get_by_label("Headline")).to_have_value("We are investigating a problem with Payments")
     page.get_by_role("button", name="Publish now").click()
