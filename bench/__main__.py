@@ -4,6 +4,7 @@ import argparse
 import datetime
 import os
 import sys
+from pathlib import Path
 
 from bench.common import ROOT, configure_environment, machine
 
@@ -12,9 +13,7 @@ def fanout_section(result: dict) -> str:
     ours, plain = result["ours"], result["plain"]
     mib, n = 1024 * 1024, result["subscribers"]
     largest = ours["peak_rss_single"] / mib
-    return f"""## Fan-out to {result['subscribers']:,} email subscribers
-
-One approved update, dispatched the way beat dispatches it (claim, one delivery row per recipient, batches of
+    return f"""One approved update, dispatched the way beat dispatches it (claim, one delivery row per recipient, batches of
 `EMAIL_BATCH_SIZE` on Redis), sent by a real `celery worker --concurrency {result['worker_concurrency']}` over
 SMTP to a local aiosmtpd sink; against a plain `smtplib` loop sending the same pre-built messages over one
 connection to the same kind of sink, in the same run.
@@ -48,15 +47,24 @@ def main():
     print(result["summary"])
 
     if not args.no_record:
-        header = (
-            "# Benchmarks\n\nRecorded by `make bench` (bench/), which runs each benchmark and its baseline side by "
-            "side in the same run, on PostgreSQL and Redis.\n\n"
-            f"Last run: {started:%Y-%m-%d %H:%M} UTC on {machine()}; "
-            f"database {os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}, "
-            f"broker {os.environ['REDIS_URL'].rsplit('@', 1)[-1]}.\n\n"
+        where = (
+            f"Run {started:%Y-%m-%d %H:%M} UTC on {machine()}; database "
+            f"{os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}, broker {os.environ['REDIS_URL'].rsplit('@', 1)[-1]}.\n\n"
         )
-        (ROOT / "docs" / "benchmarks.md").write_text(header + fanout_section(result))
+        record(ROOT / "docs" / "benchmarks.md", "fanout", where + fanout_section(result))
         sys.stderr.write("recorded in docs/benchmarks.md\n")
+
+
+def record(path: Path, name: str, section: str) -> None:
+    """Replace this benchmark's marked section of the file, keeping everything else (notes, other runs)."""
+    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    block = f"{start}\n{section.strip()}\n{end}"
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """From a due message to every recipient on every channel, each exactly once.
 
 1. dispatch_due_messages claims scheduled messages whose time has come (scheduled → sending, a conditional
-   update: two beats or two workers cannot both win) and, in the same transaction, creates one Delivery row
-   per (message, channel, recipient).
-2. After commit, the queued deliveries are enqueued in batches (send_deliveries tasks carry only ids).
+   update: two beats or two workers cannot both win), then creates one Delivery row per (message, channel,
+   recipient), committing and enqueueing them in chunks so workers start sending while the rest are created
+   (send_deliveries tasks carry only ids). The message is marked fanned out when every row exists.
 3. send_deliveries claims its rows (queued → sending, row locks skipped by other workers), sends each over one
    shared connection and records each result immediately: sent, failed (permanent, or out of attempts), or
    queued again with a next attempt time (transient; exponential backoff with jitter, or the far side's reset).
-4. sweep_deliveries puts rows back in the queue when a claim went stale (the worker died) and re-enqueues due
-   retries and rows whose broker message was lost; a message finishes when no row is queued or sending.
+4. sweep_deliveries puts rows back in the queue when a claim went stale (the worker died), re-enqueues due
+   retries and rows whose broker message was lost, and resumes a fan-out whose dispatcher died; a message
+   finishes when it is fanned out and no row is queued or sending.
 
 A row is marked sent right after its own send, so a task that runs twice sends nothing twice; a worker killed
 between a send and its record is the one window that can repeat a single delivery (at-least-once).
@@ -43,6 +44,8 @@ RETRY_MAX_SECONDS = 600
 STALE_CLAIM_SECONDS = settings.CELERY_TASK_TIME_LIMIT + 60
 # A queued row enqueued this long ago and still untouched lost its broker message (e.g. Redis restarted).
 LOST_ENQUEUE_SECONDS = 300
+# A fan-out not finished this long after dispatch lost its dispatcher; the sweeper completes it.
+STALE_FAN_OUT_SECONDS = 120
 INSERT_BATCH = 2000
 
 
@@ -74,21 +77,26 @@ def dispatch_due_messages(limit: int = 20) -> list[int]:
             ):
                 continue  # someone else claimed it
             message = Message.objects.select_related("incident").get(pk=pk)
-            counts = fan_out(message)
-            summary = ", ".join(f"{n:,} on {kind}" for kind, n in counts.items()) or "no recipients"
-            record(message.incident, TimelineKind.MESSAGE, f"Sending “{message.headline}”: {summary}",
-                   message_id=pk, recipients=counts)
             if message.audience == Audience.PUBLIC:
                 cadence.record_public_update(message.incident, now)
-            transaction.on_commit(lambda pk=pk: enqueue_queued(pk))
+        complete_fan_out(message)
         dispatched.append(pk)
-        if not any(counts.values()):
-            finish_message_if_done(pk)
     return dispatched
 
 
-def fan_out(message: Message) -> dict[str, int]:
-    """Create the delivery rows (idempotent: the unique constraint drops repeats)."""
+def complete_fan_out(message: Message) -> dict[str, int]:
+    """Create every delivery row, enqueueing each committed chunk at once; then mark the message fanned out."""
+    counts = fan_out(message, on_chunk=lambda: enqueue_queued(message.pk, new_only=True))
+    Message.objects.filter(pk=message.pk, fanned_out_at__isnull=True).update(fanned_out_at=timezone.now())
+    summary = ", ".join(f"{n:,} on {kind}" for kind, n in counts.items()) or "no recipients"
+    record(message.incident, TimelineKind.MESSAGE, f"Sending “{message.headline}”: {summary}",
+           message_id=message.pk, recipients=counts)
+    finish_message_if_done(message.pk)  # nothing to send, or everything already sent
+    return counts
+
+
+def fan_out(message: Message, on_chunk=None) -> dict[str, int]:
+    """Create the delivery rows in committed chunks (idempotent: the unique constraint drops repeats)."""
     counts = {}
     for kind in message.channels:
         transport = get_transport(kind)
@@ -99,14 +107,19 @@ def fan_out(message: Message) -> dict[str, int]:
         )
         created = 0
         while batch := list(islice(rows, INSERT_BATCH)):
-            Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+            with transaction.atomic():
+                Delivery.objects.bulk_create(batch, ignore_conflicts=True)
             created += len(batch)
+            if on_chunk:
+                on_chunk()
         counts[kind] = created
     return counts
 
 
-def enqueue_queued(message_id: int | None = None, delivery_ids=None) -> int:
-    """Enqueue send tasks for queued, due deliveries (of one message, or the given ids). Returns the count."""
+def enqueue_queued(message_id: int | None = None, delivery_ids=None, new_only: bool = False) -> int:
+    """Enqueue send tasks for queued, due deliveries (of one message, or the given ids). Returns the count.
+
+    new_only: only rows never enqueued (during fan-out, so a chunk's rows are not enqueued twice)."""
     from comms.tasks import send_deliveries
 
     now = timezone.now()
@@ -114,6 +127,8 @@ def enqueue_queued(message_id: int | None = None, delivery_ids=None) -> int:
     rows = Delivery.objects.filter(due, status=S.QUEUED)
     if message_id is not None:
         rows = rows.filter(message_id=message_id)
+    if new_only:
+        rows = rows.filter(enqueued_at__isnull=True)
     if delivery_ids is not None:
         rows = rows.filter(pk__in=delivery_ids)
     by_channel = defaultdict(list)
@@ -195,8 +210,20 @@ def fast_commits():
             cursor.execute("SET synchronous_commit TO DEFAULT")
 
 
+def _mark_sent_sql() -> str:
+    """The one statement run per delivery sent: plain SQL, as the ORM would build it, at half the cost."""
+    meta = Delivery._meta
+    column = {name: meta.get_field(name).column for name in ("status", "sent_at", "external_id", "last_error")}
+    return (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {column['status']} = %s, {column['sent_at']} = %s, "
+        f"{column['external_id']} = %s, {column['last_error']} = '' "
+        f"WHERE {meta.pk.column} = %s AND {column['status']} = %s"
+    )
+
+
 def _send_batch(transport, batch: list[Delivery], outcome: BatchOutcome) -> None:
-    with transport.session():
+    mark_sent = _mark_sent_sql()
+    with transport.session(), connection.cursor() as cursor:
         for index, delivery in enumerate(batch):
             try:
                 external_id = transport.send(delivery)
@@ -209,9 +236,7 @@ def _send_batch(transport, batch: list[Delivery], outcome: BatchOutcome) -> None
                 log.exception("delivery %s failed unexpectedly", delivery.pk)
                 _record_failure(delivery, TransportError(f"Unexpected error: {error}", permanent=False), outcome)
             else:
-                Delivery.objects.filter(pk=delivery.pk, status=S.SENDING).update(
-                    status=S.SENT, sent_at=timezone.now(), external_id=external_id[:200], last_error=""
-                )
+                cursor.execute(mark_sent, [S.SENT, timezone.now(), external_id[:200], delivery.pk, S.SENDING])
                 outcome.sent += 1
 
 
@@ -271,7 +296,7 @@ def finish_message_if_done(message_id: int) -> str | None:
         state = MessageState.FAILED
     else:
         state = MessageState.PARTIALLY_FAILED
-    if not Message.objects.filter(pk=message_id, state=MessageState.SENDING).update(
+    if not Message.objects.filter(pk=message_id, state=MessageState.SENDING, fanned_out_at__isnull=False).update(
         state=state, finished_at=timezone.now()
     ):
         return None
@@ -298,10 +323,18 @@ def sweep_deliveries() -> dict[str, int]:
         Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_before)
     ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     enqueued = enqueue_queued(delivery_ids=list(waiting.values_list("pk", flat=True)[:20000]))
+    resumed = 0
+    orphaned = Message.objects.select_related("incident").filter(
+        state=MessageState.SENDING, fanned_out_at__isnull=True,
+        dispatched_at__lt=now - timezone.timedelta(seconds=STALE_FAN_OUT_SECONDS),
+    )
+    for message in orphaned:
+        complete_fan_out(message)
+        resumed += 1
     finished = 0
     for message_id in Message.objects.filter(state=MessageState.SENDING).values_list("pk", flat=True):
         finished += bool(finish_message_if_done(message_id))
-    return {"recovered": stale, "enqueued": enqueued, "finished": finished}
+    return {"recovered": stale, "enqueued": enqueued, "resumed_fan_outs": resumed, "finished": finished}
 
 
 def retry_failed(message: Message, actor) -> int:

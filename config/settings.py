@@ -209,7 +209,7 @@ COMMS_JARGON = env_list(
     ["DNS", "BGP", "Kubernetes", "k8s", "pod", "failover", "RCA", "p99", "shard", "replica", "upstream",
      "hotfix", "rollback", "5xx", "root cause", "SLO", "load balancer", "cache invalidation", "mitigation"],
 )
-DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8, minimum=1)  # ≈ 10 min of retries
 EMAIL_BATCH_SIZE = env_int("EMAIL_BATCH_SIZE", 200, minimum=1)
 STATUS_PAGE_NAME = env_str("STATUS_PAGE_NAME", "Example Inc.")
 STATUS_PAGE_CACHE_SECONDS = env_int("STATUS_PAGE_CACHE_SECONDS", 300)

@@ -20,13 +20,26 @@ def skip_or_fail(reason: str):
 
 @pytest.fixture(scope="session", autouse=True)
 def private_broker():
-    """Without Redis, keep test tasks out of var/broker, which a running `make run` worker would consume."""
+    """Tasks the tests enqueue go nowhere a real worker listens: without Redis an in-memory broker (not
+    var/broker, which a running `make run` worker would consume); with Redis a queue of this run's own,
+    deleted at the end. Integration tests start their workers on queues of their own."""
+    import uuid
+
     from django.conf import settings
 
     from config.celery_app import app
 
     if not settings.REDIS_URL:
         app.conf.broker_url = "memory://"
+        yield
+        return
+    queue = f"ears-tests-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    yield
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete(queue, *client.keys(f"_kombu.binding*{queue}"))
 
 
 @pytest.fixture(autouse=True)

@@ -70,6 +70,9 @@ class Message(EarsContent):
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    fanned_out_at = models.DateTimeField(
+        null=True, blank=True, help_text="When every delivery row existed; only then can the message finish."
+    )
     published_at = models.DateTimeField(null=True, blank=True, help_text="When it appeared on the status page.")
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
