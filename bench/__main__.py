@@ -13,10 +13,11 @@ def fanout_section(result: dict) -> str:
     ours, plain = result["ours"], result["plain"]
     mib, n = 1024 * 1024, result["subscribers"]
     largest = ours["peak_rss_single"] / mib
-    return f"""One approved update, dispatched the way beat dispatches it (claim, one delivery row per recipient, batches of
-`EMAIL_BATCH_SIZE` on Redis), sent by a real `celery worker --concurrency {result['worker_concurrency']}` over
-SMTP to a local aiosmtpd sink; against a plain `smtplib` loop sending the same pre-built messages over one
-connection to the same kind of sink, in the same run.
+    return f"""One approved update, dispatched the way beat dispatches it (claim, one delivery row per recipient,
+batches of `EMAIL_BATCH_SIZE` on Redis), sent by a real
+`celery worker --concurrency {result['worker_concurrency']}` over SMTP to a local aiosmtpd sink; against a
+plain `smtplib` loop sending the same pre-built messages over one connection to the same kind of sink, in the
+same run.
 
 | | ours (worker) | plain smtplib loop |
 |---|---|---|
