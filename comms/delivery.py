@@ -176,7 +176,7 @@ def send_deliveries(delivery_ids) -> BatchOutcome:
         return outcome
     deliveries = list(
         Delivery.objects.filter(pk__in=claimed)
-        .select_related("message__incident", "subscriber", "endpoint")
+        .select_related("message__incident", "subscriber", "endpoint", "mention")
         .order_by("pk")
     )
     by_channel = defaultdict(list)
@@ -185,7 +185,7 @@ def send_deliveries(delivery_ids) -> BatchOutcome:
     with fast_commits():
         for channel, batch in by_channel.items():
             _send_batch(get_transport(channel), batch, outcome)
-    for message_id in {d.message_id for d in deliveries}:
+    for message_id in {d.message_id for d in deliveries if d.message_id}:
         finish_message_if_done(message_id)
     return outcome
 

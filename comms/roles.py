@@ -16,10 +16,13 @@ _WRITE_MESSAGES = [
     "comms.view_delivery",
 ]
 
+_REVIEW_MENTIONS = ["sentiment.view_mention", "sentiment.review_mention"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     COMMS_LEAD: [
         *_READ_INCIDENTS,
         *_WRITE_MESSAGES,
+        *_REVIEW_MENTIONS,
         "comms.add_incident",
         "comms.change_incident",
         "comms.add_component",
@@ -33,8 +36,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "comms.change_subscriber",
         "comms.delete_subscriber",
     ],
-    ACCOUNT_MANAGER: [*_READ_INCIDENTS, *_WRITE_MESSAGES],
-    SUPPORT: [*_READ_INCIDENTS, *_WRITE_MESSAGES, "comms.publish_preapproved_message"],
+    ACCOUNT_MANAGER: [*_READ_INCIDENTS, *_WRITE_MESSAGES, "sentiment.view_mention"],
+    SUPPORT: [*_READ_INCIDENTS, *_WRITE_MESSAGES, *_REVIEW_MENTIONS, "comms.publish_preapproved_message"],
 }
 
 

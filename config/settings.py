@@ -214,6 +214,16 @@ EMAIL_BATCH_SIZE = env_int("EMAIL_BATCH_SIZE", 200, minimum=1)
 STATUS_PAGE_NAME = env_str("STATUS_PAGE_NAME", "Example Inc.")
 STATUS_PAGE_CACHE_SECONDS = env_int("STATUS_PAGE_CACHE_SECONDS", 300)
 
+# --- Sentiment -------------------------------------------------------------------------------------
+
+SENTIMENT_LEXICON = env_str("SENTIMENT_LEXICON", "incident")
+if SENTIMENT_LEXICON not in ("incident", "plain"):
+    raise ImproperlyConfigured(f"SENTIMENT_LEXICON must be incident or plain, got {SENTIMENT_LEXICON!r}.")
+SENTIMENT_LINK_WINDOW_HOURS = env_int("SENTIMENT_LINK_WINDOW_HOURS", 24)
+SENTIMENT_SPIKE_FACTOR = float(env_int("SENTIMENT_SPIKE_FACTOR", 3, minimum=1))
+SENTIMENT_SPIKE_MINIMUM = env_int("SENTIMENT_SPIKE_MINIMUM", 5, minimum=1)
+MENTIONS_BULK_LIMIT = 1000
+
 # --- Celery -----------------------------------------------------------------------------------------
 # Tasks are idempotent (they claim rows with conditional updates), so a message is acknowledged only
 # after its task finished and is redelivered if the worker dies. Future work lives in the database and
@@ -260,6 +270,8 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-messages": {"task": "comms.tasks.dispatch_due_messages", "schedule": 3.0},
     "sweep-deliveries": {"task": "comms.tasks.sweep_deliveries", "schedule": 30.0},
     "remind-overdue-updates": {"task": "comms.tasks.remind_overdue_updates", "schedule": 60.0},
+    "poll-x-searches": {"task": "sentiment.tasks.poll_x_searches", "schedule": 15.0},
+    "check-negative-spikes": {"task": "sentiment.tasks.check_negative_spikes", "schedule": 60.0},
 }
 
 # --- API --------------------------------------------------------------------------------------------

@@ -1,1 +1,129 @@
-# Mentions, scoring and the review queue arrive with the sentiment issue.
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from sentiment.choices import Label, ReviewState, RuleKind, Source
+
+
+class Mention(models.Model):
+    """Something a customer said about us, scored, flagged by rules, linked and reviewed."""
+
+    source = models.CharField(max_length=8, choices=Source.choices)
+    external_id = models.CharField(max_length=100, help_text="Unique per source, e.g. the post id.")
+    author_handle = models.CharField(max_length=100, blank=True)
+    author_name = models.CharField(max_length=200, blank=True)
+    author_followers = models.PositiveIntegerField(null=True, blank=True)
+    text = models.TextField()
+    url = models.URLField(max_length=500, blank=True)
+    posted_at = models.DateTimeField()
+    language = models.CharField(max_length=12, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    # Scores, filled by the worker right after ingest (null until then).
+    neg = models.FloatField(null=True, blank=True)
+    neu = models.FloatField(null=True, blank=True)
+    pos = models.FloatField(null=True, blank=True)
+    compound = models.FloatField(null=True, blank=True, db_index=True)
+    label = models.CharField(max_length=8, choices=Label.choices, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    flagged = models.BooleanField(default=False)
+    flag_reasons = models.JSONField(default=list, blank=True)
+
+    incident = models.ForeignKey(
+        "comms.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+    )
+    # The customer account link arrives with the accounts work; sentiment.linking.find_account is the seam.
+
+    review_state = models.CharField(max_length=12, choices=ReviewState.choices, default=ReviewState.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_mentions"
+    )
+    review_note = models.TextField(blank=True, help_text="The response, escalation note or dismissal reason.")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-posted_at", "-id"]
+        permissions = [("review_mention", "Can assign, respond to, escalate and dismiss mentions")]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="one_mention_per_source_id")]
+        indexes = [
+            models.Index(fields=["flagged", "review_state", "-posted_at"]),
+            models.Index(fields=["incident", "posted_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.author_handle or self.external_id}: {self.text[:60]}"
+
+
+class LexiconEntry(models.Model):
+    """A term the incident vocabulary layer adds to VADER (or re-weights). Phrases may contain spaces."""
+
+    term = models.CharField(max_length=60, unique=True)
+    valence = models.FloatField(help_text="VADER scale: −4 (most negative) … +4 (most positive).")
+    note = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["term"]
+        verbose_name_plural = "lexicon entries"
+
+    def __str__(self):
+        return f"{self.term} ({self.valence:+})"
+
+
+class FlagRule(models.Model):
+    """One reason to flag a mention for review. Each rule that matches is recorded on the mention."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=24, choices=RuleKind.choices)
+    threshold = models.FloatField(null=True, blank=True, help_text="For score and follower rules.")
+    keywords = models.JSONField(default=list, blank=True, help_text="For keyword rules: words or phrases.")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class XSearch(models.Model):
+    """A search on X polled by a periodic task. since_id is kept so that nothing is fetched twice."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        WAITING = "waiting", "Waiting for the rate limit"
+        FAILING = "failing", "Failing"
+        NOT_CONFIGURED = "not_configured", "Not configured"
+
+    name = models.CharField(max_length=100, unique=True)
+    query = models.CharField(max_length=512, help_text="X search syntax, e.g. “@acme OR acme.com -is:retweet”.")
+    enabled = models.BooleanField(default=True)
+    interval_seconds = models.PositiveIntegerField(default=60)
+    since_id = models.CharField(max_length=32, blank=True)
+    # A poll cut short (rate limit) resumes here instead of starting over.
+    pending_next_token = models.CharField(max_length=200, blank=True)
+    pending_newest_id = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OK)
+    last_error = models.TextField(blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "X search"
+        verbose_name_plural = "X searches"
+
+    def __str__(self):
+        return self.name
+
+
+class SentimentAlert(models.Model):
+    """A negative spike on an incident; open until negative volume falls back below the factor."""
+
+    incident = models.ForeignKey("comms.Incident", on_delete=models.CASCADE, related_name="sentiment_alerts")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ratio = models.FloatField(help_text="Negative mentions per hour in the last hour ÷ the 12 hours before.")
+    negatives_last_hour = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-started_at"]

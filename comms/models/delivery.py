@@ -55,9 +55,16 @@ class WebhookEndpoint(models.Model):
 
 
 class Delivery(models.Model):
-    """One message to one recipient on one channel. Created before any network call, claimed before sending."""
+    """One message (or one reply to a mention) to one recipient on one channel.
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    Created before any network call, claimed before sending."""
+
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    mention = models.ForeignKey(
+        "sentiment.Mention", null=True, blank=True, on_delete=models.CASCADE, related_name="replies",
+        help_text="A reply to this mention (X), instead of a message.",
+    )
+    body = models.TextField(blank=True, help_text="The reply's text, for a mention reply.")
     channel = models.CharField(max_length=16)
     recipient = models.CharField(max_length=320, help_text="Email address, endpoint id, or the channel name.")
     subscriber = models.ForeignKey(Subscriber, null=True, blank=True, on_delete=models.SET_NULL)
@@ -76,7 +83,11 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["message", "channel", "recipient"], name="one_delivery_per_recipient")
+            models.UniqueConstraint(fields=["message", "channel", "recipient"], name="one_delivery_per_recipient"),
+            models.CheckConstraint(
+                condition=models.Q(message__isnull=False) | models.Q(mention__isnull=False),
+                name="delivery_of_a_message_or_a_reply",
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
         verbose_name_plural = "deliveries"

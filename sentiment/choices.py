@@ -1,0 +1,47 @@
+from django.db import models
+
+from comms.statemachine import StateMachine
+
+
+class Source(models.TextChoices):
+    X = "x", "X"
+    API = "api", "API"
+    IMPORT = "import", "File import"
+    EMAIL = "email", "Email"
+    TICKET = "ticket", "Support ticket"
+
+
+class Label(models.TextChoices):
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+    POSITIVE = "positive", "Positive"
+
+
+class ReviewState(models.TextChoices):
+    NEW = "new", "New"
+    IN_REVIEW = "in_review", "In review"
+    RESPONDED = "responded", "Responded"
+    ESCALATED = "escalated", "Escalated"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+R = ReviewState
+OPEN_REVIEW_STATES = (R.NEW, R.IN_REVIEW)
+REVIEW_MACHINE = StateMachine(
+    "mention",
+    {
+        R.NEW: {R.IN_REVIEW, R.RESPONDED, R.ESCALATED, R.DISMISSED},
+        R.IN_REVIEW: {R.IN_REVIEW, R.RESPONDED, R.ESCALATED, R.DISMISSED},  # in review → in review: reassigned
+        R.RESPONDED: {R.IN_REVIEW},  # reopened
+        R.ESCALATED: {R.IN_REVIEW},
+        R.DISMISSED: {R.IN_REVIEW},
+    },
+    dict(ReviewState.choices),
+)
+
+
+class RuleKind(models.TextChoices):
+    COMPOUND_AT_MOST = "compound_at_most", "Compound score at or below"
+    KEYWORDS = "keywords", "Contains a keyword"
+    KEY_ACCOUNT = "key_account", "Author belongs to a key customer account"
+    FOLLOWERS_AT_LEAST = "followers_at_least", "Author followers at least"

@@ -1,0 +1,148 @@
+"""Mentions in, from the API, X and files: validated one by one, stored idempotently, scored after commit.
+
+Each item is created, a duplicate (the same source and external id was stored before: nothing changes), or
+an error with the reason; valid items are kept even when others in the batch are not. Storing is one
+transaction per batch, so a batch is never half stored.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from sentiment.choices import Source
+from sentiment.models import Mention
+
+SCORE_CHUNK = 500
+TEXT_LIMIT = 10_000
+_url = URLValidator(schemes=["http", "https"])
+
+
+@dataclass
+class ItemResult:
+    index: int
+    status: str  # created | duplicate | error
+    id: int | None = None
+    external_id: str | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+def clean_item(raw, default_source: str) -> dict:
+    """A mention's fields from one input item, or ValidationError saying what to fix."""
+    if not isinstance(raw, dict):
+        raise ValidationError("Each item must be an object.")
+    problems = []
+    source = raw.get("source") or default_source
+    if source not in Source.values:
+        problems.append(f"source must be one of {', '.join(Source.values)}")
+    external_id = str(raw.get("external_id") or "").strip()
+    if not external_id or len(external_id) > 100:
+        problems.append("external_id is required (at most 100 characters)")
+    text = raw.get("text")
+    if not isinstance(text, str) or not text.strip():
+        problems.append("text is required")
+    elif len(text) > TEXT_LIMIT:
+        problems.append(f"text is longer than {TEXT_LIMIT:,} characters")
+    posted_at = _datetime(raw.get("posted_at"))
+    if posted_at is None:
+        problems.append("posted_at must be an ISO 8601 date and time, e.g. 2026-11-23T12:30:00Z")
+    followers = raw.get("author_followers")
+    if followers not in (None, "") and (not str(followers).isdigit()):
+        problems.append("author_followers must be a whole number")
+    url = raw.get("url") or ""
+    if url:
+        try:
+            _url(url)
+        except ValidationError:
+            problems.append("url must be an http(s) URL")
+    handle, name, language = (str(raw.get(key) or "") for key in ("author_handle", "author_name", "language"))
+    if len(handle) > 100 or len(name) > 200 or len(language) > 12 or len(url) > 500:
+        problems.append("author_handle ≤ 100, author_name ≤ 200, language ≤ 12 and url ≤ 500 characters")
+    if problems:
+        raise ValidationError("; ".join(problems) + ".")
+    return {
+        "source": source,
+        "external_id": external_id,
+        "text": text,
+        "posted_at": posted_at,
+        "author_handle": handle.lstrip("@"),
+        "author_name": name,
+        "author_followers": int(followers) if followers not in (None, "") else None,
+        "url": url,
+        "language": language,
+    }
+
+
+def _datetime(value) -> datetime | None:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed is None:
+        return None
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.UTC)
+
+
+def ingest(items, default_source: str = Source.API) -> list[ItemResult]:
+    results: list[ItemResult] = []
+    clean: dict[tuple[str, str], tuple[int, dict]] = {}
+    for index, raw in enumerate(items):
+        try:
+            fields = clean_item(raw, default_source)
+        except ValidationError as error:
+            results.append(ItemResult(index, "error", reason=" ".join(error.messages)))
+            continue
+        key = (fields["source"], fields["external_id"])
+        if key in clean:
+            results.append(ItemResult(index, "duplicate", external_id=fields["external_id"],
+                                      reason=f"the same as item {clean[key][0]}"))
+            continue
+        clean[key] = (index, fields)
+
+    existing = _existing_ids(clean)
+    new = {key: value for key, value in clean.items() if key not in existing}
+    received = timezone.now()
+    with transaction.atomic():
+        Mention.objects.bulk_create(
+            [Mention(received_at=received, **fields) for _, fields in new.values()], ignore_conflicts=True
+        )
+        stored = _existing_ids(new)
+        created_ids = [stored[key] for key in new if key in stored]
+        transaction.on_commit(lambda: enqueue_scoring(created_ids))
+    for key, (index, fields) in clean.items():
+        if key in existing:
+            results.append(ItemResult(index, "duplicate", id=existing[key], external_id=fields["external_id"]))
+        else:
+            results.append(ItemResult(index, "created", id=stored.get(key), external_id=fields["external_id"]))
+    return sorted(results, key=lambda result: result.index)
+
+
+def _existing_ids(keys) -> dict[tuple[str, str], int]:
+    found = {}
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in keys:
+        by_source.setdefault(source, []).append(external_id)
+    for source, external_ids in by_source.items():
+        for start in range(0, len(external_ids), 1000):
+            rows = Mention.objects.filter(source=source, external_id__in=external_ids[start : start + 1000])
+            found.update({(source, ext): pk for pk, ext in rows.values_list("pk", "external_id")})
+    return found
+
+
+def enqueue_scoring(mention_ids: list[int]) -> None:
+    from sentiment.tasks import score_mentions
+
+    for start in range(0, len(mention_ids), SCORE_CHUNK):
+        score_mentions.delay(mention_ids[start : start + SCORE_CHUNK])

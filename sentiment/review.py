@@ -1,0 +1,118 @@
+"""The support review queue: assign, respond (optionally as an X reply), escalate, dismiss.
+
+Each function checks the role (sentiment.review_mention) and the state machine, raising PermissionDenied
+(403) or TransitionNotAllowed (409), and writes the incident timeline when the mention is linked.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from comms.choices import TimelineKind
+from comms.rendering import x_weighted_length
+from comms.roles import ACCOUNT_MANAGER
+from comms.services import record
+from comms.statemachine import TransitionNotAllowed
+from sentiment.choices import REVIEW_MACHINE, ReviewState, Source
+from sentiment.models import Mention
+
+R = ReviewState
+
+
+def visible_mentions(user):
+    """Reviewers see every mention; account managers only those of accounts they own (none until accounts land)."""
+    if user.has_perm("sentiment.review_mention"):
+        return Mention.objects.all()
+    if user.has_perm("sentiment.view_mention"):
+        return Mention.objects.none()  # seam: mentions linked to the manager's accounts
+    return Mention.objects.none()
+
+
+def _check_reviewer(actor):
+    if not actor.has_perm("sentiment.review_mention"):
+        raise PermissionDenied("Only support staff and communications leads act on mentions.")
+
+
+@transaction.atomic
+def _move(mention: Mention, target: str, actor, note: str, *, verb: str, **fields) -> Mention:
+    _check_reviewer(actor)
+    mention = Mention.objects.select_for_update(of=("self",)).select_related("incident").get(pk=mention.pk)
+    REVIEW_MACHINE.check(mention.review_state, target)
+    mention.review_state = target
+    mention.reviewed_at = timezone.now()
+    for name, value in fields.items():
+        setattr(mention, name, value)
+    if note:
+        mention.review_note = note
+    mention.save()
+    if mention.incident_id:
+        who = f"@{mention.author_handle}" if mention.author_handle else f"{mention.get_source_display()} mention"
+        record(mention.incident, TimelineKind.NOTE, f"Mention from {who} {verb}", actor, mention_id=mention.pk)
+    return mention
+
+
+def assign(mention: Mention, *, actor, assignee=None) -> Mention:
+    assignee = assignee or actor
+    if not assignee.has_perm("sentiment.review_mention"):
+        raise ValidationError({"assignee": f"{assignee} does not review mentions."})
+    return _move(mention, R.IN_REVIEW, actor, "", verb=f"assigned to {assignee}", assignee=assignee)
+
+
+def respond(mention: Mention, *, actor, text: str, post_to_x: bool = False) -> Mention:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write the response you gave (or will post)."})
+    if post_to_x:
+        _check_x_reply(mention, text)
+    with transaction.atomic():
+        mention = _move(mention, R.RESPONDED, actor, text, verb="answered" + (" on X" if post_to_x else ""),
+                        assignee=mention.assignee or actor)
+        if post_to_x:
+            from comms.delivery import enqueue_queued
+            from comms.models import Delivery
+
+            reply = Delivery.objects.create(mention=mention, channel="x", recipient=f"reply:{mention.external_id}",
+                                            body=text)
+            transaction.on_commit(lambda: enqueue_queued(delivery_ids=[reply.pk]))
+    return mention
+
+
+def _check_x_reply(mention: Mention, text: str) -> None:
+    if mention.source != Source.X:
+        raise ValidationError({"post_to_x": "Only a mention that came from X can be answered on X."})
+    if not settings.X_CONFIGURED:
+        raise ValidationError({"post_to_x": "X is not configured: set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN "
+                                            "and X_ACCESS_TOKEN_SECRET."})
+    if x_weighted_length(text) > 280:
+        raise ValidationError({"text": f"An X reply holds 280 weighted characters; this has {x_weighted_length(text)}."})
+
+
+def escalate(mention: Mention, *, actor, note: str = "") -> Mention:
+    """Hand the customer to account management. Until customer accounts exist, account managers are emailed."""
+    mention = _move(mention, R.ESCALATED, actor, note, verb="escalated to account management",
+                    assignee=mention.assignee or actor)
+    managers = list(
+        get_user_model().objects.filter(is_active=True, groups__name=ACCOUNT_MANAGER).exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if managers:
+        url = settings.SITE_URL + f"/mentions/{mention.pk}/"
+        send_mail(
+            f"Escalated: {mention.author_handle or mention.get_source_display()} needs account follow-up",
+            f"{actor} escalated this mention:\n\n{mention.text}\n\nNote: {note or '—'}\n\n{url}\n",
+            settings.DEFAULT_FROM_EMAIL, managers,
+        )
+    return mention
+
+
+def dismiss(mention: Mention, *, actor, reason: str) -> Mention:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why it needs no action (e.g. spam, not about us, already handled)."})
+    return _move(mention, R.DISMISSED, actor, reason, verb=f"dismissed: {reason}")
+
+
+__all__ = ["TransitionNotAllowed", "assign", "dismiss", "escalate", "respond", "visible_mentions"]

@@ -1,0 +1,101 @@
+"""VADER, tuned for incidents: one analyzer per process (per lexicon version), texts split into sentences.
+
+VADER's own documentation advises scoring a paragraph sentence by sentence and averaging, so that “but”
+and contrast are read within each sentence; labels use its documented thresholds (compound ≥ 0.05
+positive, ≤ −0.05 negative, neutral between). The incident vocabulary layer (LexiconEntry, shipped with
+sentiment.lexicon.DEFAULT_LEXICON) is added to a copy of VADER's lexicon; phrases become single tokens.
+SENTIMENT_LEXICON = "plain" keeps plain VADER behaviour.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.db.models import Count, Max
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from sentiment.choices import Label
+
+POSITIVE_THRESHOLD = 0.05
+NEGATIVE_THRESHOLD = -0.05
+SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class Scores:
+    neg: float
+    neu: float
+    pos: float
+    compound: float
+
+    @property
+    def label(self) -> str:
+        return label_for(self.compound)
+
+
+def label_for(compound: float) -> str:
+    if compound >= POSITIVE_THRESHOLD:
+        return Label.POSITIVE
+    if compound <= NEGATIVE_THRESHOLD:
+        return Label.NEGATIVE
+    return Label.NEUTRAL
+
+
+def split_sentences(text: str) -> list[str]:
+    return [sentence for sentence in SENTENCE_RE.split(text.strip()) if sentence.strip()] or [text]
+
+
+class Scorer:
+    def __init__(self, terms: dict[str, float] | None = None):
+        self.analyzer = SentimentIntensityAnalyzer()
+        self.phrases: list[tuple[re.Pattern, str]] = []
+        for term, valence in (terms or {}).items():
+            term = term.lower().strip()
+            if " " in term or not term.isalnum():
+                token = "ears_" + re.sub(r"\W+", "_", term).strip("_")
+                pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+                self.phrases.append((pattern, token))
+                term = token
+            self.analyzer.lexicon[term] = valence
+        self.phrases.sort(key=lambda pair: -len(pair[0].pattern))  # longest phrase first
+
+    def score(self, text: str) -> Scores:
+        for pattern, token in self.phrases:
+            text = pattern.sub(token, text)
+        sentences = split_sentences(text)
+        parts = [self.analyzer.polarity_scores(sentence) for sentence in sentences]
+        n = len(parts)
+        return Scores(
+            neg=round(sum(p["neg"] for p in parts) / n, 4),
+            neu=round(sum(p["neu"] for p in parts) / n, 4),
+            pos=round(sum(p["pos"] for p in parts) / n, 4),
+            compound=round(sum(p["compound"] for p in parts) / n, 4),
+        )
+
+
+def lexicon_version() -> tuple:
+    from sentiment.models import LexiconEntry
+
+    state = LexiconEntry.objects.aggregate(count=Count("pk"), latest=Max("updated_at"))
+    return (state["count"], state["latest"])
+
+
+def get_scorer(mode: str | None = None) -> Scorer:
+    """The scorer for the configured mode, rebuilt only when the lexicon entries change."""
+    mode = mode or settings.SENTIMENT_LEXICON
+    if mode == "plain":
+        return _plain_scorer()
+    return _incident_scorer(lexicon_version())
+
+
+@lru_cache(maxsize=1)
+def _plain_scorer() -> Scorer:
+    return Scorer()
+
+
+@lru_cache(maxsize=1)
+def _incident_scorer(version) -> Scorer:
+    from sentiment.models import LexiconEntry
+
+    return Scorer(dict(LexiconEntry.objects.values_list("term", "valence")))

@@ -1,0 +1,27 @@
+"""Thin tasks: ids in, a service call; the database says what is left to do."""
+
+from celery import shared_task
+
+from sentiment import services
+
+
+@shared_task(ignore_result=True)
+def score_mentions(mention_ids: list[int]) -> int:
+    """Right after ingest: score, flag and link a batch. Running it twice changes nothing."""
+    return services.score_mentions(mention_ids)
+
+
+@shared_task(ignore_result=True)
+def poll_x_searches() -> int:
+    """Beat: poll every enabled X search that is due."""
+    from sentiment.x_source import poll_due_searches
+
+    return poll_due_searches()
+
+
+@shared_task(ignore_result=True)
+def check_negative_spikes() -> int:
+    """Beat: alert support and communications leads once per negative spike on an incident."""
+    from sentiment.trends import check_negative_spikes as check
+
+    return check()
