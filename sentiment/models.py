@@ -127,3 +127,6 @@ class SentimentAlert(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"Negative spike on {self.incident} at {self.started_at:%Y-%m-%d %H:%M} (×{self.ratio:.1f})"

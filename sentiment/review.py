@@ -86,8 +86,9 @@ def _check_x_reply(mention: Mention, text: str) -> None:
     if not settings.X_CONFIGURED:
         raise ValidationError({"post_to_x": "X is not configured: set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN "
                                             "and X_ACCESS_TOKEN_SECRET."})
-    if x_weighted_length(text) > 280:
-        raise ValidationError({"text": f"An X reply holds 280 weighted characters; this has {x_weighted_length(text)}."})
+    length = x_weighted_length(text)
+    if length > 280:
+        raise ValidationError({"text": f"An X reply holds 280 weighted characters; this has {length}."})
 
 
 def escalate(mention: Mention, *, actor, note: str = "") -> Mention:
