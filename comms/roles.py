@@ -16,7 +16,7 @@ _WRITE_MESSAGES = [
     "comms.view_delivery",
 ]
 
-_REVIEW_MENTIONS = ["sentiment.view_mention", "sentiment.review_mention"]
+_REVIEW_MENTIONS = ["sentiment.view_mention", "sentiment.review_mention", "sentiment.add_mention"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     COMMS_LEAD: [

@@ -18,6 +18,5 @@ urlpatterns = [
         name="message-action",
     ),
     path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
-    path("mentions/", views.coming_soon, {"area": "Mentions", "issue": "sentiment"}, name="mentions"),
     path("accounts/", views.coming_soon, {"area": "Customer accounts", "issue": "accounts"}, name="accounts"),
 ]

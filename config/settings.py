@@ -223,6 +223,8 @@ SENTIMENT_LINK_WINDOW_HOURS = env_int("SENTIMENT_LINK_WINDOW_HOURS", 24)
 SENTIMENT_SPIKE_FACTOR = float(env_int("SENTIMENT_SPIKE_FACTOR", 3, minimum=1))
 SENTIMENT_SPIKE_MINIMUM = env_int("SENTIMENT_SPIKE_MINIMUM", 5, minimum=1)
 MENTIONS_BULK_LIMIT = 1000
+# A bulk request of 1,000 mentions of up to 10,000 characters each must fit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 24 * 1024 * 1024
 
 # --- Celery -----------------------------------------------------------------------------------------
 # Tasks are idempotent (they claim rows with conditional updates), so a message is acknowledged only

@@ -1,10 +1,13 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from comms.api.serializers import ComponentSerializer, IncidentSerializer, TimelineEntrySerializer
 from comms.filters import IncidentFilter
 from comms.models import Component, Incident
+from sentiment.api.serializers import IncidentSentimentSerializer
 
 
 class ComponentViewSet(
@@ -39,6 +42,21 @@ class IncidentViewSet(
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
     ordering_fields = ["started_at", "severity", "status", "updated_at"]
+
+    @extend_schema(responses=IncidentSentimentSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def sentiment(self, request, pk=None):
+        """Mention volume, mean compound and share negative in 15-minute buckets (`bucket` = minutes), with a
+        marker at every public message and the mean compound in the hour before and after it."""
+        from sentiment.trends import incident_series
+
+        try:
+            bucket = int(request.query_params.get("bucket", 15))
+        except ValueError:
+            bucket = 0
+        if not 1 <= bucket <= 1440:
+            raise ValidationError({"bucket": ["Minutes per bucket, from 1 to 1440."]})
+        return Response(incident_series(self.get_object(), bucket))
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
     @action(detail=True, methods=["get"])

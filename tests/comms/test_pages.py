@@ -156,7 +156,7 @@ def test_html_in_an_incident_title_is_escaped(client, support):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
 
 
-@pytest.mark.parametrize("url", ["/mentions/", "/accounts/"])
+@pytest.mark.parametrize("url", ["/accounts/"])
 def test_areas_not_built_yet_say_so(client, support, url):
     client.force_login(support)
     assert b"Coming soon" in client.get(url).content

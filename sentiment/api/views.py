@@ -1,0 +1,120 @@
+import django_filters
+from django.conf import settings
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from config.api import ErrorSerializer, RolePermissions
+from sentiment import review
+from sentiment.api.serializers import (
+    AssignSerializer,
+    BulkInSerializer,
+    BulkResultSerializer,
+    DismissSerializer,
+    EscalateSerializer,
+    MentionSerializer,
+    RespondSerializer,
+)
+from sentiment.choices import Label, ReviewState, Source
+from sentiment.ingest import ingest
+from sentiment.models import Mention
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+
+
+class MentionFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(field_name="review_state", choices=ReviewState.choices)
+    label = django_filters.ChoiceFilter(choices=Label.choices)
+    source = django_filters.MultipleChoiceFilter(choices=Source.choices)
+    reason = django_filters.CharFilter(field_name="flag_reasons", lookup_expr="icontains",
+                                       help_text="Text in a flag reason, e.g. refund.")
+    posted_after = django_filters.IsoDateTimeFilter(field_name="posted_at", lookup_expr="gte")
+    posted_before = django_filters.IsoDateTimeFilter(field_name="posted_at", lookup_expr="lt")
+
+    class Meta:
+        model = Mention
+        fields = ["flagged", "state", "incident", "label", "source", "reason", "posted_after", "posted_before"]
+
+
+class ReviewerPermissions(RolePermissions):
+    """Review actions need sentiment.review_mention (support staff and communications leads)."""
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.has_perm("sentiment.review_mention")
+
+
+class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Mentions of us, scored and flagged. Support staff and communications leads read all and act on them;
+    account managers read those linked to their accounts. Default order: newest first; `ordering=compound`
+    puts the most negative first."""
+
+    serializer_class = MentionSerializer
+    filterset_class = MentionFilter
+    ordering_fields = ["posted_at", "compound"]
+    ordering = ["-posted_at", "-id"]
+    queryset = Mention.objects.none()  # for the schema and the permission class; get_queryset scopes it
+
+    def get_queryset(self):
+        from comms.models import Delivery
+
+        replies = Prefetch("replies", queryset=Delivery.objects.only(
+            "mention_id", "status", "external_id", "last_error", "sent_at"))
+        return review.visible_mentions(self.request.user).select_related("assignee").prefetch_related(replies)
+
+    @extend_schema(
+        request=BulkInSerializer,
+        responses={200: BulkResultSerializer, 413: OpenApiResponse(ErrorSerializer, description="Over 1,000 items.")},
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        """Ingest up to 1,000 mentions. Idempotent on (source, external_id): a repeat is a duplicate and changes
+        nothing. Each item is reported: created, duplicate, or error with the reason; valid items are kept."""
+        items = request.data.get("mentions") if isinstance(request.data, dict) else request.data
+        if not isinstance(items, list):
+            raise exceptions.ValidationError({"mentions": ["Send a list of mentions, or {\"mentions\": [...]}."]})
+        limit = settings.MENTIONS_BULK_LIMIT
+        if len(items) > limit:
+            raise PayloadTooLarge(f"At most {limit:,} mentions per request; this one has {len(items):,}. "
+                                  "Split it into smaller batches.")
+        results = ingest(items, default_source=Source.API)
+        tally = {status: sum(r.status == status for r in results) for status in ("created", "duplicate", "error")}
+        return Response({
+            "created": tally["created"], "duplicates": tally["duplicate"], "errors": tally["error"],
+            "results": [result.as_dict() for result in results],
+        })
+
+    def _act(self, request, function, serializer_class):
+        mention = self.get_object()
+        body = serializer_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        mention = function(mention, actor=request.user, **body.validated_data)
+        return Response(MentionSerializer(self.get_queryset().get(pk=mention.pk)).data)
+
+    @extend_schema(request=AssignSerializer, responses=MentionSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ReviewerPermissions])
+    def assign(self, request, pk=None):
+        """Take it (or give it to `assignee`): new → in review."""
+        return self._act(request, review.assign, AssignSerializer)
+
+    @extend_schema(request=RespondSerializer, responses=MentionSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ReviewerPermissions])
+    def respond(self, request, pk=None):
+        """Record the response; with post_to_x it is posted as a reply through the delivery machinery."""
+        return self._act(request, review.respond, RespondSerializer)
+
+    @extend_schema(request=EscalateSerializer, responses=MentionSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ReviewerPermissions])
+    def escalate(self, request, pk=None):
+        """Hand the customer to account management."""
+        return self._act(request, review.escalate, EscalateSerializer)
+
+    @extend_schema(request=DismissSerializer, responses=MentionSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ReviewerPermissions])
+    def dismiss(self, request, pk=None):
+        """No action needed; the reason is required."""
+        return self._act(request, review.dismiss, DismissSerializer)
