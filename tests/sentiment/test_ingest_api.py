@@ -1,0 +1,105 @@
+"""POST /api/v1/mentions/bulk/: per-item results, idempotent, nothing half-stored, refusals by role."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import IntegrityError
+
+from sentiment import ingest as ingest_module
+from sentiment.models import Mention
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/mentions/bulk/"
+
+
+def item(n, **fields):
+    return {"external_id": f"ext-{n}", "text": f"acme is down {n}", "posted_at": "2026-11-23T10:00:00Z",
+            "author_handle": "@someone", **fields}
+
+
+def test_each_item_is_reported_and_valid_ones_are_kept(api_as, support):
+    body = {"mentions": [item(1), item(2, posted_at="yesterday"), item(3, text=""), item(4, url="ftp://x")]}
+    response = api_as(support).post(URL, body, format="json")
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["created"], data["duplicates"], data["errors"]) == (1, 0, 3)
+    results = data["results"]
+    assert results[0]["status"] == "created" and results[0]["id"] == Mention.objects.get().pk
+    assert results[1] == {"index": 1, "status": "error",
+                          "reason": "posted_at must be an ISO 8601 date and time, e.g. 2026-11-23T12:30:00Z."}
+    assert results[2]["reason"] == "text is required."
+    assert results[3]["reason"] == "url must be an http(s) URL."
+    stored = Mention.objects.get()
+    assert (stored.source, stored.author_handle) == ("api", "someone")
+
+
+def test_replaying_a_batch_creates_nothing_new(api_as, support):
+    body = {"mentions": [item(1), item(2)]}
+    api_as(support).post(URL, body, format="json")
+    again = api_as(support).post(URL, body, format="json").json()
+    assert (again["created"], again["duplicates"]) == (0, 2)
+    assert Mention.objects.count() == 2
+    assert {r["status"] for r in again["results"]} == {"duplicate"}
+
+
+def test_a_repeat_inside_one_batch_is_a_duplicate(api_as, support):
+    data = api_as(support).post(URL, [item(1), item(1)], format="json").json()
+    assert [r["status"] for r in data["results"]] == ["created", "duplicate"]
+
+
+def test_the_same_external_id_from_another_source_is_another_mention(api_as, support):
+    data = api_as(support).post(URL, [item(1), item(1, source="ticket")], format="json").json()
+    assert data["created"] == 2
+
+
+def test_an_oversize_batch_is_refused_with_413_and_stores_nothing(api_as, support):
+    response = api_as(support).post(URL, {"mentions": [item(n) for n in range(1001)]}, format="json")
+    assert response.status_code == 413
+    assert response.json()["message"] == (
+        "At most 1,000 mentions per request; this one has 1,001. Split it into smaller batches."
+    )
+    assert not Mention.objects.exists()
+
+
+def test_a_body_that_is_not_a_list_is_refused(api_as, support):
+    response = api_as(support).post(URL, {"mentions": "nope"}, format="json")
+    assert response.status_code == 400
+    assert "Send a list of mentions" in response.json()["fields"]["mentions"][0]
+
+
+def test_nothing_is_half_stored_when_the_database_fails(api_as, support, monkeypatch):
+    original = ingest_module._existing_ids
+    calls = []
+
+    def failing(keys):
+        calls.append(1)
+        if len(calls) == 2:  # after the insert, inside the transaction
+            raise IntegrityError("simulated")
+        return original(keys)
+
+    monkeypatch.setattr(ingest_module, "_existing_ids", failing)
+    with pytest.raises(IntegrityError):
+        api_as(support).post(URL, [item(1), item(2)], format="json")
+    assert not Mention.objects.exists()
+
+
+@pytest.mark.parametrize(("role", "status"), [("lead", 200), ("support", 200), ("manager", 403),
+                                               ("roleless", 403), (None, 401)])
+def test_who_may_ingest(api_as, users, role, status):
+    assert api_as(users[role] if role else None).post(URL, [item(1)], format="json").status_code == status
+
+
+def test_ingested_mentions_are_scored_flagged_and_linked_after_commit(api_as, support, settings, lead,
+                                                                      django_capture_on_commit_callbacks):
+    from comms.services import create_incident
+    from tests.factories import ComponentFactory
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    incident = create_incident(actor=lead, title="Payments", components=[ComponentFactory(name="Checkout")],
+                               started_at=datetime(2026, 11, 23, 9, tzinfo=UTC))
+    with django_capture_on_commit_callbacks(execute=True):
+        api_as(support).post(URL, [item(1, text="Checkout is broken, I want a refund")], format="json")
+    m = Mention.objects.get()
+    assert m.scored_at is not None and m.label == "negative" and m.flagged
+    assert m.incident == incident
