@@ -33,26 +33,78 @@ Ratio ours / smtplib: **{result['ratio']:.2f}** (goal ≥ 0.7). Message state at
 """
 
 
+def ingest_section(result: dict) -> str:
+    ours, vader = result["ours"], result["vader"]
+    mib = 1024 * 1024
+    return f"""{result['mentions']:,} mentions posted to `POST /api/v1/mentions/bulk/` in requests of 1,000 (validated,
+stored idempotently, one transaction per request), then scored (sentences, incident lexicon layer), flagged by the
+rules and linked by a real `celery worker --concurrency {result['worker_concurrency']}`; against a plain loop of
+VADER's `polarity_scores` over the same texts in one process, in the same run.
+
+| | ours (API + worker) | plain VADER loop |
+|---|---|---|
+| rate | {result['ours_rate']:,.0f} mentions/s | {result['vader_rate']:,.0f} texts/s |
+| wall time | {ours['seconds']:.1f} s (requests done after {ours['post_seconds']:.1f} s) | {vader['seconds']:.1f} s |
+| stored / flagged | {ours['stored']:,} / {ours['flagged']:,} | — |
+| peak memory | workers {ours['peak_rss'] / mib:,.0f} MiB (largest process {ours['peak_rss_single'] / mib:,.0f} MiB) | \
+{vader['peak_rss_process'] / mib:,.0f} MiB (whole benchmark process) |
+
+Ratio ours / VADER: **{result['ratio']:.2f}** (goal ≥ 0.5).
+
+`{result['summary']}`
+"""
+
+
+def lexicon_section() -> str:
+    from sentiment.evaluation import FIXTURE, compare
+
+    rows = ["| | precision | recall | F1 | true pos. | false pos. | false neg. |", "|---|---|---|---|---|---|---|"]
+    results = compare()
+    for name, q in results.items():
+        rows.append(f"| {name} | {q.precision:.2f} | {q.recall:.2f} | {q.f1:.2f} | {q.true_positives} | "
+                    f"{q.false_positives} | {q.false_negatives} |")
+    misses = "\n".join(f"- {text}" for text in results["with incident layer"].misses)
+    return (f"Label “negative” on `{FIXTURE.relative_to(ROOT)}` (40 negative, 40 not negative incident-style "
+            f"mentions):\n\n" + "\n".join(rows) + f"\n\nStill missed with the layer:\n\n{misses}\n")
+
+
+BENCHMARKS = ("fanout", "ingest", "lexicon")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-record", action="store_true", help="Print only; do not rewrite docs/benchmarks.md.")
+    parser.add_argument("--only", choices=BENCHMARKS, action="append", help="Run only these (repeatable).")
     args = parser.parse_args()
+    chosen = args.only or list(BENCHMARKS)
 
     var_dir = ROOT / "var" / "bench"
     var_dir.mkdir(parents=True, exist_ok=True)
     configure_environment(VAR_DIR=str(var_dir))
-    from bench import fanout
-
     started = datetime.datetime.now(datetime.UTC)
-    result = fanout.main(var_dir)
-    print(result["summary"])
+    where = (
+        f"Run {started:%Y-%m-%d %H:%M} UTC on {machine()}; database "
+        f"{os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}, broker {os.environ['REDIS_URL'].rsplit('@', 1)[-1]}.\n\n"
+    )
+    sections = {}
+    if "fanout" in chosen:
+        from bench import fanout
 
+        result = fanout.main(var_dir)
+        print(result["summary"])
+        sections["fanout"] = where + fanout_section(result)
+    if "ingest" in chosen:
+        from bench import ingest
+
+        result = ingest.main(var_dir)
+        print(result["summary"])
+        sections["ingest"] = where + ingest_section(result)
+    if "lexicon" in chosen:
+        sections["lexicon"] = lexicon_section()
+        print("lexicon: " + sections["lexicon"].splitlines()[4])
     if not args.no_record:
-        where = (
-            f"Run {started:%Y-%m-%d %H:%M} UTC on {machine()}; database "
-            f"{os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}, broker {os.environ['REDIS_URL'].rsplit('@', 1)[-1]}.\n\n"
-        )
-        record(ROOT / "docs" / "benchmarks.md", "fanout", where + fanout_section(result))
+        for name, section in sections.items():
+            record(ROOT / "docs" / "benchmarks.md", name, section)
         sys.stderr.write("recorded in docs/benchmarks.md\n")
 
 

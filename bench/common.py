@@ -35,7 +35,7 @@ def configure_environment(**extra) -> dict:
     os.environ["CELERY_QUEUE"] = f"bench-{uuid.uuid4().hex[:8]}"
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")  # the in-process API client
     os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.update({key: str(value) for key, value in extra.items()})
@@ -51,6 +51,7 @@ def configure_environment(**extra) -> dict:
 
 
 def start_worker(concurrency: int, log_path: Path) -> subprocess.Popen:
+    """A worker on this run's own queue (CELERY_QUEUE), which the benchmark process also sends to."""
     queue = os.environ["CELERY_QUEUE"]
     log = open(log_path, "w")
     process = subprocess.Popen(

@@ -20,10 +20,14 @@ class RuleSet:
 
     def __init__(self, rules=None):
         self.rules = list(rules if rules is not None else FlagRule.objects.filter(enabled=True))
+        # One pattern per keyword rule: a single pass over the text finds all of its keywords.
         self.patterns = {
-            rule.pk: [(word, re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)) for word in rule.keywords]
+            rule.pk: re.compile(
+                r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(rule.keywords, key=len, reverse=True)) + r")(?!\w)",
+                re.IGNORECASE,
+            )
             for rule in self.rules
-            if rule.kind == RuleKind.KEYWORDS
+            if rule.kind == RuleKind.KEYWORDS and rule.keywords
         }
 
     def reasons(self, mention, key_account_name: str | None = None) -> list[str]:
@@ -33,7 +37,9 @@ class RuleSet:
                 if mention.compound is not None and rule.threshold is not None and mention.compound <= rule.threshold:
                     reasons.append(f"{rule.name}: compound {mention.compound:+.2f} ≤ {rule.threshold:+.2f}")
             elif rule.kind == RuleKind.KEYWORDS:
-                found = [word for word, pattern in self.patterns.get(rule.pk, []) if pattern.search(mention.text)]
+                pattern = self.patterns.get(rule.pk)
+                seen = {match.lower() for match in pattern.findall(mention.text)} if pattern else set()
+                found = [word for word in rule.keywords if word.lower() in seen]
                 if found:
                     reasons.append(f"{rule.name}: {', '.join(found)}")
             elif rule.kind == RuleKind.FOLLOWERS_AT_LEAST:

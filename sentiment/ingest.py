@@ -10,11 +10,11 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from sentiment.choices import Source
+from sentiment.choices import ReviewState, Source
 from sentiment.models import Mention
 
 SCORE_CHUNK = 500
@@ -111,22 +111,53 @@ def ingest(items, default_source: str = Source.API) -> list[ItemResult]:
             continue
         clean[key] = (index, fields)
 
-    existing = _existing_ids(clean)
-    new = {key: value for key, value in clean.items() if key not in existing}
-    received = timezone.now()
     with transaction.atomic():
-        Mention.objects.bulk_create(
-            [Mention(received_at=received, **fields) for _, fields in new.values()], ignore_conflicts=True
-        )
-        stored = _existing_ids(new)
-        created_ids = [stored[key] for key in new if key in stored]
-        transaction.on_commit(lambda: enqueue_scoring(created_ids))
+        created = _insert_new([fields for _, fields in clean.values()])
+        transaction.on_commit(lambda: enqueue_scoring(list(created.values())))
+    duplicates = _existing_ids([key for key in clean if key not in created])
     for key, (index, fields) in clean.items():
-        if key in existing:
-            results.append(ItemResult(index, "duplicate", id=existing[key], external_id=fields["external_id"]))
+        if key in created:
+            results.append(ItemResult(index, "created", id=created[key], external_id=fields["external_id"]))
         else:
-            results.append(ItemResult(index, "created", id=stored.get(key), external_id=fields["external_id"]))
+            results.append(ItemResult(index, "duplicate", id=duplicates.get(key), external_id=fields["external_id"]))
     return sorted(results, key=lambda result: result.index)
+
+
+INSERTED_FIELDS = ["source", "external_id", "text", "posted_at", "author_handle", "author_name", "author_followers",
+                   "url", "language"]
+
+
+def _insert_new(rows: list[dict]) -> dict[tuple[str, str], int]:
+    """Insert the rows that are not stored yet; return {(source, external_id): id} of those inserted.
+
+    On PostgreSQL: one INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING, which tells
+    which rows were new without building a model instance per row or querying again."""
+    if not rows:
+        return {}
+    received = timezone.now()
+    if connection.vendor != "postgresql":
+        existing = _existing_ids([(r["source"], r["external_id"]) for r in rows])
+        Mention.objects.bulk_create(
+            [Mention(received_at=received, **r) for r in rows if (r["source"], r["external_id"]) not in existing],
+            ignore_conflicts=True,
+        )
+        stored = _existing_ids([(r["source"], r["external_id"]) for r in rows])
+        return {key: pk for key, pk in stored.items() if key not in existing}
+    meta = Mention._meta
+    defaults = {"review_state": ReviewState.NEW, "flagged": False, "flag_reasons": "[]", "label": "",
+                "review_note": "", "received_at": received}
+    types = {"author_followers": "integer", "posted_at": "timestamptz"}
+    columns = [meta.get_field(name).column for name in (*INSERTED_FIELDS, *defaults)]
+    arrays = [f"unnest(CAST(%s AS {types.get(name, 'text')}[]))" for name in INSERTED_FIELDS]
+    constants = ["%s", "%s", "CAST(%s AS jsonb)", "%s", "%s", "%s"]
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(arrays + constants)} "
+            f"ON CONFLICT DO NOTHING RETURNING {meta.pk.column}, source, external_id",
+            [[r[name] for r in rows] for name in INSERTED_FIELDS] + list(defaults.values()),
+        )
+        return {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
 
 
 def _existing_ids(keys) -> dict[tuple[str, str], int]:

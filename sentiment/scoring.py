@@ -49,20 +49,21 @@ def split_sentences(text: str) -> list[str]:
 class Scorer:
     def __init__(self, terms: dict[str, float] | None = None):
         self.analyzer = SentimentIntensityAnalyzer()
-        self.phrases: list[tuple[re.Pattern, str]] = []
+        self.tokens: dict[str, str] = {}  # phrase (or term with punctuation) → the single token VADER sees
         for term, valence in (terms or {}).items():
             term = term.lower().strip()
             if " " in term or not term.isalnum():
                 token = "ears_" + re.sub(r"\W+", "_", term).strip("_")
-                pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
-                self.phrases.append((pattern, token))
+                self.tokens[term] = token
                 term = token
             self.analyzer.lexicon[term] = valence
-        self.phrases.sort(key=lambda pair: -len(pair[0].pattern))  # longest phrase first
+        # One pass over the text for every phrase; longest first so "lost my data" wins over "lost data".
+        alternatives = "|".join(re.escape(phrase) for phrase in sorted(self.tokens, key=len, reverse=True))
+        self.phrases = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if self.tokens else None
 
     def score(self, text: str) -> Scores:
-        for pattern, token in self.phrases:
-            text = pattern.sub(token, text)
+        if self.phrases is not None:
+            text = self.phrases.sub(lambda match: self.tokens[match.group(0).lower()], text)
         sentences = split_sentences(text)
         parts = [self.analyzer.polarity_scores(sentence) for sentence in sentences]
         n = len(parts)

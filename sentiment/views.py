@@ -1,7 +1,187 @@
+"""Pages for the support review queue: the queue with its filters and bulk bar, a mention's page, and one POST
+per action. Every action goes through sentiment.review; its refusals come back as messages, never as a 500."""
+
+from collections import defaultdict
+
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from comms.channels import get_transport
+from comms.views.base import REFUSALS
+from sentiment import review
+from sentiment.choices import REVIEW_MACHINE, ReviewState, Source
+from sentiment.forms import MentionFilterForm
+from sentiment.models import Mention
+
+R = ReviewState
+PER_PAGE = 50
+REVIEW = "sentiment.review_mention"
+
+
+def who(mention: Mention) -> str:
+    """How a flash message names a mention: its author, or its source and number."""
+    if mention.author_handle:
+        return f"@{mention.author_handle}"
+    return mention.author_name or f"{mention.get_source_display()} mention #{mention.pk}"
+
+
+def mention_actions(mention: Mention, user) -> dict:
+    """Which buttons this user sees on this mention now. The service layer still decides on each POST."""
+    if not user.has_perm(REVIEW):
+        return {}
+    state = mention.review_state
+    mine = state == R.IN_REVIEW and mention.assignee_id == user.pk
+    return {
+        "assign": REVIEW_MACHINE.can(state, R.IN_REVIEW) and not mine,
+        "reopen": state not in (R.NEW, R.IN_REVIEW),
+        "respond": REVIEW_MACHINE.can(state, R.RESPONDED),
+        "escalate": REVIEW_MACHINE.can(state, R.ESCALATED),
+        "dismiss": REVIEW_MACHINE.can(state, R.DISMISSED),
+    }
+
+
+def x_reply_option() -> dict:
+    transport = get_transport(Source.X)
+    return {"configured": transport.is_configured(), "reason": transport.not_configured_reason()}
 
 
 @permission_required("sentiment.view_mention", raise_exception=True)
 def review_queue(request):
-    return HttpResponse("The review queue arrives next.")
+    user = request.user
+    visible = review.visible_mentions(user)
+    form = MentionFilterForm(request.GET, mentions=visible)
+    rows = form.filter(visible.select_related("incident", "assignee"))
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    for mention in page:
+        mention.actions = mention_actions(mention, user)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "sentiment/queue.html", {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "here": request.get_full_path(),
+        "can_review": user.has_perm(REVIEW),
+        "x_reply": x_reply_option(),
+    })
+
+
+@permission_required("sentiment.view_mention", raise_exception=True)
+def mention_detail(request, pk):
+    from comms.models import Delivery
+
+    replies = Prefetch("replies", queryset=Delivery.objects.order_by("pk"))
+    mention = get_object_or_404(
+        review.visible_mentions(request.user).select_related("incident", "assignee").prefetch_related(replies), pk=pk
+    )
+    mention.actions = mention_actions(mention, request.user)
+    return render(request, "sentiment/mention_detail.html", {
+        "mention": mention,
+        "here": request.get_full_path(),
+        "can_review": request.user.has_perm(REVIEW),
+        "x_reply": x_reply_option(),
+    })
+
+
+def _assign(mention, request):
+    mention = review.assign(mention, actor=request.user)
+    return f"Mention from {who(mention)} assigned to you (in review)."
+
+
+def _respond(mention, request):
+    post_to_x = request.POST.get("post_to_x") == "on"
+    mention = review.respond(mention, actor=request.user, text=request.POST.get("text", ""), post_to_x=post_to_x)
+    outcome = f"Response to {who(mention)} recorded (responded)."
+    return outcome + (" It is being posted as a reply on X." if post_to_x else "")
+
+
+def _escalate(mention, request):
+    mention = review.escalate(mention, actor=request.user, note=request.POST.get("note", "").strip())
+    return f"Mention from {who(mention)} escalated to account management."
+
+
+def _dismiss(mention, request):
+    mention = review.dismiss(mention, actor=request.user, reason=request.POST.get("reason", ""))
+    return f"Mention from {who(mention)} dismissed."
+
+
+ACTIONS = {"assign": _assign, "respond": _respond, "escalate": _escalate, "dismiss": _dismiss}
+BULK_ACTIONS = {"assign": _assign, "dismiss": _dismiss}
+
+
+def refusal_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "You may not do that."
+
+
+def back_to(request, default: str):
+    """The page the form came from (`next`), on this site only; otherwise `default`."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect(default)
+
+
+@require_POST
+def mention_action(request, pk, action):
+    """One POST per button on the queue and the mention page; refusals come back as messages."""
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    if not request.user.has_perm(REVIEW):
+        raise PermissionDenied
+    mention = get_object_or_404(review.visible_mentions(request.user), pk=pk)
+    try:
+        outcome = ACTIONS[action](mention, request)
+    except (*REFUSALS, ValidationError) as refusal:
+        messages.error(request, refusal_text(refusal))
+    else:
+        messages.success(request, outcome)
+    return back_to(request, reverse("mention-detail", args=[mention.pk]))
+
+
+@require_POST
+def bulk_action(request):
+    """Assign or dismiss each selected mention in turn; one message says how many were done and why any were not."""
+    if not request.user.has_perm(REVIEW):
+        raise PermissionDenied
+    queue = reverse("mentions")
+    action = request.POST.get("action", "")
+    if action not in BULK_ACTIONS:
+        messages.error(request, "Choose what to do with the selected mentions.")
+        return back_to(request, queue)
+    ids = sorted({int(value) for value in request.POST.getlist("ids") if value.isdigit()})
+    if not ids:
+        messages.error(request, "Select at least one mention first.")
+        return back_to(request, queue)
+    found = review.visible_mentions(request.user).in_bulk(ids)
+    done = 0
+    refused = defaultdict(list)  # reason → mention ids
+    for pk in ids:
+        if pk not in found:
+            refused["No such mention."].append(pk)
+            continue
+        try:
+            BULK_ACTIONS[action](found[pk], request)
+        except (*REFUSALS, ValidationError) as refusal:
+            refused[refusal_text(refusal)].append(pk)
+        else:
+            done += 1
+    count = sum(len(pks) for pks in refused.values())
+    text = f"{done} done, {count} refused"
+    if refused:
+        reasons = "; ".join(
+            f"{', '.join(f'#{pk}' for pk in pks)}: {reason}" for reason, pks in refused.items()
+        )
+        text += f" ({reasons})"
+    level = messages.SUCCESS if not count else messages.WARNING if done else messages.ERROR
+    messages.add_message(request, level, text + ".")
+    return back_to(request, queue)

@@ -38,14 +38,18 @@ def test_a_good_csv_file_is_imported(tmp_path):
     assert (dana.source, dana.author_handle, dana.author_followers, dana.text) == (
         "import", "dana", 120, "Checkout is down, again.")
     sam = Mention.objects.get(external_id="c-2")
-    assert (sam.source, sam.author_followers, sam.posted_at.isoformat()) == ("ticket", None, "2026-03-02T10:00:00+00:00")
+    assert (sam.source, sam.author_followers) == ("ticket", None)
+    assert sam.posted_at.isoformat() == "2026-03-02T10:00:00+00:00"
     assert "Importing mentions.csv: 3/3" in err  # the progress line, on stderr
 
 
 def test_a_good_jsonl_file_is_imported_with_the_source_given(tmp_path):
     path = tmp_path / "export.ndjson"
-    lines = [{"external_id": "j-1", "text": "Status page says all good but it isn't", "posted_at": "2026-03-02T10:00:00Z",
-              "author_followers": 5}, {"external_id": "j-2", "text": "Works again", "posted_at": "2026-03-02T10:05:00Z"}]
+    lines = [
+        {"external_id": "j-1", "text": "Status page is green but it's down", "posted_at": "2026-03-02T10:00:00Z",
+         "author_followers": 5},
+        {"external_id": "j-2", "text": "Works again", "posted_at": "2026-03-02T10:05:00Z"},
+    ]
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
 
     out, _, error = run("import_mentions", str(path), "--source", "email")
@@ -83,13 +87,13 @@ def test_bad_lines_are_reported_by_number_and_reason_and_the_good_ones_kept(tmp_
 def test_a_jsonl_line_that_is_not_json_is_reported_too(tmp_path):
     path = tmp_path / "mentions.jsonl"
     path.write_text('{"external_id": "j-1", "text": "down", "posted_at": "2026-03-02T10:00:00Z"}\n'
-                    '{"external_id": "j-2", "text": "down\n'
+                    '{"external_id": "j-2", "text": "down"\n'
                     '["not", "an", "object"]\n')
 
     out, err, error = run("import_mentions", str(path))
 
     assert error is not None
-    assert "Line 2: not valid JSON (Unterminated string starting at column 33)" in err
+    assert "Line 2: not valid JSON: Expecting ',' delimiter (column 38)" in err
     assert "Line 3: Each item must be an object." in err
     assert out.strip() == "1 created, 0 duplicates, 2 bad lines"
 
@@ -156,17 +160,18 @@ class FakeTerminal(io.StringIO):
 
 
 def test_the_progress_bar_redraws_in_place_on_a_terminal_and_prints_tenths_elsewhere():
-    ticks = iter(range(1000))
+    now = [0.0]
     terminal, log = FakeTerminal(), io.StringIO()
-    on_tty = Progress("Rows", 100, terminal, clock=lambda: next(ticks) / 20)  # 20 ticks a second
-    elsewhere = Progress("Rows", 100, log, clock=lambda: 1.0)
+    on_tty = Progress("Rows", 100, terminal, clock=lambda: now[0])
+    elsewhere = Progress("Rows", 100, log, clock=lambda: now[0])
     for done in range(1, 101):
+        now[0] += 0.02  # 50 rows a second
         on_tty.update(done)
         elsewhere.update(done)
     on_tty.finish()
     elsewhere.finish()
 
-    assert terminal.getvalue().count("\r") <= 51 and terminal.getvalue().endswith("100/100 (20/s)\n")
-    assert "\n" not in terminal.getvalue()[:-1]
-    assert log.getvalue().count("\n") == 10 and "\r" not in log.getvalue()
-    assert log.getvalue().splitlines()[0].startswith("  Rows: 10/100")
+    drawn = terminal.getvalue()
+    assert 19 <= drawn.count("\r") <= 21  # at most 10 redraws a second over 2 seconds, plus the last one
+    assert drawn.endswith("\r  Rows: 100/100 (50/s)\n") and drawn.count("\n") == 1
+    assert log.getvalue().splitlines() == [f"  Rows: {n}/100 (50/s)" for n in range(10, 101, 10)]

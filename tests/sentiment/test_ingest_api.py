@@ -69,16 +69,10 @@ def test_a_body_that_is_not_a_list_is_refused(api_as, support):
 
 
 def test_nothing_is_half_stored_when_the_database_fails(api_as, support, monkeypatch):
-    original = ingest_module._existing_ids
-    calls = []
+    def failing(callback):  # called inside the transaction, after the rows were inserted
+        raise IntegrityError("simulated")
 
-    def failing(keys):
-        calls.append(1)
-        if len(calls) == 2:  # after the insert, inside the transaction
-            raise IntegrityError("simulated")
-        return original(keys)
-
-    monkeypatch.setattr(ingest_module, "_existing_ids", failing)
+    monkeypatch.setattr(ingest_module.transaction, "on_commit", failing)
     with pytest.raises(IntegrityError):
         api_as(support).post(URL, [item(1), item(2)], format="json")
     assert not Mention.objects.exists()

@@ -124,9 +124,9 @@ def read_jsonl(handle):
         if not text.strip():
             continue
         try:
-            yield line, json.loads(text), None
+            yield line, json.loads(text.rstrip("\r\n")), None
         except json.JSONDecodeError as error:
-            yield line, None, f"not valid JSON ({error.msg} at column {error.colno})"
+            yield line, None, f"not valid JSON: {error.msg} (column {error.colno})"
 
 
 def _s(count: int) -> str:

@@ -1,0 +1,73 @@
+"""The review queue's filter form. The actions take their few fields straight from the POST: the service layer
+(sentiment.review) is what validates them, so that the pages, the API and the admin refuse alike."""
+
+from django import forms
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from comms.models import Incident
+from sentiment.choices import OPEN_REVIEW_STATES, Label, ReviewState, Source
+
+OPEN, ALL = "open", "all"
+NEWEST, MOST_NEGATIVE = "newest", "negative"
+
+
+class IncidentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, incident):
+        return f"{incident.severity} · {incident.title} ({date_format(timezone.localtime(incident.started_at), 'M j')})"
+
+
+class MentionFilterForm(forms.Form):
+    """GET filters for /mentions/. Missing values mean the defaults: open states, only flagged, newest first.
+
+    A checkbox left unticked sends nothing, so the form carries a hidden `filtered=1`: without it (a first visit,
+    or a link such as /mentions/?incident=5 from the spike email) "only flagged" is on.
+    """
+
+    incident = IncidentChoiceField(queryset=Incident.objects.none(), required=False, empty_label="Any incident")
+    source = forms.ChoiceField(choices=[("", "Any source"), *Source.choices], required=False)
+    label = forms.ChoiceField(choices=[("", "Any label"), *Label.choices], required=False)
+    reason = forms.CharField(required=False, max_length=100, label="Flag reason",
+                             widget=forms.TextInput(attrs={"placeholder": "e.g. refund", "type": "search"}))
+    state = forms.ChoiceField(
+        choices=[(OPEN, "Open (new, in review)"), (ALL, "All states"), *ReviewState.choices], required=False
+    )
+    flagged = forms.BooleanField(required=False, label="Only flagged")
+    sort = forms.ChoiceField(choices=[(NEWEST, "Newest first"), (MOST_NEGATIVE, "Most negative first")],
+                             required=False)
+
+    def __init__(self, query, *, mentions):
+        data = query.copy()
+        if "filtered" not in data:
+            data["flagged"] = "on"
+        data.setdefault("state", OPEN)
+        data.setdefault("sort", NEWEST)
+        super().__init__(data)
+        linked = mentions.filter(incident__isnull=False).values("incident_id")
+        chosen = data.get("incident", "")
+        either = Q(pk__in=linked) | (Q(pk=int(chosen)) if chosen.isdigit() else Q(pk__in=[]))
+        self.fields["incident"].queryset = Incident.objects.filter(either).order_by("-started_at", "-pk")
+
+    def filter(self, mentions):
+        """The mentions that match the valid filters (an invalid one is ignored and shown as an error)."""
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("flagged"):
+            mentions = mentions.filter(flagged=True)
+        state = data.get("state") or OPEN
+        if state == OPEN:
+            mentions = mentions.filter(review_state__in=OPEN_REVIEW_STATES)
+        elif state != ALL:
+            mentions = mentions.filter(review_state=state)
+        if data.get("incident"):
+            mentions = mentions.filter(incident=data["incident"])
+        if data.get("source"):
+            mentions = mentions.filter(source=data["source"])
+        if data.get("label"):
+            mentions = mentions.filter(label=data["label"])
+        if data.get("reason"):
+            mentions = mentions.filter(flag_reasons__icontains=data["reason"])
+        if data.get("sort") == MOST_NEGATIVE:
+            return mentions.order_by(F("compound").asc(nulls_last=True), "-posted_at", "-id")
+        return mentions.order_by("-posted_at", "-id")
