@@ -1,9 +1,9 @@
 """Flag rules, configured in the admin. Every rule that matches adds a reason to the mention."""
 
-import re
 
 from sentiment.choices import RuleKind
 from sentiment.models import FlagRule
+from sentiment.patterns import any_of
 
 DEFAULT_RULES = [
     {"name": "Very negative", "kind": RuleKind.COMPOUND_AT_MOST, "threshold": -0.5},
@@ -21,14 +21,7 @@ class RuleSet:
     def __init__(self, rules=None):
         self.rules = list(rules if rules is not None else FlagRule.objects.filter(enabled=True))
         # One pattern per keyword rule: a single pass over the text finds all of its keywords.
-        self.patterns = {
-            rule.pk: re.compile(
-                r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(rule.keywords, key=len, reverse=True)) + r")(?!\w)",
-                re.IGNORECASE,
-            )
-            for rule in self.rules
-            if rule.kind == RuleKind.KEYWORDS and rule.keywords
-        }
+        self.patterns = {rule.pk: any_of(rule.keywords) for rule in self.rules if rule.kind == RuleKind.KEYWORDS}
 
     def reasons(self, mention, key_account_name: str | None = None) -> list[str]:
         reasons = []

@@ -16,6 +16,7 @@ from django.db.models import Count, Max
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from sentiment.choices import Label
+from sentiment.patterns import any_of
 
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
@@ -58,8 +59,7 @@ class Scorer:
                 term = token
             self.analyzer.lexicon[term] = valence
         # One pass over the text for every phrase; longest first so "lost my data" wins over "lost data".
-        alternatives = "|".join(re.escape(phrase) for phrase in sorted(self.tokens, key=len, reverse=True))
-        self.phrases = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if self.tokens else None
+        self.phrases = any_of(self.tokens)
 
     def score(self, text: str) -> Scores:
         if self.phrases is not None:

@@ -12,6 +12,9 @@ from comms.choices import ComponentStatus, ComponentTier, IncidentKind, Incident
 from comms.defaults import create_default_templates
 from comms.models import Component, Incident, MessageTemplate, Subscriber
 from comms.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
+from sentiment.ingest import ingest
+from sentiment.models import XSearch
+from sentiment.services import score_mentions
 
 # username, password, role (None = superuser), full name
 DEMO_USERS = [
@@ -31,6 +34,15 @@ DEMO_COMPONENTS = [
 ]
 
 DEMO_SUBSCRIBERS = 5
+
+# text, author handle, followers, minutes ago
+DEMO_MENTIONS = [
+    ("@example payments are down again, our checkout is broken. I want a refund", "shopowner_ana", 850, 18),
+    ("Payments failing for 20 minutes now, still waiting for an update", "dev_marco", 120, 14),
+    ("If this keeps happening we are switching providers", "cto_lena", 23000, 11),
+    ("Thanks for the quick acknowledgement @example, hope it's fixed soon", "happy_user", 40, 8),
+    ("is example.com down for anyone else? API errors everywhere", "random_dev", 310, 6),
+]
 
 # title, severity, kind, components, minutes ago it started, statuses it went through after opening
 DEMO_INCIDENTS = [
@@ -59,9 +71,11 @@ class Command(BaseCommand):
             components = self._components()
             created = self._incidents(users, components)
             subscribers = self._subscribers()
+            mentions = self._mentions()
         self.stdout.write(
             f"Demo data ready: {len(users)} users, {len(components)} components, "
-            f"{created} new incident{'s' if created != 1 else ''}, {subscribers} confirmed subscribers.\n"
+            f"{created} new incident{'s' if created != 1 else ''}, {subscribers} confirmed subscribers, "
+            f"{mentions} new mentions.\n"
         )
         self.stdout.write(f"Open {settings.SITE_URL} and sign in as:")
         for username, password, role, _ in DEMO_USERS:
@@ -96,6 +110,21 @@ class Command(BaseCommand):
             )
             components[name] = component
         return components
+
+    def _mentions(self):
+        """A few customer mentions around the worst incident, scored at once so the queue is not empty."""
+        now = timezone.now()
+        items = [
+            {"external_id": f"demo-{n}", "text": text, "author_handle": handle, "author_followers": followers,
+             "posted_at": (now - timedelta(minutes=minutes)).isoformat(), "source": "x",
+             "url": f"https://x.com/{handle}/status/{1850000000000000000 + n}"}
+            for n, (text, handle, followers, minutes) in enumerate(DEMO_MENTIONS)
+        ]
+        results = ingest(items, default_source="x")
+        created = [result.id for result in results if result.status == "created"]
+        score_mentions(created)
+        XSearch.objects.get_or_create(name="Brand mentions", defaults={"query": "@example OR example.com -is:retweet"})
+        return len(created)
 
     def _subscribers(self):
         now = timezone.now()
