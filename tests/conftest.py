@@ -63,6 +63,16 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
+def default_data(db):
+    """The templates, lexicon and flag rules that data migrations create; transactional tests flush them."""
+    from comms.defaults import create_default_templates
+    from sentiment.defaults import create_default_rules_and_lexicon
+
+    create_default_templates()
+    create_default_rules_and_lexicon()
+
+
+@pytest.fixture
 def lead(db):
     return UserFactory(username="lead", role=COMMS_LEAD)
 

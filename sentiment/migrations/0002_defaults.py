@@ -2,16 +2,9 @@ from django.db import migrations
 
 
 def create_defaults(apps, schema_editor):
-    from sentiment.flagging import DEFAULT_RULES
-    from sentiment.lexicon import DEFAULT_LEXICON
+    from sentiment.defaults import create_default_rules_and_lexicon
 
-    LexiconEntry = apps.get_model("sentiment", "LexiconEntry")
-    FlagRule = apps.get_model("sentiment", "FlagRule")
-    for term, valence in DEFAULT_LEXICON.items():
-        LexiconEntry.objects.get_or_create(term=term, defaults={"valence": valence, "note": "shipped default"})
-    for rule in DEFAULT_RULES:
-        fields = dict(rule)
-        FlagRule.objects.get_or_create(name=fields.pop("name"), defaults=fields)
+    create_default_rules_and_lexicon(apps)
 
 
 class Migration(migrations.Migration):

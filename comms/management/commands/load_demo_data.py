@@ -12,6 +12,7 @@ from comms.choices import ComponentStatus, ComponentTier, IncidentKind, Incident
 from comms.defaults import create_default_templates
 from comms.models import Component, Incident, MessageTemplate, Subscriber
 from comms.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
+from sentiment.defaults import create_default_rules_and_lexicon
 from sentiment.ingest import ingest
 from sentiment.models import XSearch
 from sentiment.services import score_mentions
@@ -67,6 +68,7 @@ class Command(BaseCommand):
             raise CommandError("Demo data is for development: DEBUG is off. Pass --force if you really mean it.")
         with transaction.atomic():
             create_default_templates()
+            create_default_rules_and_lexicon()
             users = self._users()
             components = self._components()
             created = self._incidents(users, components)
