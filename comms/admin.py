@@ -92,11 +92,8 @@ class IncidentAdmin(admin.ModelAdmin):
         return False  # incidents are records; close them instead
 
 
-@admin.register(TimelineEntry)
-class TimelineEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "incident", "kind", "description", "actor"]
-    list_filter = ["kind"]
-    search_fields = ["description"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that change only through their own flow (or never): the admin shows them, nothing more."""
 
     def has_add_permission(self, request):
         return False
@@ -106,6 +103,13 @@ class TimelineEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TimelineEntry)
+class TimelineEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "incident", "kind", "description", "actor"]
+    list_filter = ["kind"]
+    search_fields = ["description"]
 
 
 @admin.register(WorkerHeartbeat)
@@ -136,7 +140,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     """Read-only: messages change only through the approval flow (pages and API), which the admin would bypass."""
 
     list_display = ["headline", "incident", "phase", "audience", "state", "author", "approver", "scheduled_for"]
@@ -144,29 +148,14 @@ class MessageAdmin(admin.ModelAdmin):
     search_fields = ["headline", "explain"]
     list_select_related = ["incident", "author", "approver"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     list_display = ["message", "channel", "recipient", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["status", "channel"]
     search_fields = ["recipient", "external_id", "code"]
     list_select_related = ["message"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Subscriber)

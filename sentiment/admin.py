@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from comms.admin import ReadOnlyAdmin
 from sentiment.choices import RuleKind
 from sentiment.models import FlagRule, LexiconEntry, Mention, SentimentAlert, XSearch
 from sentiment.x_source import NOT_CONFIGURED
@@ -153,16 +154,7 @@ class XSearchAdmin(admin.ModelAdmin):
 
 
 @admin.register(SentimentAlert)
-class SentimentAlertAdmin(admin.ModelAdmin):
+class SentimentAlertAdmin(ReadOnlyAdmin):
     list_display = ["incident", "started_at", "ended_at", "ratio", "negatives_last_hour"]
     list_filter = [("ended_at", admin.EmptyFieldListFilter)]
     list_select_related = ["incident"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

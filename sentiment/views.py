@@ -9,13 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from comms.channels import get_transport
-from comms.views.base import REFUSALS
+from comms.views.base import REFUSALS, back_to
 from sentiment import review
 from sentiment.choices import REVIEW_MACHINE, ReviewState, Source
 from sentiment.forms import MentionFilterForm
@@ -121,14 +120,6 @@ def refusal_text(error: Exception) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error) or "You may not do that."
-
-
-def back_to(request, default: str):
-    """The page the form came from (`next`), on this site only; otherwise `default`."""
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        return redirect(back)
-    return redirect(default)
 
 
 @require_POST

@@ -1,5 +1,7 @@
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from comms.statemachine import TransitionNotAllowed
 
@@ -11,3 +13,11 @@ class RolePermissionMixin(PermissionRequiredMixin):
     """Signed-in users without the permission get 403 rather than a loop back to the login page."""
 
     raise_exception = True
+
+
+def back_to(request, default):
+    """The page the form came from (`next`), on this site only; otherwise `default`."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect(default)

@@ -10,7 +10,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, TemplateView
 
@@ -32,7 +31,7 @@ from comms.forms import (
 from comms.lint import lint_message
 from comms.models import Incident, Message, MessageTemplate
 from comms.rendering import render_all
-from comms.views.base import REFUSALS, RolePermissionMixin
+from comms.views.base import REFUSALS, RolePermissionMixin, back_to
 
 M = MessageState
 
@@ -375,10 +374,7 @@ def message_action(request, pk, action):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, outcome)
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        return redirect(back)
-    return redirect(message)
+    return back_to(request, message)
 
 
 class ApprovalsView(RolePermissionMixin, TemplateView):
