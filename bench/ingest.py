@@ -17,13 +17,13 @@ WORKER_CONCURRENCY = int(os.environ.get("BENCH_INGEST_CONCURRENCY", 2))
 
 def texts(count: int) -> list[str]:
     """Tweet-length mentions (about 100 characters, as posts on X average): two sentences from the labelled
-    fixture, a tag or a tail, and a number so that every text is different."""
+    fixture and a tag or a tail; a ticket number inside the first makes every text different."""
     from sentiment.evaluation import FIXTURE
 
     base = [json.loads(line)["text"] for line in FIXTURE.read_text().splitlines() if line]
     rng = random.Random(7)
-    tails = ["", " #acme", " @acme_support", " (order 12345)", " Please fix.", " Thanks."]
-    return [f"{rng.choice(base)}. {rng.choice(base)}{rng.choice(tails)} [{n}]" for n in range(count)]
+    tails = ["", " #acme", " @acme_support", " Please fix.", " Thanks."]
+    return [f"{rng.choice(base)} (ticket {n}). {rng.choice(base)}{rng.choice(tails)}" for n in range(count)]
 
 
 def run_ours(bodies: list[str], total: int, var_dir: Path) -> dict:
