@@ -18,5 +18,9 @@ urlpatterns = [
         name="message-action",
     ),
     path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
+    path("message-templates/", views.MessageTemplateListView.as_view(), name="message-templates"),
+    path("message-templates/new/", views.MessageTemplateCreateView.as_view(), name="message-template-create"),
+    path("message-templates/<int:pk>/edit/", views.MessageTemplateUpdateView.as_view(),
+         name="message-template-update"),
     path("accounts/", views.coming_soon, {"area": "Customer accounts", "issue": "accounts"}, name="accounts"),
 ]

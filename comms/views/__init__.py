@@ -7,6 +7,11 @@ from comms.views.incidents import (
     change_incident_status,
     coming_soon,
 )
+from comms.views.message_templates import (
+    MessageTemplateCreateView,
+    MessageTemplateListView,
+    MessageTemplateUpdateView,
+)
 from comms.views.messages import ApprovalsView, MessageDetailView, message_action, message_create, message_update
 
 __all__ = [
@@ -17,6 +22,9 @@ __all__ = [
     "IncidentListView",
     "IncidentUpdateView",
     "MessageDetailView",
+    "MessageTemplateCreateView",
+    "MessageTemplateListView",
+    "MessageTemplateUpdateView",
     "change_incident_status",
     "coming_soon",
     "message_action",
