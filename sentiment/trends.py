@@ -21,12 +21,16 @@ from sentiment.models import Mention, SentimentAlert
 HOUR = timezone.timedelta(hours=1)
 
 
-def incident_series(incident: Incident, bucket_minutes: int = 15) -> dict:
-    bucket = timezone.timedelta(minutes=bucket_minutes)
+def incident_series(incident: Incident, bucket_minutes: int = 15, max_buckets: int | None = None) -> dict:
+    """max_buckets: a long incident gets wider buckets (a multiple of bucket_minutes) rather than more of them."""
     start = incident.started_at
     end = (incident.resolved_at + timezone.timedelta(hours=settings.SENTIMENT_LINK_WINDOW_HOURS)
            if incident.resolved_at else timezone.now())
     end = min(end, timezone.now())
+    count = max(int((end - start) / timezone.timedelta(minutes=bucket_minutes)) + 1, 1)
+    if max_buckets and count > max_buckets:
+        bucket_minutes *= -(-count // max_buckets)  # ceiling division
+    bucket = timezone.timedelta(minutes=bucket_minutes)
     count = max(int((end - start) / bucket) + 1, 1)
     volume, total, negative = [0] * count, [0.0] * count, [0] * count
     rows = Mention.objects.filter(incident=incident, scored_at__isnull=False, posted_at__gte=start)

@@ -56,7 +56,7 @@ class IncidentViewSet(
             bucket = 0
         if not 1 <= bucket <= 1440:
             raise ValidationError({"bucket": ["Minutes per bucket, from 1 to 1440."]})
-        return Response(incident_series(self.get_object(), bucket))
+        return Response(incident_series(self.get_object(), bucket, max_buckets=2000))
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
     @action(detail=True, methods=["get"])

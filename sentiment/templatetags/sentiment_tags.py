@@ -63,10 +63,7 @@ def sentiment_chart(incident):
     linked = Mention.objects.filter(incident=incident).count()
     if not linked:
         return {**context, "empty": True}
-    series = incident_series(incident, BUCKET_MINUTES)
-    if len(series["buckets"]) > MAX_BUCKETS:
-        wider = BUCKET_MINUTES * math.ceil(len(series["buckets"]) / MAX_BUCKETS)
-        series = incident_series(incident, wider)
+    series = incident_series(incident, BUCKET_MINUTES, max_buckets=MAX_BUCKETS)
     return {**context, "linked": linked, **chart(series, incident.title)}
 
 

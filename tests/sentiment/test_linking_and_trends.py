@@ -97,3 +97,11 @@ class TestSpikes:
         self.negatives(payments, 24, minutes_ago=300)  # 2 an hour over the previous 12 hours, on average
         self.negatives(payments, 5, minutes_ago=10)
         assert check_negative_spikes() == 0
+
+
+def test_a_long_incident_gets_wider_buckets_not_more_of_them(lead):
+    long_one = services.create_incident(actor=lead, title="Long", started_at=now() - timezone.timedelta(days=5))
+    series = incident_series(long_one, 15, max_buckets=288)
+    assert len(series["buckets"]) <= 288
+    assert series["bucket_minutes"] % 15 == 0 and series["bucket_minutes"] > 15
+    assert len(incident_series(long_one, 15)["buckets"]) > 288
