@@ -54,10 +54,9 @@ def overdue_incidents(now=None):
 def remind_overdue(now=None) -> int:
     """Email communications leads and notify internal webhooks, once per overdue period per incident."""
     from django.contrib.auth import get_user_model
-    from django.core.mail import send_mail
 
     from comms.models import Incident
-    from comms.notify import notify_internal_webhooks
+    from comms.notify import notify_internal_webhooks, notify_people
     from comms.roles import COMMS_LEAD
     from comms.services import record
 
@@ -77,11 +76,9 @@ def remind_overdue(now=None) -> int:
         minutes = int(late.total_seconds() // 60)
         text = f"The public update for {incident.severity} “{incident.title}” is {minutes} min overdue."
         url = settings.SITE_URL + incident.get_absolute_url()
-        if leads:
-            send_mail(f"Update overdue: {incident.title}", f"{text}\n\nPost an update: {url}\n",
-                      settings.DEFAULT_FROM_EMAIL, leads)
+        failure = notify_people(f"Update overdue: {incident.title}", f"{text}\n\nPost an update: {url}\n", leads)
         notify_internal_webhooks("incident.update_overdue", {"incident_id": incident.pk, "text": text, "url": url})
-        record(incident, TimelineKind.CADENCE, f"Update overdue by {minutes} min; reminded {len(leads)} lead(s)",
-               overdue_minutes=minutes)
+        outcome = f"reminded {len(leads)} lead(s)" if failure is None else f"reminding the leads failed: {failure}"
+        record(incident, TimelineKind.CADENCE, f"Update overdue by {minutes} min; {outcome}", overdue_minutes=minutes)
         reminded += 1
     return reminded

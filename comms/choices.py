@@ -119,6 +119,7 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"  # e.g. the subscriber unsubscribed before it went out
 
 
 # Statuspage's "impact" for each severity, used by the public v2 JSON.

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -29,7 +30,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from comms import cadence
-from comms.channels import TransportError, get_transport
+from comms.channels import DeliverySkipped, TransportError, get_transport
 from comms.choices import MESSAGE_MACHINE, Audience, DeliveryStatus, MessageState, TimelineKind
 from comms.models import Delivery, Message
 from comms.services import record
@@ -152,8 +153,16 @@ def enqueue_queued(message_id: int | None = None, delivery_ids=None, new_only: b
 class BatchOutcome:
     sent: int = 0
     failed: int = 0
-    retry_ids: list[int] = field(default_factory=list)
-    retry_in: float | None = None
+    skipped: int = 0
+    retry_in_seconds: dict[int, float] = field(default_factory=dict)  # delivery id → seconds until it is due
+
+    @property
+    def retry_ids(self) -> list[int]:
+        return list(self.retry_in_seconds)
+
+    @property
+    def retry_in(self) -> float | None:
+        return min(self.retry_in_seconds.values(), default=None)
 
 
 def claim(delivery_ids) -> list[int]:
@@ -227,6 +236,13 @@ def _send_batch(transport, batch: list[Delivery], outcome: BatchOutcome) -> None
         for index, delivery in enumerate(batch):
             try:
                 external_id = transport.send(delivery)
+            except DeliverySkipped as reason:
+                Delivery.objects.filter(pk=delivery.pk).update(status=S.SKIPPED, last_error=str(reason))
+                outcome.skipped += 1
+            except SoftTimeLimitExceeded:
+                # Out of time: put this one and the rest back untried, then let the task end.
+                _requeue_untried(batch[index:], TransportError("The task ran out of time", permanent=False), outcome)
+                raise
             except TransportError as error:
                 _record_failure(delivery, error, outcome)
                 if error.channel_down and not error.permanent:
@@ -254,8 +270,7 @@ def _record_failure(delivery: Delivery, error: TransportError, outcome: BatchOut
         next_attempt_at=timezone.now() + timezone.timedelta(seconds=delay),
         enqueued_at=None,
     )
-    outcome.retry_ids.append(delivery.pk)
-    outcome.retry_in = delay if outcome.retry_in is None else min(outcome.retry_in, delay)
+    outcome.retry_in_seconds[delivery.pk] = delay
 
 
 def _requeue_untried(rest: list[Delivery], error: TransportError, outcome: BatchOutcome) -> None:
@@ -271,8 +286,7 @@ def _requeue_untried(rest: list[Delivery], error: TransportError, outcome: Batch
         next_attempt_at=timezone.now() + timezone.timedelta(seconds=delay),
         enqueued_at=None,
     )
-    outcome.retry_ids.extend(ids)
-    outcome.retry_in = delay if outcome.retry_in is None else min(outcome.retry_in, delay)
+    outcome.retry_in_seconds.update(dict.fromkeys(ids, delay))
 
 
 def mark_enqueued(delivery_ids) -> None:

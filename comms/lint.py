@@ -50,7 +50,11 @@ class LintWarning:
     field: str | None = None
 
 
-def lint_message(message: Message) -> list[LintWarning]:
+_UNKNOWN = object()
+
+
+def lint_message(message: Message, quiet_until=_UNKNOWN) -> list[LintWarning]:
+    """quiet_until: pass quiet_period_until() when linting many messages, so it is looked up once."""
     warnings: list[LintWarning] = []
     text = "\n".join(message.parts().values())
 
@@ -103,7 +107,8 @@ def lint_message(message: Message) -> list[LintWarning]:
     if message.phase == MessagePhase.RESOLUTION and not THANKS_RE.search(text):
         warnings.append(LintWarning("no_thanks", "A resolution message should thank customers for their patience."))
 
-    quiet_until = quiet_period_until()
+    if quiet_until is _UNKNOWN:
+        quiet_until = quiet_period_until()
     if message.is_announcement and {"x", "webhook"} & set(message.channels) and quiet_until:
         warnings.append(LintWarning(
             "quiet_period",

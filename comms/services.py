@@ -99,8 +99,8 @@ def update_incident(incident: Incident, *, actor, components: Iterable[Component
         reopened = old_status not in OPEN_STATUSES and incident.is_open
         cadence.schedule_next_update(incident, since=timezone.now() if reopened else None)
     incident.save()
-    if incident.status != old_status or incident.components_changed:
-        invalidate_status_page()
+    if edited or incident.severity != old_severity or incident.status != old_status or incident.components_changed:
+        invalidate_status_page()  # title, severity, impact and status are all on the public page
     return incident
 
 

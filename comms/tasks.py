@@ -28,10 +28,14 @@ def dispatch_due_messages() -> list[int]:
 def send_deliveries(self, delivery_ids: list[int]) -> dict:
     """Send a batch. Transient failures come back within CELERY_MAX_COUNTDOWN; longer waits go to the sweeper."""
     outcome = delivery.send_deliveries(delivery_ids)
-    if outcome.retry_ids and outcome.retry_in is not None and outcome.retry_in <= settings.CELERY_MAX_COUNTDOWN:
-        delivery.mark_enqueued(outcome.retry_ids)
-        raise self.retry(args=[outcome.retry_ids], countdown=outcome.retry_in)
-    return {"sent": outcome.sent, "failed": outcome.failed, "waiting": len(outcome.retry_ids)}
+    # Rows due within a broker countdown come back in one retry, timed for the last of them; rows with a
+    # longer wait (an X rate-limit reset) stay unenqueued and the sweeper sends them once they are due.
+    soon = {pk: delay for pk, delay in outcome.retry_in_seconds.items() if delay <= settings.CELERY_MAX_COUNTDOWN}
+    if soon:
+        delivery.mark_enqueued(list(soon))
+        raise self.retry(args=[list(soon)], countdown=max(soon.values()))
+    return {"sent": outcome.sent, "failed": outcome.failed, "skipped": outcome.skipped,
+            "waiting": len(outcome.retry_in_seconds)}
 
 
 @shared_task(ignore_result=True)

@@ -19,6 +19,8 @@ from sentiment.models import Mention
 
 SCORE_CHUNK = 500
 TEXT_LIMIT = 10_000
+MAX_FOLLOWERS = 2_147_483_647  # the column's range
+TEXT_FIELDS = ("external_id", "text", "author_handle", "author_name", "url", "language")
 _url = URLValidator(schemes=["http", "https"])
 
 
@@ -54,8 +56,16 @@ def clean_item(raw, default_source: str) -> dict:
     if posted_at is None:
         problems.append("posted_at must be an ISO 8601 date and time, e.g. 2026-11-23T12:30:00Z")
     followers = raw.get("author_followers")
-    if followers not in (None, "") and (not str(followers).isdigit()):
-        problems.append("author_followers must be a whole number")
+    if followers not in (None, ""):
+        try:
+            followers = int(str(followers).strip(), 10)
+            valid = str(followers) == str(raw.get("author_followers")).strip() and 0 <= followers <= MAX_FOLLOWERS
+        except ValueError:
+            valid = False
+        if not valid:
+            problems.append(f"author_followers must be a whole number from 0 to {MAX_FOLLOWERS:,}")
+    if any("\x00" in str(raw.get(key) or "") for key in TEXT_FIELDS):
+        problems.append("text fields cannot contain NUL characters")
     url = raw.get("url") or ""
     if url:
         try:
@@ -74,7 +84,7 @@ def clean_item(raw, default_source: str) -> dict:
         "posted_at": posted_at,
         "author_handle": handle.lstrip("@"),
         "author_name": name,
-        "author_followers": int(followers) if followers not in (None, "") else None,
+        "author_followers": followers if followers not in (None, "") else None,
         "url": url,
         "language": language,
     }

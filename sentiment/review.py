@@ -7,11 +7,11 @@ Each function checks the role (sentiment.review_mention) and the state machine, 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from comms.choices import TimelineKind
+from comms.notify import notify_people
 from comms.rendering import x_weighted_length
 from comms.roles import ACCOUNT_MANAGER
 from comms.services import record
@@ -99,13 +99,15 @@ def escalate(mention: Mention, *, actor, note: str = "") -> Mention:
         get_user_model().objects.filter(is_active=True, groups__name=ACCOUNT_MANAGER).exclude(email="")
         .values_list("email", flat=True)
     )
-    if managers:
-        url = settings.SITE_URL + f"/mentions/{mention.pk}/"
-        send_mail(
-            f"Escalated: {mention.author_handle or mention.get_source_display()} needs account follow-up",
-            f"{actor} escalated this mention:\n\n{mention.text}\n\nNote: {note or '—'}\n\n{url}\n",
-            settings.DEFAULT_FROM_EMAIL, managers,
-        )
+    url = settings.SITE_URL + f"/mentions/{mention.pk}/"
+    failure = notify_people(
+        f"Escalated: {mention.author_handle or mention.get_source_display()} needs account follow-up",
+        f"{actor} escalated this mention:\n\n{mention.text}\n\nNote: {note or '—'}\n\n{url}\n",
+        managers,
+    )
+    if failure and mention.incident_id:
+        record(mention.incident, TimelineKind.NOTE, f"Emailing the account managers about an escalation failed: "
+               f"{failure}", actor, mention_id=mention.pk)
     return mention
 
 

@@ -7,12 +7,12 @@ in the hour before and the hour after it — so communications leads see whether
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from comms.choices import OPEN_STATUSES, Audience, TimelineKind
 from comms.models import Incident
+from comms.notify import notify_people
 from comms.roles import COMMS_LEAD, SUPPORT
 from comms.services import record
 from sentiment.choices import Label
@@ -112,9 +112,7 @@ def _notify_spike(incident: Incident, negatives: int, ratio: float) -> None:
         get_user_model().objects.filter(is_active=True, groups__name__in=[SUPPORT, COMMS_LEAD]).exclude(email="")
         .values_list("email", flat=True).distinct()
     )
-    if people:
-        url = settings.SITE_URL + "/mentions/?incident=" + str(incident.pk)
-        send_mail(f"Negative spike: {incident.title}", f"{text}\n\nReview them: {url}\n",
-                  settings.DEFAULT_FROM_EMAIL, people)
-    record(incident, TimelineKind.NOTE, text + f" Notified {len(people)} people.", negatives=negatives,
-           ratio=round(ratio, 2))
+    url = settings.SITE_URL + "/mentions/?incident=" + str(incident.pk)
+    failure = notify_people(f"Negative spike: {incident.title}", f"{text}\n\nReview them: {url}\n", people)
+    outcome = f" Notified {len(people)} people." if failure is None else f" Notifying people failed: {failure}."
+    record(incident, TimelineKind.NOTE, text + outcome, negatives=negatives, ratio=round(ratio, 2))

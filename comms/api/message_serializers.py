@@ -4,7 +4,7 @@ from rest_framework import serializers
 from comms import messaging
 from comms.channels import channel_choices
 from comms.choices import Audience, MessagePhase
-from comms.lint import as_dicts, lint_message
+from comms.lint import as_dicts, lint_message, quiet_period_until
 from comms.models import Component, Delivery, Incident, Message, MessageTemplate, Subscriber
 from comms.rendering import PLACEHOLDERS, unknown_placeholders
 from config.api import StrictFieldsMixin
@@ -54,7 +54,9 @@ class MessageSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     @extend_schema_field(LintWarningSerializer(many=True))
     def get_lint(self, message) -> list[dict]:
-        return as_dicts(lint_message(message))
+        if "quiet_until" not in self.context:  # shared by every message of a list
+            self.context["quiet_until"] = quiet_period_until()
+        return as_dicts(lint_message(message, quiet_until=self.context["quiet_until"]))
 
     def validate(self, attrs):
         if self.instance is None and not attrs.get("template") and not attrs.get("headline"):

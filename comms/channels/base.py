@@ -19,6 +19,10 @@ class TransportError(Exception):
         self.channel_down = channel_down  # the channel itself failed: the rest of the batch should wait too
 
 
+class DeliverySkipped(Exception):
+    """The delivery must not be sent any more (e.g. the subscriber unsubscribed); not a failure."""
+
+
 @dataclass(frozen=True)
 class Recipient:
     address: str

@@ -8,7 +8,7 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db.models import Q
 from django.urls import reverse
 
-from comms.channels.base import Recipient, Transport, TransportError, register
+from comms.channels.base import DeliverySkipped, Recipient, Transport, TransportError, register
 from comms.choices import Audience
 from comms.models import Subscriber
 from comms.rendering import render_email
@@ -123,6 +123,8 @@ class EmailTransport(Transport):
         return raw
 
     def send(self, delivery) -> str:
+        if delivery.message.audience == Audience.PUBLIC and delivery.subscriber_id is None:
+            raise DeliverySkipped("The subscriber unsubscribed before it was sent.")
         connection = self.connection or get_connection(fail_silently=False)
         try:
             if isinstance(connection, SMTPBackend):

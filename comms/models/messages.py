@@ -26,8 +26,10 @@ class EarsContent(models.Model):
         return {"headline": self.headline, **{part: getattr(self, part) for part in EARS_PARTS}}
 
     def content_digest(self) -> str:
-        joined = "\x1f".join(self.parts().values())
-        return hashlib.sha256(joined.encode()).hexdigest()
+        """What an approval covers: the text, and for a message also its phase, audience and kind."""
+        fields = [*self.parts().values(), getattr(self, "phase", ""), getattr(self, "audience", ""),
+                  str(getattr(self, "is_announcement", ""))]
+        return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
 class MessageTemplate(EarsContent):
@@ -98,10 +100,12 @@ class Message(EarsContent):
 
     @property
     def is_unchanged_preapproved(self) -> bool:
-        """Made from a pre-approved template and not edited since: publishable without a second approval."""
+        """Made from a pre-approved template and not edited since — text, phase, audience and kind as made, on
+        no channel the template does not name: publishable without a second approval."""
         return bool(
             self.template_id
             and self.template.pre_approved
             and self.template_digest
             and self.template_digest == self.content_digest()
+            and set(self.channels) <= set(self.template.channels)
         )

@@ -22,7 +22,7 @@ from comms.forms import (
     MessageForm,
     StatusForm,
 )
-from comms.models import Component, Incident, Message
+from comms.models import Component, Incident, Message, TimelineEntry
 from comms.statemachine import TransitionNotAllowed
 from comms.views.base import RolePermissionMixin
 
@@ -82,7 +82,7 @@ class IncidentDetailView(RolePermissionMixin, DetailView):
     permission_required = "comms.view_incident"
     template_name = "comms/incident_detail.html"
     queryset = Incident.objects.select_related("commander").prefetch_related(
-        "components", Prefetch("timeline", to_attr="entries")
+        "components", Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor"), to_attr="entries")
     )
 
     def get_context_data(self, **kwargs):

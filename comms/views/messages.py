@@ -28,7 +28,7 @@ from comms.forms import (
     template_content,
     template_initial,
 )
-from comms.lint import lint_message
+from comms.lint import lint_message, quiet_period_until
 from comms.models import Incident, Message, MessageTemplate
 from comms.rendering import render_all
 from comms.views.base import REFUSALS, RolePermissionMixin, back_to
@@ -388,9 +388,10 @@ class ApprovalsView(RolePermissionMixin, TemplateView):
         now = timezone.now()
         base = Message.objects.select_related("incident", "author", "approver", "template")
         waiting = list(base.filter(state=M.SUBMITTED).order_by("submitted_at", "pk"))
+        quiet_until = quiet_period_until()
         for message in waiting:
             message.waited = now - (message.submitted_at or message.created_at)
-            message.warning_count = len(lint_message(message))
+            message.warning_count = len(lint_message(message, quiet_until=quiet_until))
             message.four_eyes = four_eyes_reason(message, user)
         return super().get_context_data(
             waiting=waiting,
