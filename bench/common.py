@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -71,6 +72,31 @@ def wait_for_worker(timeout: float = 30.0) -> None:
         if app.control.ping(destination=[f"{os.environ['CELERY_QUEUE']}@bench"], timeout=1):
             return
     raise RuntimeError("the benchmark worker did not start; see var/bench/worker.log")
+
+
+@contextmanager
+def measured_worker(concurrency: int, log_path: Path):
+    """A running worker whose memory is sampled; yields the sampler (peak_total, peak_single)."""
+    worker = start_worker(concurrency, log_path)
+    try:
+        wait_for_worker()
+        sampler = MemorySampler(worker.pid)
+        sampler.start()
+        try:
+            yield sampler
+        finally:
+            sampler.stop()
+    finally:
+        stop(worker)
+
+
+def wait_for(done, label: str, timeout: float = 900, interval: float = 0.2) -> None:
+    """Poll done() until it is true; done() may report progress. Gives up after `timeout` seconds."""
+    started = time.monotonic()
+    while not done():
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"{label} did not finish within {timeout / 60:.0f} minutes")
+        time.sleep(interval)
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import MemorySampler, progress, start_worker, stop, wait_for_worker
+from bench.common import measured_worker, progress, wait_for
 
 SUBSCRIBERS = 20_000
 WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", 4))  # I/O-bound: more processes than cores
@@ -46,28 +46,20 @@ def run_ours(message, sink, var_dir: Path) -> dict:
     from comms.delivery import dispatch_due_messages
     from comms.models import Message
 
-    worker = start_worker(WORKER_CONCURRENCY, var_dir / "worker.log")
-    try:
-        wait_for_worker()
-        sampler = MemorySampler(worker.pid)
-        sampler.start()
+    def finished() -> bool:
+        progress("ours", sink.total, SUBSCRIBERS, started)
+        state = Message.objects.values_list("state", flat=True).get(pk=message.pk)
+        return state not in (MessageState.SCHEDULED, MessageState.SENDING)
+
+    with measured_worker(WORKER_CONCURRENCY, var_dir / "worker.log") as sampler:
         started = time.monotonic()
         Message.objects.filter(pk=message.pk).update(scheduled_for=timezone.now())
         dispatch_due_messages()  # what beat runs every few seconds: claim, fan out, enqueue
         dispatched = time.monotonic() - started
-        while True:
-            state = Message.objects.values_list("state", flat=True).get(pk=message.pk)
-            progress("ours", sink.total, SUBSCRIBERS, started)
-            if state not in (MessageState.SCHEDULED, MessageState.SENDING):
-                break
-            if time.monotonic() - started > 900:
-                raise RuntimeError("fan-out did not finish within 15 minutes")
-            time.sleep(0.2)
+        wait_for(finished, "fan-out")
         elapsed = time.monotonic() - started
-        sampler.stop()
-        sys.stderr.write("\n")
-    finally:
-        stop(worker)
+    sys.stderr.write("\n")
+    state = Message.objects.values_list("state", flat=True).get(pk=message.pk)
     return {"seconds": elapsed, "dispatch_seconds": dispatched, "received": sink.total,
             "duplicates": sink.duplicates, "state": state,
             "peak_rss": sampler.peak_total, "peak_rss_single": sampler.peak_single}

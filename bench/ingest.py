@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import MemorySampler, progress, start_worker, stop, wait_for_worker
+from bench.common import measured_worker, progress, wait_for
 
 MENTIONS = int(os.environ.get("BENCH_MENTIONS", 50_000))
 BATCH = 1000
@@ -38,11 +38,12 @@ def run_ours(bodies: list[str], total: int, var_dir: Path) -> dict:
     tool.groups.add(Group.objects.get(name="Support"))
     client = APIClient()
     client.force_authenticate(tool)
-    worker = start_worker(WORKER_CONCURRENCY, var_dir / "ingest-worker.log")
-    try:
-        wait_for_worker()
-        sampler = MemorySampler(worker.pid)
-        sampler.start()
+    def all_scored() -> bool:
+        scored = Mention.objects.filter(scored_at__isnull=False).count()
+        progress("ours (scored)", scored, total, started)
+        return scored >= total
+
+    with measured_worker(WORKER_CONCURRENCY, var_dir / "ingest-worker.log") as sampler:
         started = time.monotonic()
         for n, body in enumerate(bodies, 1):
             response = client.post("/api/v1/mentions/bulk/", body, content_type="application/json")
@@ -50,16 +51,9 @@ def run_ours(bodies: list[str], total: int, var_dir: Path) -> dict:
             progress("ours (posted)", min(n * BATCH, total), total, started)
         posted = time.monotonic() - started
         sys.stderr.write("\n")
-        while (scored := Mention.objects.filter(scored_at__isnull=False).count()) < total:
-            progress("ours (scored)", scored, total, started)
-            if time.monotonic() - started > 900:
-                raise RuntimeError("scoring did not finish within 15 minutes")
-            time.sleep(0.25)
+        wait_for(all_scored, "scoring", interval=0.25)
         elapsed = time.monotonic() - started
-        sampler.stop()
-        sys.stderr.write("\n")
-    finally:
-        stop(worker)
+    sys.stderr.write("\n")
     flagged = Mention.objects.filter(flagged=True).count()
     return {"seconds": elapsed, "post_seconds": posted, "stored": Mention.objects.count(), "flagged": flagged,
             "peak_rss": sampler.peak_total, "peak_rss_single": sampler.peak_single}
