@@ -264,3 +264,18 @@ def test_the_bytes_sent_over_smtp_match_what_django_would_build(sink, lead):
     for kind in ("plain", "html"):
         assert fast.get_body((kind,)).get_content() == whole.get_body((kind,)).get_content()
     assert subscriber.unsubscribe_token in fast.get_body(("plain",)).get_content()
+
+
+def test_the_subject_is_plain_text_not_html_escaped(sink, lead):
+    confirmed_subscribers(1)
+    delivery.send_deliveries(dispatch(scheduled_message(lead, channels=["email"], headline="Payments & <checkout>")))
+    (_, email), = sink.messages
+    assert email["Subject"].strip() == "[Investigating] Checkout errors: Payments & <checkout>"
+
+
+def test_the_confirmation_subject_is_plain_text(settings, mailoutbox):
+    from comms.subscriptions import send_confirmation
+
+    settings.STATUS_PAGE_NAME = "AT&T"
+    send_confirmation(Subscriber.objects.create(email="new@example.com").pk)
+    assert mailoutbox[0].subject == "Confirm your subscription to AT&T status updates"
