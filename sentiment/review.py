@@ -15,7 +15,6 @@ from comms.notify import notify_people
 from comms.rendering import x_weighted_length
 from comms.roles import ACCOUNT_MANAGER
 from comms.services import record
-from comms.statemachine import TransitionNotAllowed
 from sentiment.choices import REVIEW_MACHINE, ReviewState, Source
 from sentiment.models import Mention
 
@@ -117,5 +116,3 @@ def dismiss(mention: Mention, *, actor, reason: str) -> Mention:
         raise ValidationError({"reason": "Say why it needs no action (e.g. spam, not about us, already handled)."})
     return _move(mention, R.DISMISSED, actor, reason, verb=f"dismissed: {reason}")
 
-
-__all__ = ["TransitionNotAllowed", "assign", "dismiss", "escalate", "respond", "visible_mentions"]

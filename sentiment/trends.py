@@ -61,14 +61,20 @@ def incident_series(incident: Incident, bucket_minutes: int = 15, max_buckets: i
 def message_markers(incident: Incident) -> list[dict]:
     """Every public message that went out, with mean compound an hour before and after it."""
     markers = []
-    messages = incident.messages.filter(audience=Audience.PUBLIC, dispatched_at__isnull=False).order_by("dispatched_at")
-    for message in messages:
+    messages = list(
+        incident.messages.filter(audience=Audience.PUBLIC, dispatched_at__isnull=False).order_by("dispatched_at")
+    )
+    if not messages:
+        return markers
+    windows = {}  # one aggregate query for every message's hour before and after
+    for n, message in enumerate(messages):
         at = message.dispatched_at
-        around = Mention.objects.filter(incident=incident, scored_at__isnull=False).aggregate(
-            before=Avg("compound", filter=Q(posted_at__gte=at - HOUR, posted_at__lt=at)),
-            after=Avg("compound", filter=Q(posted_at__gte=at, posted_at__lt=at + HOUR)),
-        )
-        before, after = around["before"], around["after"]
+        windows[f"before_{n}"] = Avg("compound", filter=Q(posted_at__gte=at - HOUR, posted_at__lt=at))
+        windows[f"after_{n}"] = Avg("compound", filter=Q(posted_at__gte=at, posted_at__lt=at + HOUR))
+    around = Mention.objects.filter(incident=incident, scored_at__isnull=False).aggregate(**windows)
+    for n, message in enumerate(messages):
+        at = message.dispatched_at
+        before, after = around[f"before_{n}"], around[f"after_{n}"]
         markers.append({
             "at": at.isoformat(),
             "message": message.pk,

@@ -286,3 +286,11 @@ def test_rendered_email_is_plain_text_so_pages_escape_it(incident, lead):
 
     message = Message(incident=incident, author=lead, headline="<script>x</script>")
     assert not any(isinstance(part, SafeData) for part in render_email(message))
+
+
+@pytest.mark.parametrize("role", ["support", "manager"])
+def test_only_communications_leads_retry_failed_deliveries(api_as, users, lead, incident, role):
+    message = draft(api_as, lead, incident)
+    Message.objects.filter(pk=message["id"]).update(state=M.PARTIALLY_FAILED)
+    assert act(api_as, users[role], message["id"], "retry").status_code == 403
+    assert Message.objects.get().state == M.PARTIALLY_FAILED
