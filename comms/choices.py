@@ -68,6 +68,7 @@ class TimelineKind(models.TextChoices):
     MESSAGE = "message", "Message"
     DELIVERY = "delivery", "Delivery"
     CADENCE = "cadence", "Update overdue"
+    ACCOUNT = "account", "Customer follow-up"
 
 
 class MessagePhase(models.TextChoices):

@@ -16,6 +16,17 @@ _WRITE_MESSAGES = [
     "comms.view_delivery",
 ]
 
+_READ_ACCOUNTS = [
+    "accounts.view_account", "accounts.view_contact", "accounts.view_impact", "accounts.view_followup",
+    "accounts.view_compensation", "accounts.view_accountevent",
+]
+# Object-level rules (a manager works only the accounts they own) are in accounts/rules.py.
+_WORK_ACCOUNTS = [
+    "accounts.add_account", "accounts.change_account", "accounts.add_contact", "accounts.change_contact",
+    "accounts.delete_contact", "accounts.add_impact", "accounts.change_impact", "accounts.add_followup",
+    "accounts.change_followup", "accounts.add_compensation", "accounts.change_compensation",
+]
+
 _REVIEW_MENTIONS = ["sentiment.view_mention", "sentiment.review_mention", "sentiment.add_mention"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -35,9 +46,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "comms.add_subscriber",
         "comms.change_subscriber",
         "comms.delete_subscriber",
+        *_READ_ACCOUNTS,
+        "accounts.add_impact",
+        "accounts.approve_compensation",
     ],
-    ACCOUNT_MANAGER: [*_READ_INCIDENTS, *_WRITE_MESSAGES, "sentiment.view_mention"],
-    SUPPORT: [*_READ_INCIDENTS, *_WRITE_MESSAGES, *_REVIEW_MENTIONS, "comms.publish_preapproved_message"],
+    ACCOUNT_MANAGER: [*_READ_INCIDENTS, *_WRITE_MESSAGES, "sentiment.view_mention", *_READ_ACCOUNTS, *_WORK_ACCOUNTS],
+    SUPPORT: [
+        *_READ_INCIDENTS, *_WRITE_MESSAGES, *_REVIEW_MENTIONS, "comms.publish_preapproved_message", *_READ_ACCOUNTS,
+    ],
 }
 
 

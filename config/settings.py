@@ -226,6 +226,46 @@ MENTIONS_BULK_LIMIT = 1000
 # A bulk request of 1,000 mentions of up to 10,000 characters each must fit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 24 * 1024 * 1024
 
+# --- Accounts --------------------------------------------------------------------------------------
+
+def _pairs(name: str, default: str, example: str) -> dict[str, float]:
+    """name=number,name=number… from the environment."""
+    value = env_str(name, default)
+    try:
+        return {key.strip(): float(number) for key, number in (item.split("=") for item in value.split(",") if item)}
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like {example}, got {value!r}.") from None
+
+
+# Points each part of the priority score is worth (accounts/scoring.py, README "Priority score").
+IMPACT_SCORE_WEIGHTS = _pairs(
+    "IMPACT_SCORE_WEIGHTS", "revenue=30,tier=15,impact=20,duration=10,sla=10,mentions=10,renewal=5",
+    "revenue=30,tier=15,impact=20,duration=10,sla=10,mentions=10,renewal=5",
+)
+_unknown_weights = set(IMPACT_SCORE_WEIGHTS) - {"revenue", "tier", "impact", "duration", "sla", "mentions", "renewal"}
+if _unknown_weights or any(weight < 0 for weight in IMPACT_SCORE_WEIGHTS.values()):
+    raise ImproperlyConfigured(
+        "IMPACT_SCORE_WEIGHTS takes revenue, tier, impact, duration, sla, mentions and renewal with weights of "
+        f"0 or more, got {env_str('IMPACT_SCORE_WEIGHTS')!r}."
+    )
+IMPACT_REVENUE_FULL = env_int("IMPACT_REVENUE_FULL", 1_000_000, minimum=1)  # revenue at which that part is full
+IMPACT_DURATION_FULL_MINUTES = env_int("IMPACT_DURATION_FULL_MINUTES", 240, minimum=1)
+IMPACT_MENTIONS_FULL = env_int("IMPACT_MENTIONS_FULL", 5, minimum=1)
+IMPACT_RENEWAL_DAYS = env_int("IMPACT_RENEWAL_DAYS", 90)
+IMPACT_TOP_N = env_int("IMPACT_TOP_N", 10, minimum=1)  # impacts that must close before the incident can
+COMPENSATION_APPROVAL_LIMIT = env_int("COMPENSATION_APPROVAL_LIMIT", 500)  # above this a lead approves
+# Monthly uptime below the first number earns the second as a percentage of the month's fee.
+_sla_example = "99.9=10,99.0=25,95.0=100"
+try:  # highest uptime first: (99.9, 10.0), (99.0, 25.0), (95.0, 100.0)
+    SLA_CREDIT_TIERS = sorted(
+        ((float(uptime), percent) for uptime, percent in _pairs("SLA_CREDIT_TIERS", _sla_example, _sla_example).items()),
+        reverse=True,
+    )
+except ValueError:
+    raise ImproperlyConfigured(f"SLA_CREDIT_TIERS must look like {_sla_example}, got {env_str('SLA_CREDIT_TIERS')!r}.") from None
+SLA_CREDIT_CAP_PERCENT = env_int("SLA_CREDIT_CAP_PERCENT", 100)  # of the month's fee
+FOLLOW_UP_REMINDER_HOURS = env_int("FOLLOW_UP_REMINDER_HOURS", 24, minimum=1)
+
 # --- Celery -----------------------------------------------------------------------------------------
 # Tasks are idempotent (they claim rows with conditional updates), so a message is acknowledged only
 # after its task finished and is redelivered if the worker dies. Future work lives in the database and
@@ -274,6 +314,7 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-updates": {"task": "comms.tasks.remind_overdue_updates", "schedule": 60.0},
     "poll-x-searches": {"task": "sentiment.tasks.poll_x_searches", "schedule": 15.0},
     "check-negative-spikes": {"task": "sentiment.tasks.check_negative_spikes", "schedule": 60.0},
+    "remind-overdue-follow-ups": {"task": "accounts.tasks.remind_overdue_follow_ups", "schedule": 300.0},
 }
 
 # --- API --------------------------------------------------------------------------------------------

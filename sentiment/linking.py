@@ -50,10 +50,31 @@ class IncidentLinker:
         return end is None or incident.status in OPEN_STATUSES or posted_at <= end + self.window
 
 
-def find_account(mention):
-    """The customer account a mention's author belongs to, by social handle or email domain.
+class AccountMatcher:
+    """The customer accounts a batch of mentions could come from, by social handle or email domain: two queries
+    per batch, however many accounts there are. An author handle with an @ inside is an email address."""
 
-    The seam for the accounts work: until customer accounts exist, no mention belongs to one.
-    Returns (account, is_key_account) or (None, False).
-    """
-    return None, False
+    def __init__(self, mentions):
+        from accounts.models import EmailDomain, SocialHandle
+
+        handles, domains = set(), set()
+        for mention in mentions:
+            kind, key = self.key(mention.author_handle)
+            (domains if kind == "domain" else handles).add(key)
+        handles.discard("")
+        domains.discard("")
+        self.by_handle = {row.handle: row.account for row in
+                          SocialHandle.objects.filter(handle__in=handles).select_related("account")} if handles else {}
+        self.by_domain = {row.domain: row.account for row in
+                          EmailDomain.objects.filter(domain__in=domains).select_related("account")} if domains else {}
+
+    @staticmethod
+    def key(handle: str) -> tuple[str, str]:
+        handle = (handle or "").strip().lower()
+        if "@" in handle.lstrip("@"):
+            return "domain", handle.rsplit("@", 1)[1]
+        return "handle", handle.lstrip("@")
+
+    def account_for(self, mention):
+        kind, key = self.key(mention.author_handle)
+        return (self.by_domain if kind == "domain" else self.by_handle).get(key)

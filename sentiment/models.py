@@ -32,7 +32,9 @@ class Mention(models.Model):
     incident = models.ForeignKey(
         "comms.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
     )
-    # The customer account link arrives with the accounts work; sentiment.linking.find_account is the seam.
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+    )
 
     review_state = models.CharField(max_length=12, choices=ReviewState.choices, default=ReviewState.NEW)
     assignee = models.ForeignKey(
@@ -48,6 +50,7 @@ class Mention(models.Model):
         indexes = [
             models.Index(fields=["flagged", "review_state", "-posted_at"]),
             models.Index(fields=["incident", "posted_at"]),
+            models.Index(fields=["account", "incident", "label"]),
         ]
 
     def __str__(self):

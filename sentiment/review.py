@@ -15,19 +15,28 @@ from comms.notify import notify_people
 from comms.rendering import x_weighted_length
 from comms.roles import ACCOUNT_MANAGER
 from comms.services import record
-from sentiment.choices import REVIEW_MACHINE, ReviewState, Source
+from sentiment.choices import OPEN_REVIEW_STATES, REVIEW_MACHINE, ReviewState, Source
 from sentiment.models import Mention
 
 R = ReviewState
 
 
 def visible_mentions(user):
-    """Reviewers see every mention; account managers only those of accounts they own (none until accounts land)."""
+    """Reviewers see every mention; account managers only those linked to the accounts they own."""
     if user.has_perm("sentiment.review_mention"):
         return Mention.objects.all()
     if user.has_perm("sentiment.view_mention"):
-        return Mention.objects.none()  # seam: mentions linked to the manager's accounts
+        return Mention.objects.filter(account__owner=user)
     return Mention.objects.none()
+
+
+def unreviewed_blockers(incident) -> list[str]:
+    """Registered in comms.services.close_checks: flagged mentions linked to the incident must be reviewed."""
+    waiting = Mention.objects.filter(incident=incident, flagged=True, review_state__in=OPEN_REVIEW_STATES).count()
+    if not waiting:
+        return []
+    return [f"{waiting} flagged mention{'s' if waiting != 1 else ''} {'is' if waiting == 1 else 'are'} "
+            "still unreviewed in the review queue"]
 
 
 def _check_reviewer(actor):
@@ -38,7 +47,7 @@ def _check_reviewer(actor):
 @transaction.atomic
 def _move(mention: Mention, target: str, actor, note: str, *, verb: str, **fields) -> Mention:
     _check_reviewer(actor)
-    mention = Mention.objects.select_for_update(of=("self",)).select_related("incident").get(pk=mention.pk)
+    mention = Mention.objects.select_for_update(of=("self",)).select_related("incident", "account").get(pk=mention.pk)
     REVIEW_MACHINE.check(mention.review_state, target)
     mention.review_state = target
     mention.reviewed_at = timezone.now()
@@ -91,18 +100,28 @@ def _check_x_reply(mention: Mention, text: str) -> None:
 
 
 def escalate(mention: Mention, *, actor, note: str = "") -> Mention:
-    """Hand the customer to account management. Until customer accounts exist, account managers are emailed."""
-    mention = _move(mention, R.ESCALATED, actor, note, verb="escalated to account management",
-                    assignee=mention.assignee or actor)
-    managers = list(
-        get_user_model().objects.filter(is_active=True, groups__name=ACCOUNT_MANAGER).exclude(email="")
-        .values_list("email", flat=True)
-    )
-    url = settings.SITE_URL + f"/mentions/{mention.pk}/"
+    """Hand the customer to account management: a follow-up call for the owner of the mention's account on that
+    account's impact, or, when the mention is not tied to an owned account and incident, an email to every
+    account manager."""
+    from accounts.services import follow_up_escalation
+
+    with transaction.atomic():
+        mention = _move(mention, R.ESCALATED, actor, note, verb="escalated to account management",
+                        assignee=mention.assignee or actor)
+        follow_up = follow_up_escalation(mention, actor=actor)
+    if follow_up is not None:
+        recipients = [follow_up.owner.email] if follow_up.owner.email else []
+        url = settings.SITE_URL + follow_up.impact.get_absolute_url()
+    else:
+        recipients = list(
+            get_user_model().objects.filter(is_active=True, groups__name=ACCOUNT_MANAGER).exclude(email="")
+            .values_list("email", flat=True)
+        )
+        url = settings.SITE_URL + f"/mentions/{mention.pk}/"
     failure = notify_people(
         f"Escalated: {mention.author_handle or mention.get_source_display()} needs account follow-up",
         f"{actor} escalated this mention:\n\n{mention.text}\n\nNote: {note or '—'}\n\n{url}\n",
-        managers,
+        recipients,
     )
     if failure and mention.incident_id:
         record(mention.incident, TimelineKind.NOTE, f"Emailing the account managers about an escalation failed: "

@@ -6,11 +6,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sentiment.flagging import RuleSet
-from sentiment.linking import IncidentLinker, find_account
+from sentiment.linking import AccountMatcher, IncidentLinker
 from sentiment.models import Mention
 from sentiment.scoring import get_scorer
 
-SCORED_FIELDS = ["neg", "neu", "pos", "compound", "label", "scored_at", "flagged", "flag_reasons", "incident"]
+SCORED_FIELDS = ["neg", "neu", "pos", "compound", "label", "scored_at", "flagged", "flag_reasons", "incident",
+                 "account"]
 
 
 def score_mentions(mention_ids, *, rescore: bool = False) -> int:
@@ -18,11 +19,13 @@ def score_mentions(mention_ids, *, rescore: bool = False) -> int:
     mentions = Mention.objects.filter(pk__in=mention_ids)
     if not rescore:
         mentions = mentions.filter(scored_at__isnull=True)
-    mentions = list(mentions.only("pk", "text", "posted_at", "author_followers", "author_handle", "incident_id"))
+    mentions = list(mentions.only("pk", "text", "posted_at", "author_followers", "author_handle", "incident_id",
+                                   "account_id"))
     if not mentions:
         return 0
     scorer, rules = get_scorer(), RuleSet()
     linker = IncidentLinker(min(m.posted_at for m in mentions), max(m.posted_at for m in mentions))
+    accounts = AccountMatcher(mentions)
     now = timezone.now()
     for mention in mentions:
         scores = scorer.score(mention.text)
@@ -31,8 +34,11 @@ def score_mentions(mention_ids, *, rescore: bool = False) -> int:
         mention.scored_at = now
         if mention.incident_id is None:
             mention.incident = linker.incident_for(mention.text, mention.posted_at)
-        account, is_key = find_account(mention)
-        mention.flag_reasons = rules.reasons(mention, key_account_name=str(account) if is_key else None)
+        account = accounts.account_for(mention)
+        if account is not None:
+            mention.account = account
+        key_account = str(account) if account is not None and account.is_key else None
+        mention.flag_reasons = rules.reasons(mention, key_account_name=key_account)
         mention.flagged = bool(mention.flag_reasons)
     write_scores(mentions)
     return len(mentions)
@@ -48,7 +54,7 @@ def write_scores(mentions: list[Mention]) -> None:
     meta = Mention._meta
     columns = [meta.get_field(name).column for name in SCORED_FIELDS]
     types = ["bigint", "double precision", "double precision", "double precision", "double precision", "varchar",
-             "timestamptz", "boolean", "jsonb", "bigint"]
+             "timestamptz", "boolean", "jsonb", "bigint", "bigint"]
     arrays = ", ".join(f"unnest(CAST(%s AS {t}[]))" for t in types)
     assignments = ", ".join(f"{column} = v.{column}" for column in columns)
     table = connection.ops.quote_name(meta.db_table)
@@ -56,7 +62,7 @@ def write_scores(mentions: list[Mention]) -> None:
         [m.pk for m in mentions], [m.neg for m in mentions], [m.neu for m in mentions], [m.pos for m in mentions],
         [m.compound for m in mentions], [m.label for m in mentions], [m.scored_at for m in mentions],
         [m.flagged for m in mentions], [json.dumps(m.flag_reasons) for m in mentions],
-        [m.incident_id for m in mentions],
+        [m.incident_id for m in mentions], [m.account_id for m in mentions],
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(

@@ -57,6 +57,10 @@ class Message(EarsContent):
     phase = models.CharField(max_length=16, choices=MessagePhase.choices, default=MessagePhase.UPDATE)
     audience = models.CharField(max_length=24, choices=Audience.choices, default=Audience.PUBLIC)
     channels = models.JSONField(default=list, help_text="Channel kinds: email, statuspage, x, webhook.")
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="messages",
+        help_text="For the affected-accounts audience: only this account's contacts (a targeted message).",
+    )
     is_announcement = models.BooleanField(
         default=False, help_text="Marketing or announcement content; held back during the quiet period."
     )

@@ -1,0 +1,59 @@
+"""Who may do what to which account: the object-level half of the permissions (the role half is comms.roles).
+
+- Account managers edit the accounts they own, and the impacts, follow-ups and compensation on them (or on
+  impacts they own); any account manager and communications lead reads everything; support reads only.
+- Anyone who may add impacts (communications leads, account managers) may identify an affected account on
+  any incident: triage is incident-wide, and the new impact belongs to the account's owner.
+- Compensation above COMPENSATION_APPROVAL_LIMIT is approved by a communications lead who did not propose it.
+- Admins (superusers) may do everything.
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+
+
+def may_edit_account(user, account) -> bool:
+    return user.is_superuser or (user.has_perm("accounts.change_account") and account.owner_id == user.pk)
+
+
+def may_work_impact(user, impact) -> bool:
+    if user.is_superuser:
+        return True
+    return user.has_perm("accounts.change_impact") and user.pk in (impact.owner_id, impact.account.owner_id)
+
+
+def check_edit_account(user, account) -> None:
+    if not may_edit_account(user, account):
+        raise PermissionDenied(f"Only the owner of {account} (or an admin) may change it.")
+
+
+def check_work_impact(user, impact) -> None:
+    if not may_work_impact(user, impact):
+        raise PermissionDenied(
+            f"Only the owner of {impact.account} or of this impact (or an admin) may work on it."
+        )
+
+
+def check_identify(user) -> None:
+    if not user.has_perm("accounts.add_impact"):
+        raise PermissionDenied("Only communications leads and account managers record affected accounts.")
+
+
+def needs_lead_approval(compensation) -> bool:
+    return compensation.value > settings.COMPENSATION_APPROVAL_LIMIT
+
+
+def check_approve(user, compensation) -> None:
+    """Above the limit: a communications lead (or admin) who did not propose it. At or below: whoever works
+    the impact, the proposer included."""
+    if needs_lead_approval(compensation):
+        limit = f"{settings.COMPENSATION_APPROVAL_LIMIT:,} {compensation.currency}"
+        if not user.has_perm("accounts.approve_compensation"):
+            raise PermissionDenied(
+                f"Compensation worth more than {limit} is approved by a communications lead."
+            )
+        if compensation.proposed_by_id == user.pk:
+            raise PermissionDenied("The person who proposed this compensation cannot approve it; ask another lead.")
+        return
+    if not user.has_perm("accounts.approve_compensation"):
+        check_work_impact(user, compensation.impact)

@@ -1,0 +1,312 @@
+"""Changes to impacts, follow-ups and compensation. The API, the pages and the admin all go through here:
+each function checks the role and ownership rules (PermissionDenied → 403), the state machines
+(TransitionNotAllowed → 409) and the input (ValidationError → 400), and writes both timelines: the
+incident's and the account's."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import rules
+from accounts.choices import (
+    COMPENSATION_MACHINE,
+    IMPACT_MACHINE,
+    AccountEventKind,
+    CompensationKind,
+    CompensationState,
+    ImpactLevel,
+    ImpactSource,
+    ImpactState,
+)
+from accounts.models import Account, AccountEvent, Compensation, FollowUp, Impact
+from accounts.sla import suggest_for
+from comms.choices import Severity, TimelineKind
+from comms.models import Incident
+from comms.services import record as record_on_incident
+from comms.statemachine import TransitionNotAllowed
+
+IMPACT_FIELDS = ("level", "affected_users", "affected_share", "downtime_minutes", "sla_breached", "owner")
+SEVERITY_LEVELS = {Severity.SEV1: ImpactLevel.CRITICAL, Severity.SEV2: ImpactLevel.MAJOR}
+
+
+def record(account: Account, kind: str, description: str, actor=None, impact: Impact | None = None, **data):
+    return AccountEvent.objects.create(
+        account=account, impact=impact, kind=kind, description=description[:500], actor=actor, data=data
+    )
+
+
+def record_impact(impact: Impact, kind: str, description: str, actor=None, **data) -> None:
+    """On the account's timeline and, naming the account, on the incident's."""
+    record(impact.account, kind, description, actor, impact=impact, incident_id=impact.incident_id, **data)
+    record_on_incident(impact.incident, TimelineKind.ACCOUNT, f"{impact.account}: {description}", actor,
+                       impact_id=impact.pk, account_id=impact.account_id)
+
+
+# --- Impacts -----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_impact(*, incident: Incident, account: Account, actor, source: str = ImpactSource.MANUAL,
+                  **fields) -> Impact:
+    rules.check_identify(actor)
+    unknown = set(fields) - set(IMPACT_FIELDS)
+    if unknown:
+        raise ValueError(f"{', '.join(sorted(unknown))} cannot be set on a new impact")
+    fields.setdefault("owner", account.owner)
+    impact = Impact(incident=incident, account=account, source=source, **fields)
+    try:
+        with transaction.atomic():
+            impact.save()
+    except IntegrityError:
+        raise ValidationError({"account": f"{account} is already recorded as affected by this incident."}) from None
+    record_impact(impact, AccountEventKind.IMPACT, f"identified as affected ({impact.get_level_display().lower()})",
+                  actor, state=impact.state)
+    return impact
+
+
+@transaction.atomic
+def derive_impacts(incident: Incident, *, actor) -> int:
+    """Record every account that uses one of the incident's components and is not recorded yet.
+    Level follows severity (SEV1 critical, SEV2 major, else minor); downtime is how long the incident has lasted."""
+    rules.check_identify(actor)
+    Incident.objects.select_for_update().filter(pk=incident.pk).first()  # one derivation at a time per incident
+    component_ids = list(incident.components.values_list("pk", flat=True))
+    if not component_ids:
+        return 0
+    already = Impact.objects.filter(incident=incident).values("account_id")
+    accounts = (Account.objects.filter(components__in=component_ids).exclude(pk__in=already).distinct()
+                .values_list("pk", "owner_id"))
+    level = SEVERITY_LEVELS.get(incident.severity, ImpactLevel.MINOR)
+    downtime = int(incident.age.total_seconds() // 60)
+    now = timezone.now()
+    created = 0
+    batch = []
+    for account_id, owner_id in accounts.iterator(2000):
+        batch.append(Impact(incident=incident, account_id=account_id, owner_id=owner_id, level=level,
+                            downtime_minutes=downtime, source=ImpactSource.COMPONENTS, state_changed_at=now))
+        if len(batch) == 2000:
+            created += _store_derived(batch, actor)
+            batch = []
+    created += _store_derived(batch, actor)
+    if created:
+        record_on_incident(incident, TimelineKind.ACCOUNT,
+                           f"{created:,} affected account{'s' if created != 1 else ''} identified from the "
+                           "components they use", actor, count=created)
+    return created
+
+
+def _store_derived(impacts: list[Impact], actor) -> int:
+    if not impacts:
+        return 0
+    Impact.objects.bulk_create(impacts)  # sets primary keys on PostgreSQL and SQLite ≥ 3.35
+    AccountEvent.objects.bulk_create(
+        AccountEvent(account_id=impact.account_id, impact_id=impact.pk, actor=actor, kind=AccountEventKind.IMPACT,
+                     description="identified as affected (from the components it uses)",
+                     data={"incident_id": impact.incident_id})
+        for impact in impacts
+    )
+    return len(impacts)
+
+
+def _locked(impact: Impact) -> Impact:
+    return Impact.objects.select_for_update(of=("self",)).select_related("account", "incident").get(pk=impact.pk)
+
+
+@transaction.atomic
+def update_impact(impact: Impact, *, actor, **changes) -> Impact:
+    impact = _locked(impact)
+    rules.check_work_impact(actor, impact)
+    changed = []
+    for name, value in changes.items():
+        if name not in IMPACT_FIELDS:
+            raise ValueError(f"{name} cannot be changed through update_impact")
+        if getattr(impact, name) != value:
+            setattr(impact, name, value)
+            changed.append(Impact._meta.get_field(name).verbose_name)
+    if changed:
+        impact.save()
+        record_impact(impact, AccountEventKind.EDITED, f"impact edited: {', '.join(changed)}", actor)
+    return impact
+
+
+def impact_close_blockers(impact: Impact) -> list[str]:
+    blockers = []
+    open_follow_ups = [f.summary for f in impact.follow_ups.all() if f.is_open]
+    if open_follow_ups:
+        blockers.append(f"{_count(open_follow_ups, 'follow-up')} still open ({'; '.join(open_follow_ups)})")
+    open_compensation = [c for c in impact.compensations.all() if c.is_open]
+    if open_compensation:
+        listed = "; ".join(f"{c} {c.get_state_display().lower()}" for c in open_compensation)
+        blockers.append(f"{_count(open_compensation, 'compensation')} not settled ({listed})")
+    return blockers
+
+
+@transaction.atomic
+def move_impact(impact: Impact, state: str, *, actor, note: str = "") -> Impact:
+    impact = _locked(impact)
+    rules.check_work_impact(actor, impact)
+    IMPACT_MACHINE.check(impact.state, state)
+    note = (note or "").strip()
+    reopening = impact.state == ImpactState.CLOSED
+    if reopening and not note:
+        raise ValidationError({"note": "Say why the impact is reopened."})
+    if state == ImpactState.CLOSED:
+        blockers = impact_close_blockers(impact)
+        if blockers:
+            raise TransitionNotAllowed(f"{impact.account} cannot be closed yet: " + "; ".join(blockers) + ".")
+    old = impact.state
+    impact.state = state
+    impact.state_changed_at = timezone.now()
+    impact.closed_at = impact.state_changed_at if state == ImpactState.CLOSED else None
+    impact.save()
+    verb = "reopened as" if reopening else "moved to"
+    description = f"{verb} {impact.get_state_display().lower()}" + (f": {note}" if note else "")
+    record_impact(impact, AccountEventKind.IMPACT, description, actor, old=old, new=state, note=note)
+    return impact
+
+
+def incident_close_blockers(incident: Incident) -> list[str]:
+    """Registered in comms.services.close_checks: the top N impacts must be closed."""
+    from accounts.scoring import ranked
+
+    top = list(ranked(Impact.objects.filter(incident=incident)).select_related("account")[:settings.IMPACT_TOP_N])
+    still_open = [impact for impact in top if impact.is_open]
+    if not still_open:
+        return []
+    listed = ", ".join(f"{impact.account} ({impact.get_state_display().lower()})" for impact in still_open)
+    return [f"{len(still_open)} of the top {len(top)} affected accounts {'is' if len(still_open) == 1 else 'are'} "
+            f"still open: {listed}"]
+
+
+# --- Follow-ups --------------------------------------------------------------------------------------
+
+@transaction.atomic
+def add_follow_up(impact: Impact, *, actor, summary: str, due_at, kind: str = "call", owner=None) -> FollowUp:
+    impact = _locked(impact)
+    rules.check_work_impact(actor, impact)
+    summary = (summary or "").strip()
+    if not summary:
+        raise ValidationError({"summary": "Say what is to be done, e.g. call the CTO about the credit."})
+    if due_at is None:
+        raise ValidationError({"due_at": "Give the time by which it is due."})
+    owner = owner or actor
+    if not (owner.is_superuser or owner.has_perm("accounts.change_followup")):
+        raise ValidationError({"owner": f"{owner} is not an account manager."})
+    return _new_follow_up(impact, actor=actor, summary=summary, due_at=due_at, kind=kind, owner=owner)
+
+
+def _new_follow_up(impact: Impact, *, actor, summary: str, due_at, kind: str, owner) -> FollowUp:
+    follow_up = FollowUp.objects.create(impact=impact, kind=kind, summary=summary[:200], due_at=due_at, owner=owner,
+                                        created_by=actor)
+    record_impact(impact, AccountEventKind.FOLLOW_UP,
+                  f"{follow_up.get_kind_display().lower()} planned for {owner}: {follow_up.summary}", actor,
+                  follow_up_id=follow_up.pk)
+    return follow_up
+
+
+ESCALATION_DUE = timezone.timedelta(hours=4)
+
+
+@transaction.atomic
+def follow_up_escalation(mention, *, actor) -> FollowUp | None:
+    """Support escalated a mention from an account's people about an incident: a call for the account's owner
+    on that account's impact (recorded now if it was not yet). The caller has checked the reviewer role; the
+    follow-up is made on the account manager's behalf. None when there is no account, incident or owner."""
+    account = mention.account
+    if account is None or mention.incident_id is None:
+        return None
+    impact = Impact.objects.filter(incident_id=mention.incident_id, account=account).first()
+    if impact is None:
+        impact = Impact.objects.create(incident_id=mention.incident_id, account=account, owner=account.owner,
+                                       source=ImpactSource.ESCALATION)
+        record_impact(impact, AccountEventKind.IMPACT, "identified as affected (escalated from a mention)", actor)
+    owner = impact.owner or account.owner
+    if owner is None:
+        return None
+    who = f"@{mention.author_handle}" if mention.author_handle else mention.author_name or "a customer"
+    return _new_follow_up(impact, actor=actor, summary=f"Answer {who} (escalated by support): {mention.text}",
+                          due_at=timezone.now() + ESCALATION_DUE, kind="call", owner=owner)
+
+
+@transaction.atomic
+def complete_follow_up(follow_up: FollowUp, *, actor, outcome: str, next_step: str = "") -> FollowUp:
+    follow_up = FollowUp.objects.select_for_update().select_related("impact__account", "impact__incident").get(
+        pk=follow_up.pk)
+    rules.check_work_impact(actor, follow_up.impact)
+    if follow_up.done_at is not None:
+        raise TransitionNotAllowed("This follow-up is already done.")
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise ValidationError({"outcome": "Write what came of it, e.g. what the customer said."})
+    follow_up.done_at = timezone.now()
+    follow_up.outcome = outcome
+    follow_up.next_step = (next_step or "").strip()
+    follow_up.save(update_fields=["done_at", "outcome", "next_step"])
+    record_impact(follow_up.impact, AccountEventKind.FOLLOW_UP,
+                  f"{follow_up.get_kind_display().lower()} done: {outcome}", actor, follow_up_id=follow_up.pk)
+    return follow_up
+
+
+# --- Compensation ------------------------------------------------------------------------------------
+
+@transaction.atomic
+def propose_compensation(impact: Impact, *, actor, kind: str, reason: str, amount: Decimal | None = None,
+                         percentage: Decimal | None = None, currency: str = "", override_reason: str = ""
+                         ) -> Compensation:
+    """Propose compensation. A service credit records the SLA calculator's suggestion; an amount that differs
+    from it needs an override reason."""
+    impact = _locked(impact)
+    rules.check_work_impact(actor, impact)
+    errors = {}
+    if not (reason or "").strip():
+        errors["reason"] = "Say why it is offered, e.g. 3 hours of downtime during their launch."
+    if (amount is None) == (percentage is None):
+        errors["amount"] = "Give either an amount or a percentage, not both."
+    elif percentage is not None and (kind != CompensationKind.DISCOUNT or percentage > 100):
+        errors["percentage"] = "A percentage is for a discount, between 0 and 100."
+    compensation = Compensation(impact=impact, kind=kind, amount=amount, percentage=percentage,
+                                currency=(currency or impact.account.currency).upper(), reason=(reason or "").strip(),
+                                override_reason=(override_reason or "").strip(), proposed_by=actor)
+    if kind == CompensationKind.SERVICE_CREDIT:
+        suggestion = suggest_for(impact)
+        compensation.suggested_amount = suggestion.amount
+        compensation.suggestion = {**suggestion.as_dict(), "summary": suggestion.summary}
+        if amount is not None and amount != suggestion.amount and not compensation.override_reason:
+            errors["override_reason"] = (
+                f"The SLA calculator suggests {suggestion.amount:,.2f} {suggestion.currency}; say why this credit "
+                "differs."
+            )
+    if errors:
+        raise ValidationError(errors)
+    compensation.save()
+    record_impact(impact, AccountEventKind.COMPENSATION, f"{compensation} proposed: {compensation.reason}", actor,
+                  compensation_id=compensation.pk)
+    return compensation
+
+
+@transaction.atomic
+def move_compensation(compensation: Compensation, state: str, *, actor, note: str = "") -> Compensation:
+    compensation = (Compensation.objects.select_for_update(of=("self",))
+                    .select_related("impact__account", "impact__incident").get(pk=compensation.pk))
+    if state == CompensationState.APPROVED:
+        rules.check_approve(actor, compensation)
+    else:
+        rules.check_work_impact(actor, compensation.impact)
+    COMPENSATION_MACHINE.check(compensation.state, state)
+    compensation.state = state
+    compensation.state_changed_at = timezone.now()
+    if state == CompensationState.APPROVED:
+        compensation.approved_by, compensation.approved_at = actor, compensation.state_changed_at
+    compensation.save()
+    note = (note or "").strip()
+    record_impact(compensation.impact, AccountEventKind.COMPENSATION,
+                  f"{compensation} {compensation.get_state_display().lower()}" + (f": {note}" if note else ""),
+                  actor, compensation_id=compensation.pk, state=state)
+    return compensation
+
+
+def _count(items, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
