@@ -34,16 +34,16 @@ class ImpactState(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-I = ImpactState
-OPEN_IMPACT_STATES = (I.IDENTIFIED, I.CONTACTED, I.FOLLOW_UP, I.COMPENSATION)
+S = ImpactState
+OPEN_IMPACT_STATES = (S.IDENTIFIED, S.CONTACTED, S.FOLLOW_UP, S.COMPENSATION)
 IMPACT_MACHINE = StateMachine(
     "impact",
     {
-        I.IDENTIFIED: {I.CONTACTED},
-        I.CONTACTED: {I.FOLLOW_UP, I.COMPENSATION, I.CLOSED},
-        I.FOLLOW_UP: {I.CONTACTED, I.COMPENSATION, I.CLOSED},
-        I.COMPENSATION: {I.FOLLOW_UP, I.CLOSED},
-        I.CLOSED: {I.CONTACTED, I.FOLLOW_UP, I.COMPENSATION},  # reopen, with a reason
+        S.IDENTIFIED: {S.CONTACTED},
+        S.CONTACTED: {S.FOLLOW_UP, S.COMPENSATION, S.CLOSED},
+        S.FOLLOW_UP: {S.CONTACTED, S.COMPENSATION, S.CLOSED},
+        S.COMPENSATION: {S.FOLLOW_UP, S.CLOSED},
+        S.CLOSED: {S.CONTACTED, S.FOLLOW_UP, S.COMPENSATION},  # reopen, with a reason
     },
     dict(ImpactState.choices),
 )

@@ -257,12 +257,12 @@ COMPENSATION_APPROVAL_LIMIT = env_int("COMPENSATION_APPROVAL_LIMIT", 500)  # abo
 # Monthly uptime below the first number earns the second as a percentage of the month's fee.
 _sla_example = "99.9=10,99.0=25,95.0=100"
 try:  # highest uptime first: (99.9, 10.0), (99.0, 25.0), (95.0, 100.0)
-    SLA_CREDIT_TIERS = sorted(
-        ((float(uptime), percent) for uptime, percent in _pairs("SLA_CREDIT_TIERS", _sla_example, _sla_example).items()),
-        reverse=True,
-    )
+    _tiers = _pairs("SLA_CREDIT_TIERS", _sla_example, _sla_example)
+    SLA_CREDIT_TIERS = sorted(((float(uptime), percent) for uptime, percent in _tiers.items()), reverse=True)
 except ValueError:
-    raise ImproperlyConfigured(f"SLA_CREDIT_TIERS must look like {_sla_example}, got {env_str('SLA_CREDIT_TIERS')!r}.") from None
+    raise ImproperlyConfigured(
+        f"SLA_CREDIT_TIERS must look like {_sla_example}, got {env_str('SLA_CREDIT_TIERS')!r}."
+    ) from None
 SLA_CREDIT_CAP_PERCENT = env_int("SLA_CREDIT_CAP_PERCENT", 100)  # of the month's fee
 FOLLOW_UP_REMINDER_HOURS = env_int("FOLLOW_UP_REMINDER_HOURS", 24, minimum=1)
 
