@@ -3,10 +3,11 @@ each function checks the role and ownership rules (PermissionDenied → 403), th
 (TransitionNotAllowed → 409) and the input (ValidationError → 400), and writes both timelines: the
 incident's and the account's."""
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from accounts.choices import (
     ImpactSource,
     ImpactState,
 )
-from accounts.models import Account, AccountEvent, Compensation, FollowUp, Impact
+from accounts.models import Account, AccountEvent, Compensation, Contact, EmailDomain, FollowUp, Impact, SocialHandle
 from accounts.sla import suggest_for
 from comms.choices import Severity, TimelineKind
 from comms.models import Incident
@@ -310,3 +311,137 @@ def move_compensation(compensation: Compensation, state: str, *, actor, note: st
 def _count(items, noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
+
+
+# --- Accounts and contacts ---------------------------------------------------------------------------
+
+ACCOUNT_FIELDS = ("name", "tier", "arr", "currency", "renewal_date", "owner", "notes")
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+HANDLE = re.compile(r"^[a-z0-9_]{1,50}$")
+
+
+def clean_domains(values) -> list[str]:
+    """Lower-cased, de-duplicated email domains; ValidationError naming each bad one."""
+    domains = _clean_list(values, lambda value: value.lower().lstrip("@"))
+    bad = [domain for domain in domains if not DOMAIN.match(domain)]
+    if bad:
+        raise ValidationError({"email_domains": f"Not an email domain: {', '.join(bad)} (write e.g. example.com)."})
+    return domains
+
+
+def clean_handles(values) -> list[str]:
+    handles = _clean_list(values, lambda value: value.lower().lstrip("@"))
+    bad = [handle for handle in handles if not HANDLE.match(handle)]
+    if bad:
+        raise ValidationError({"social_handles": f"Not a social handle: {', '.join(bad)} (letters, digits and _)."})
+    return handles
+
+
+def _clean_list(values, normalise) -> list[str]:
+    if isinstance(values, str):
+        values = re.split(r"[\s,;]+", values)
+    seen = []
+    for value in values or ():
+        value = normalise(str(value).strip())
+        if value and value not in seen:
+            seen.append(value)
+    return seen
+
+
+def identity_conflicts(account_pk, domains: list[str], handles: list[str]) -> dict[str, str]:
+    """Domains and handles that already belong to another account, as field errors."""
+    errors = {}
+    taken = EmailDomain.objects.filter(domain__in=domains).exclude(account_id=account_pk).select_related("account")
+    if taken:
+        errors["email_domains"] = "; ".join(f"{row.domain} already belongs to {row.account}" for row in taken)
+    taken = SocialHandle.objects.filter(handle__in=handles).exclude(account_id=account_pk).select_related("account")
+    if taken:
+        errors["social_handles"] = "; ".join(f"@{row.handle} already belongs to {row.account}" for row in taken)
+    return errors
+
+
+@transaction.atomic
+def save_account(account: Account | None, *, actor, email_domains=None, social_handles=None, components=None,
+                 **fields) -> Account:
+    """Create (account None) or change an account. Lists left None are not changed. A new account made by an
+    account manager is theirs unless they name another owner."""
+    if account is None:
+        if not (actor.is_superuser or actor.has_perm("accounts.add_account")):
+            raise PermissionDenied("Only account managers and admins add customer accounts.")
+        account = Account()
+        fields.setdefault("owner", actor if not actor.is_superuser else None)
+    else:
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        rules.check_edit_account(actor, account)
+    unknown = set(fields) - set(ACCOUNT_FIELDS)
+    if unknown:
+        raise ValueError(f"{', '.join(sorted(unknown))} cannot be set on an account")
+    domains = clean_domains(email_domains) if email_domains is not None else None
+    handles = clean_handles(social_handles) if social_handles is not None else None
+    changed = [name for name, value in fields.items() if getattr(account, name) != value]
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.currency = (account.currency or "").upper()
+    errors = identity_conflicts(account.pk, domains or [], handles or [])
+    try:
+        account.full_clean(exclude=["components"])
+    except ValidationError as error:
+        errors = {**error.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
+    adding = account.pk is None
+    account.save()
+    if domains is not None and domains != [d.domain for d in account.email_domains.all()]:
+        account.email_domains.all().delete()
+        EmailDomain.objects.bulk_create(EmailDomain(account=account, domain=domain) for domain in domains)
+        changed.append("email domains")
+    if handles is not None and handles != [h.handle for h in account.social_handles.all()]:
+        account.social_handles.all().delete()
+        SocialHandle.objects.bulk_create(SocialHandle(account=account, handle=handle) for handle in handles)
+        changed.append("social handles")
+    if components is not None and set(components) != set(account.components.all()):
+        account.components.set(components)
+        changed.append("components")
+    if adding:
+        record(account, AccountEventKind.EDITED, "account created", actor)
+    elif changed:
+        labels = [Account._meta.get_field(name).verbose_name if name in ACCOUNT_FIELDS else name for name in changed]
+        record(account, AccountEventKind.EDITED, f"edited: {', '.join(labels)}", actor)
+    return account
+
+
+CONTACT_FIELDS = ("name", "email", "role", "is_primary")
+
+
+@transaction.atomic
+def save_contact(contact: Contact | None, *, actor, account: Account | None = None, **fields) -> Contact:
+    """Create (contact None, account given) or change a contact. One primary contact per account: marking one
+    primary clears the others."""
+    contact = contact or Contact(account=account)
+    rules.check_edit_account(actor, contact.account)
+    for name, value in fields.items():
+        if name not in CONTACT_FIELDS:
+            raise ValueError(f"{name} cannot be set on a contact")
+        setattr(contact, name, value)
+    contact.email = (contact.email or "").strip().lower()
+    try:
+        contact.full_clean(exclude=["account"])
+    except ValidationError as error:
+        raise ValidationError(error.message_dict) from None
+    if Contact.objects.filter(account=contact.account, email=contact.email).exclude(pk=contact.pk).exists():
+        raise ValidationError({"email": f"{contact.account} already has a contact with {contact.email}."})
+    adding = contact.pk is None
+    contact.save()
+    if contact.is_primary:
+        Contact.objects.filter(account=contact.account, is_primary=True).exclude(pk=contact.pk).update(
+            is_primary=False)
+    record(contact.account, AccountEventKind.EDITED, f"contact {contact.name} {'added' if adding else 'edited'}",
+           actor)
+    return contact
+
+
+@transaction.atomic
+def delete_contact(contact: Contact, *, actor) -> None:
+    rules.check_edit_account(actor, contact.account)
+    record(contact.account, AccountEventKind.EDITED, f"contact {contact.name} removed", actor)
+    contact.delete()

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from comms.channels import REGISTRY, get_transport
-from comms.choices import EDITABLE_STATES, MESSAGE_MACHINE, MessageState, Severity, TimelineKind
+from comms.choices import EDITABLE_STATES, MESSAGE_MACHINE, Audience, MessageState, Severity, TimelineKind
 from comms.models import EARS_PARTS, Incident, Message, MessageTemplate
 from comms.rendering import fill_placeholders, placeholder_values
 from comms.services import record
@@ -41,9 +41,11 @@ def validate_channels(audience: str, channels: list[str]) -> None:
 
 
 @transaction.atomic
-def create_message(*, incident: Incident, author, template: MessageTemplate | None = None, **fields) -> Message:
-    """A new draft, from a template (placeholders filled in) and/or the given fields."""
-    message = Message(incident=incident, author=author)
+def create_message(*, incident: Incident, author, template: MessageTemplate | None = None, account=None,
+                   **fields) -> Message:
+    """A new draft, from a template (placeholders filled in) and/or the given fields. With an account, it is a
+    targeted message to that account's contacts only (audience: affected accounts)."""
+    message = Message(incident=incident, author=author, account=account)
     if template is not None:
         values = placeholder_values(incident)
         for name in CONTENT_FIELDS:
@@ -58,6 +60,8 @@ def create_message(*, incident: Incident, author, template: MessageTemplate | No
         setattr(message, name, value)
     if not message.channels:
         message.channels = ["statuspage", "email"]
+    if account is not None and message.audience != Audience.AFFECTED_ACCOUNTS:
+        raise ValidationError({"audience": "A message to one account is for the affected-accounts audience."})
     validate_channels(message.audience, message.channels)
     message.save()
     origin = f" from template “{template.name}”" if template else ""

@@ -39,3 +39,32 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     severity = Severity.SEV2
     status = IncidentStatus.INVESTIGATING
     started_at = factory.LazyFunction(timezone.now)
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Account"
+
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    tier = "growth"
+    arr = 120_000
+    currency = "USD"
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Contact"
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    email = factory.Sequence(lambda n: f"contact{n}@customer.example")
+
+
+class ImpactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Impact"
+
+    incident = factory.SubFactory(IncidentFactory)
+    account = factory.SubFactory(AccountFactory)
+    owner = factory.LazyAttribute(lambda impact: impact.account.owner)
+    level = "major"

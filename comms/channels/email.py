@@ -19,13 +19,14 @@ RECIPIENT_MARK = "ears-recipient-mark@example.invalid"
 MESSAGE_ID_MARK = "<ears-message-id-mark@ears.local>"
 
 
-def affected_account_contacts(incident) -> list[str]:
-    """Email addresses of the contacts of accounts affected by the incident.
+def affected_account_contacts(incident, account=None):
+    """Email addresses of the contacts of the accounts the incident affected (those with an impact recorded),
+    or of one account's contacts for a targeted message."""
+    from accounts.models import Contact
 
-    The seam for the accounts work: until customer accounts exist there are none, and a message for the
-    "affected accounts" audience reaches no email recipient.
-    """
-    return []
+    contacts = Contact.objects.filter(account=account) if account is not None else Contact.objects.filter(
+        account__impacts__incident=incident)
+    return contacts.order_by("email").values_list("email", flat=True).distinct().iterator(2000)
 
 
 def subscriber_recipients(incident):
@@ -56,7 +57,8 @@ class EmailTransport(Transport):
         if message.audience == Audience.PUBLIC:
             yield from subscriber_recipients(incident)
         elif message.audience == Audience.AFFECTED_ACCOUNTS:
-            yield from (Recipient(address=email) for email in affected_account_contacts(incident))
+            contacts = affected_account_contacts(incident, message.account)
+            yield from (Recipient(address=email) for email in contacts)
         else:
             staff = get_user_model().objects.filter(is_active=True, groups__name__in=ROLES).exclude(email="")
             yield from (Recipient(address=email) for email in staff.values_list("email", flat=True).distinct())
