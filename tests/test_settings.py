@@ -105,3 +105,29 @@ def test_the_embedded_default_needs_no_server(tmp_path):
     result = manage_check(tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "broker" / "queue").is_dir()
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("IMPACT_SCORE_WEIGHTS", "revenue=lots", "IMPACT_SCORE_WEIGHTS must look like revenue=30,"),
+    ("IMPACT_SCORE_WEIGHTS", "revenue=30,colour=5", "IMPACT_SCORE_WEIGHTS takes revenue, tier, impact"),
+    ("IMPACT_SCORE_WEIGHTS", "revenue=-1", "with weights of 0 or more"),
+    ("SLA_CREDIT_TIERS", "99.9:10", "SLA_CREDIT_TIERS must look like 99.9=10,99.0=25,95.0=100"),
+    ("SLA_CREDIT_TIERS", "high=10", "SLA_CREDIT_TIERS must look like 99.9=10,99.0=25,95.0=100"),
+    ("IMPACT_TOP_N", "0", "IMPACT_TOP_N must be at least 1"),
+])
+def test_a_malformed_accounts_setting_stops_startup_naming_it(tmp_path, name, value, message):
+    result = manage_check(tmp_path, **{name: value})
+
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_variable_the_settings_read_is_documented_in_the_readme():
+    import re
+
+    settings_text = (ROOT / "config" / "settings.py").read_text()
+    read = set(re.findall(r'env_\w+\(\s*"([A-Z_]+)"', settings_text)) | set(re.findall(r'_pairs\(\s*"([A-Z_]+)"',
+                                                                                        settings_text))
+    readme = (ROOT / "README.md").read_text()
+
+    assert read and not sorted(name for name in read if f"`{name}`" not in readme)

@@ -45,6 +45,17 @@ DEMO_MENTIONS = [
     ("is example.com down for anyone else? API errors everywhere", "random_dev", 310, 6),
 ]
 
+# name, tier, ARR, days to renewal, components, email domain, X handle, contact name
+DEMO_ACCOUNTS = [
+    ("Northwind Traders", "strategic", 2_400_000, 45, ["Payments", "API"], "northwind.example", "cto_lena",
+     "Lena Okafor"),
+    ("Globex Retail", "enterprise", 860_000, 200, ["Payments", "Web dashboard"], "globex.example", "", "Hank Scorpio"),
+    ("Initech", "enterprise", 410_000, 30, ["API", "Webhooks"], "initech.example", "", "Bill Lumbergh"),
+    ("Ana's Corner Shop", "growth", 18_000, 300, ["Payments"], "anasshop.example", "shopowner_ana", "Ana Ruiz"),
+    ("Marco Dev Studio", "growth", 36_000, 80, ["API"], "marco.example", "dev_marco", "Marco Rossi"),
+    ("Tiny Blog", "self_serve", 600, 150, ["Email delivery"], "tinyblog.example", "", "Tim Ng"),
+]
+
 # title, severity, kind, components, minutes ago it started, statuses it went through after opening
 DEMO_INCIDENTS = [
     ("Card payments failing for EU customers", Severity.SEV1, IncidentKind.SERVICE, ["Payments", "API"], 25, []),
@@ -71,12 +82,14 @@ class Command(BaseCommand):
             create_default_rules_and_lexicon()
             users = self._users()
             components = self._components()
+            accounts = self._accounts(users, components)
             created = self._incidents(users, components)
             subscribers = self._subscribers()
             mentions = self._mentions()
         self.stdout.write(
             f"Demo data ready: {len(users)} users, {len(components)} components, "
-            f"{created} new incident{'s' if created != 1 else ''}, {subscribers} confirmed subscribers, "
+            f"{created} new incident{'s' if created != 1 else ''}, {accounts} customer accounts, "
+            f"{subscribers} confirmed subscribers, "
             f"{mentions} new mentions.\n"
         )
         self.stdout.write(f"Open {settings.SITE_URL} and sign in as:")
@@ -112,6 +125,39 @@ class Command(BaseCommand):
             )
             components[name] = component
         return components
+
+    def _accounts(self, users, components):
+        """Customer accounts owned by the demo account manager; some use the components of the demo incidents."""
+        from accounts.models import Account, Contact, EmailDomain, SocialHandle
+
+        today = timezone.localdate()
+        for name, tier, arr, renews_in, names, domain, handle, contact in DEMO_ACCOUNTS:
+            account, created = Account.objects.get_or_create(name=name, defaults={
+                "tier": tier, "arr": arr, "renewal_date": today + timedelta(days=renews_in),
+                "owner": users["manager"], "currency": "USD"})
+            if not created:
+                continue
+            account.components.set([components[component] for component in names])
+            EmailDomain.objects.create(account=account, domain=domain)
+            if handle:
+                SocialHandle.objects.create(account=account, handle=handle)
+            Contact.objects.create(account=account, name=contact, is_primary=True,
+                                   email=f"{contact.split()[0].lower()}@{domain}")
+        return Account.objects.count()
+
+    def _impacts(self, incident, users):
+        """The accounts using the incident's components, the top one already contacted with a call planned."""
+        from accounts import services as account_services
+        from accounts.models import Impact
+        from accounts.scoring import ranked
+
+        account_services.derive_impacts(incident, actor=users["lead"])
+        top = ranked(Impact.objects.filter(incident=incident)).first()
+        if top is not None:
+            manager = users["manager"]
+            account_services.move_impact(top, "contacted", actor=manager, note="Emailed their CTO.")
+            account_services.add_follow_up(top, actor=manager, kind="call", due_at=timezone.now() + timedelta(hours=2),
+                                           summary="Call the CTO about the checkout outage and a service credit")
 
     def _mentions(self):
         """A few customer mentions around the worst incident, scored at once so the queue is not empty."""
@@ -173,6 +219,7 @@ class Command(BaseCommand):
                 incident = services.change_status(incident, status, actor=lead)
             if severity == Severity.SEV1:
                 self._messages(incident, users)
+                self._impacts(incident, users)
             if incident.is_open:
                 worst = ComponentStatus.MAJOR_OUTAGE if severity == Severity.SEV1 else ComponentStatus.PARTIAL_OUTAGE
                 Component.objects.filter(name__in=names).update(status=worst)
