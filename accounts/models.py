@@ -62,7 +62,7 @@ class Account(models.Model):
 
     @property
     def monthly_fee(self) -> Decimal:
-        return (self.arr / 12).quantize(Decimal("0.01"))
+        return (Decimal(self.arr) / 12).quantize(Decimal("0.01"))
 
 
 class EmailDomain(models.Model):
@@ -163,7 +163,7 @@ class FollowUp(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["done_at", "due_at", "id"]
+        ordering = [models.F("done_at").asc(nulls_first=True), "due_at", "id"]  # open ones first
         indexes = [models.Index(fields=["done_at", "due_at"])]
 
     def __str__(self):
@@ -227,7 +227,7 @@ class Compensation(models.Model):
         if self.amount is not None:
             return f"{self.amount:,.2f} {self.currency}"
         if self.percentage is not None:
-            return f"{self.percentage:g}% of the monthly fee"
+            return f"{Decimal(self.percentage).normalize():f}% of the monthly fee"
         return ""
 
 

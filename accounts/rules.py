@@ -34,6 +34,17 @@ def check_work_impact(user, impact) -> None:
         )
 
 
+def check_complete_follow_up(user, follow_up) -> None:
+    """Whoever works the impact, or the account manager the follow-up was given to."""
+    if follow_up.owner_id == user.pk and (user.is_superuser or user.has_perm("accounts.change_followup")):
+        return
+    check_work_impact(user, follow_up.impact)
+
+
+def is_account_manager(user) -> bool:
+    return user.is_active and (user.is_superuser or user.has_perm("accounts.change_impact"))
+
+
 def check_identify(user) -> None:
     if not user.has_perm("accounts.add_impact"):
         raise PermissionDenied("Only communications leads and account managers record affected accounts.")

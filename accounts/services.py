@@ -56,6 +56,7 @@ def create_impact(*, incident: Incident, account: Account, actor, source: str = 
     if unknown:
         raise ValueError(f"{', '.join(sorted(unknown))} cannot be set on a new impact")
     fields.setdefault("owner", account.owner)
+    _check_owner(fields["owner"])
     impact = Impact(incident=incident, account=account, source=source, **fields)
     try:
         with transaction.atomic():
@@ -123,6 +124,8 @@ def update_impact(impact: Impact, *, actor, **changes) -> Impact:
     for name, value in changes.items():
         if name not in IMPACT_FIELDS:
             raise ValueError(f"{name} cannot be changed through update_impact")
+        if name == "owner":
+            _check_owner(value)
         if getattr(impact, name) != value:
             setattr(impact, name, value)
             changed.append(Impact._meta.get_field(name).verbose_name)
@@ -193,8 +196,7 @@ def add_follow_up(impact: Impact, *, actor, summary: str, due_at, kind: str = "c
     if due_at is None:
         raise ValidationError({"due_at": "Give the time by which it is due."})
     owner = owner or actor
-    if not (owner.is_superuser or owner.has_perm("accounts.change_followup")):
-        raise ValidationError({"owner": f"{owner} is not an account manager."})
+    _check_owner(owner)
     return _new_follow_up(impact, actor=actor, summary=summary, due_at=due_at, kind=kind, owner=owner)
 
 
@@ -235,7 +237,7 @@ def follow_up_escalation(mention, *, actor) -> FollowUp | None:
 def complete_follow_up(follow_up: FollowUp, *, actor, outcome: str, next_step: str = "") -> FollowUp:
     follow_up = FollowUp.objects.select_for_update().select_related("impact__account", "impact__incident").get(
         pk=follow_up.pk)
-    rules.check_work_impact(actor, follow_up.impact)
+    rules.check_complete_follow_up(actor, follow_up)
     if follow_up.done_at is not None:
         raise TransitionNotAllowed("This follow-up is already done.")
     outcome = (outcome or "").strip()
@@ -265,8 +267,10 @@ def propose_compensation(impact: Impact, *, actor, kind: str, reason: str, amoun
         errors["reason"] = "Say why it is offered, e.g. 3 hours of downtime during their launch."
     if (amount is None) == (percentage is None):
         errors["amount"] = "Give either an amount or a percentage, not both."
-    elif percentage is not None and (kind != CompensationKind.DISCOUNT or percentage > 100):
+    elif percentage is not None and (kind != CompensationKind.DISCOUNT or not 0 <= percentage <= 100):
         errors["percentage"] = "A percentage is for a discount, between 0 and 100."
+    elif amount is not None and amount < 0:
+        errors["amount"] = "The amount cannot be negative."
     compensation = Compensation(impact=impact, kind=kind, amount=amount, percentage=percentage,
                                 currency=(currency or impact.account.currency).upper(), reason=(reason or "").strip(),
                                 override_reason=(override_reason or "").strip(), proposed_by=actor)
@@ -306,6 +310,12 @@ def move_compensation(compensation: Compensation, state: str, *, actor, note: st
                   f"{compensation} {compensation.get_state_display().lower()}" + (f": {note}" if note else ""),
                   actor, compensation_id=compensation.pk, state=state)
     return compensation
+
+
+def _check_owner(owner) -> None:
+    """Impacts and follow-ups belong to account managers (or nobody, for an impact)."""
+    if owner is not None and not rules.is_account_manager(owner):
+        raise ValidationError({"owner": f"{owner} is not an account manager."})
 
 
 def _count(items, noun: str) -> str:
@@ -391,11 +401,11 @@ def save_account(account: Account | None, *, actor, email_domains=None, social_h
         raise ValidationError(errors)
     adding = account.pk is None
     account.save()
-    if domains is not None and domains != [d.domain for d in account.email_domains.all()]:
+    if domains is not None and set(domains) != {d.domain for d in account.email_domains.all()}:
         account.email_domains.all().delete()
         EmailDomain.objects.bulk_create(EmailDomain(account=account, domain=domain) for domain in domains)
         changed.append("email domains")
-    if handles is not None and handles != [h.handle for h in account.social_handles.all()]:
+    if handles is not None and set(handles) != {h.handle for h in account.social_handles.all()}:
         account.social_handles.all().delete()
         SocialHandle.objects.bulk_create(SocialHandle(account=account, handle=handle) for handle in handles)
         changed.append("social handles")

@@ -36,10 +36,21 @@ class CreditSuggestion:
         if self.tier_below is None:
             return (f"{self.downtime_minutes} minutes down is {uptime}% uptime for the month: no SLA credit is "
                     "due under the tier table.")
-        capped = f", capped at {self.cap_percent:g}%" if self.capped else ""
-        return (f"{self.downtime_minutes} minutes down is {uptime}% uptime, below {self.tier_below:g}%: "
-                f"{self.credit_percent:g}% of the monthly fee of {self.monthly_fee:,.2f} {self.currency}{capped} "
+        capped = f", capped at {_plain(self.cap_percent)}%" if self.capped else ""
+        return (f"{self.downtime_minutes} minutes down is {uptime}% uptime, below {_plain(self.tier_below)}%: "
+                f"{_plain(self.credit_percent)}% of the monthly fee of {self.monthly_fee:,.2f} {self.currency}{capped} "
                 f"= {self.amount:,.2f} {self.currency}.")
+
+
+def _exact(number: float) -> Decimal:
+    """A setting's float as the Decimal people wrote: 99.9 → 99.9, 10.0 → 10."""
+    value = Decimal(str(number))
+    return Decimal(int(value)) if value == value.to_integral_value() else value
+
+
+def _plain(number: Decimal) -> str:
+    """99.0 → 99, 10.50 → 10.5: percentages as people write them."""
+    return f"{number.normalize():f}"
 
 
 def suggest_credit(monthly_fee: Decimal, downtime_minutes: int, currency: str = "") -> CreditSuggestion:
@@ -47,9 +58,9 @@ def suggest_credit(monthly_fee: Decimal, downtime_minutes: int, currency: str = 
     uptime = (Decimal(100) * (1 - Decimal(downtime) / MONTH_MINUTES)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
     exact_uptime = Decimal(100) * (1 - Decimal(downtime) / MONTH_MINUTES)
     tier_below, percent = None, Decimal(0)
-    for threshold, credit in settings.SLA_CREDIT_TIERS:  # highest uptime first; the lowest tier passed wins
-        if exact_uptime < Decimal(str(threshold)):
-            tier_below, percent = Decimal(str(threshold)), Decimal(str(credit))
+    for threshold, credit in sorted(settings.SLA_CREDIT_TIERS, reverse=True):  # the lowest tier passed wins
+        if exact_uptime < _exact(threshold):
+            tier_below, percent = _exact(threshold), _exact(credit)
     cap = Decimal(settings.SLA_CREDIT_CAP_PERCENT)
     applied = min(percent, cap)
     amount = (monthly_fee * applied / 100).quantize(CENT, ROUND_HALF_UP)

@@ -22,5 +22,4 @@ urlpatterns = [
     path("message-templates/new/", views.MessageTemplateCreateView.as_view(), name="message-template-create"),
     path("message-templates/<int:pk>/edit/", views.MessageTemplateUpdateView.as_view(),
          name="message-template-update"),
-    path("accounts/", views.coming_soon, {"area": "Customer accounts", "issue": "accounts"}, name="accounts"),
 ]

@@ -355,6 +355,14 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "comms.choices.IncidentStatus",
         "ComponentStatusEnum": "comms.choices.ComponentStatus",
+        # Choice sets whose field names (tier, state, source, kind) other models use for other choices.
+        "AccountTierEnum": "accounts.choices.Tier",
+        "ImpactLevelEnum": "accounts.choices.ImpactLevel",
+        "ImpactStateEnum": "accounts.choices.ImpactState",
+        "ImpactSourceEnum": "accounts.choices.ImpactSource",
+        "FollowUpKindEnum": "accounts.choices.FollowUpKind",
+        "CompensationKindEnum": "accounts.choices.CompensationKind",
+        "CompensationStateEnum": "accounts.choices.CompensationState",
     },
 }
 

@@ -8,10 +8,12 @@ from config.health import healthz
 api_v1 = [
     path("", include("comms.api.urls")),
     path("", include("sentiment.api.urls")),
+    path("", include("accounts.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("comms.urls")),
+    path("", include("accounts.urls")),
     path("", include("comms.public_urls")),
     path("mentions/", include("sentiment.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -93,6 +93,10 @@ class IncidentDetailView(RolePermissionMixin, DetailView):
             incident_messages=incident.messages.select_related("author").order_by("-created_at", "-id"),
             **kwargs,
         )
+        if self.request.user.has_perm("accounts.view_impact"):
+            from accounts.views import affected_accounts_context
+
+            context.update(affected_accounts_context(self.request, incident))
         if self.request.user.has_perm("comms.add_message"):
             from comms.views.messages import blank_initial, composer_context
 

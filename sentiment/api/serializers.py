@@ -15,14 +15,16 @@ class ReplySerializer(serializers.Serializer):
 class MentionSerializer(serializers.ModelSerializer):
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
     replies = ReplySerializer(many=True, read_only=True, help_text="X replies posted in response, and their state.")
+    account_name = serializers.CharField(source="account.name", read_only=True, allow_null=True, default=None,
+                                         help_text="The customer account the author belongs to, if known.")
 
     class Meta:
         model = Mention
         fields = [
             "id", "source", "external_id", "author_handle", "author_name", "author_followers", "text", "url",
             "posted_at", "language", "received_at", "neg", "neu", "pos", "compound", "label", "scored_at",
-            "flagged", "flag_reasons", "incident", "review_state", "assignee", "review_note", "reviewed_at",
-            "replies",
+            "flagged", "flag_reasons", "incident", "account", "account_name", "review_state", "assignee",
+            "review_note", "reviewed_at", "replies",
         ]
         read_only_fields = fields
 

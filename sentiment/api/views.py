@@ -38,7 +38,9 @@ class MentionFilter(django_filters.FilterSet):
 
     class Meta:
         model = Mention
-        fields = ["flagged", "state", "incident", "label", "source", "reason", "posted_after", "posted_before"]
+        fields = [
+            "flagged", "state", "incident", "account", "label", "source", "reason", "posted_after", "posted_before",
+        ]
 
 
 class ReviewerPermissions(RolePermissions):
@@ -64,7 +66,8 @@ class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
         replies = Prefetch("replies", queryset=Delivery.objects.only(
             "mention_id", "status", "external_id", "last_error", "sent_at"))
-        return review.visible_mentions(self.request.user).select_related("assignee").prefetch_related(replies)
+        return review.visible_mentions(self.request.user).select_related("assignee", "account").prefetch_related(
+            replies)
 
     @extend_schema(
         request=BulkInSerializer,

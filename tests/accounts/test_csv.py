@@ -13,10 +13,13 @@ from tests.factories import AccountFactory, ComponentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-GOOD = """name,tier,arr,currency,renewal_date,owner,email_domains,social_handles,components,contacts,notes
-Acme Corp,strategic,"1,200,000",usd,2027-01-31,anna,acme.com acme.io,@AcmeCorp,API; Dashboard,"Ada Lovelace <ada@acme.com>, Bob <BOB@acme.com>",Launch in March
-Globex,Self-serve,50000,EUR,,,globex.com,,,,
-"""
+GOOD = "\n".join([
+    "name,tier,arr,currency,renewal_date,owner,email_domains,social_handles,components,contacts,notes",
+    'Acme Corp,strategic,"1,200,000",usd,2027-01-31,anna,acme.com acme.io,@AcmeCorp,API; Dashboard,'
+    '"Ada Lovelace <ada@acme.com>, Bob <BOB@acme.com>",Launch in March',
+    "Globex,Self-serve,50000,EUR,,,globex.com,,,,",
+    "",
+])
 
 
 @pytest.fixture

@@ -156,7 +156,9 @@ def test_html_in_an_incident_title_is_escaped(client, support):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
 
 
-@pytest.mark.parametrize("url", ["/accounts/"])
-def test_areas_not_built_yet_say_so(client, support, url):
+@pytest.mark.parametrize("url", ["/accounts/", "/board/"])
+def test_the_accounts_area_is_built_and_no_longer_says_coming_soon(client, support, url):
     client.force_login(support)
-    assert b"Coming soon" in client.get(url).content
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"Coming soon" not in response.content

@@ -1,0 +1,47 @@
+from accounts.views.accounts import (
+    account_detail,
+    account_export,
+    account_form,
+    account_import,
+    account_list,
+    contact_create,
+    contact_delete,
+    contact_update,
+)
+from accounts.views.board import board
+from accounts.views.impacts import (
+    affected_accounts_context,
+    compensation_move,
+    compensation_propose,
+    follow_up_add,
+    follow_up_complete,
+    impact_add,
+    impact_detail,
+    impact_edit,
+    impact_message,
+    impact_move,
+    impacts_derive,
+)
+
+__all__ = [
+    "account_detail",
+    "account_export",
+    "account_form",
+    "account_import",
+    "account_list",
+    "affected_accounts_context",
+    "board",
+    "compensation_move",
+    "compensation_propose",
+    "contact_create",
+    "contact_delete",
+    "contact_update",
+    "follow_up_add",
+    "follow_up_complete",
+    "impact_add",
+    "impact_detail",
+    "impact_edit",
+    "impact_message",
+    "impact_move",
+    "impacts_derive",
+]
