@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
                 ('impact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follow_ups', to='accounts.impact')),
             ],
             options={
-                'ordering': ['done_at', 'due_at', 'id'],
+                'ordering': [models.OrderBy(models.F('done_at'), nulls_first=True), 'due_at', 'id'],
             },
         ),
         migrations.CreateModel(
