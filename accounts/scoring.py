@@ -121,7 +121,7 @@ def explain(impact, weight: dict[str, float] | None = None) -> list[Part]:
     """The parts of an impact annotated by annotate_priority, largest contribution first."""
     weight = weight or weights()
     account = impact.account
-    renewal = account.renewal_date.isoformat() if account.renewal_date else "no renewal date"
+    renewal = f"renews {account.renewal_date.isoformat()}" if account.renewal_date else "no renewal date"
     details = {
         "revenue": f"{account.arr:,.0f} {account.currency} a year",
         "tier": account.get_tier_display(),
@@ -129,7 +129,7 @@ def explain(impact, weight: dict[str, float] | None = None) -> list[Part]:
         "duration": f"{impact.downtime_minutes} minutes",
         "sla": "yes" if impact.sla_breached else "no",
         "mentions": f"{impact.negative_mentions} negative",
-        "renewal": f"renews {renewal}",
+        "renewal": renewal,
     }
     parts = [Part(name, LABELS[name], details[name], getattr(impact, f"factor_{name}"), weight[name])
              for name in PARTS]
