@@ -16,12 +16,13 @@ The whole computation is one SQL expression (annotate_priority), so that ranking
 first page takes the same few queries as ranking ten. explain() reads the annotated factors back as sentences.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Cast, Coalesce, Least, Log
+from django.db.models.functions import Cast, Coalesce, Least, Ln
 from django.utils import timezone
 
 from accounts.choices import ImpactLevel, Tier
@@ -74,9 +75,10 @@ def annotate_priority(impacts, *, weight: dict[str, float] | None = None, today:
     weight = weight or weights()
     today = today or timezone.localdate()
     renewal_end = today + timedelta(days=settings.IMPACT_RENEWAL_DAYS)
-    full_revenue = Log(_float(10), _float(1 + settings.IMPACT_REVENUE_FULL))
+    # ln(1 + ARR) / ln(1 + full) is the log10 ratio; PostgreSQL's two-argument log() works in numeric, 40× slower.
+    full_revenue = _float(math.log(1 + settings.IMPACT_REVENUE_FULL))
     factors = {
-        "revenue": _at_most_one(Log(_float(10), Cast(F("account__arr"), FloatField()) + _float(1)) / full_revenue),
+        "revenue": _at_most_one(Ln(Cast(F("account__arr"), FloatField()) + _float(1)) / full_revenue),
         "tier": _lookup("account__tier", TIER_FACTORS),
         "impact": _lookup("level", LEVEL_FACTORS),
         "duration": _at_most_one(
