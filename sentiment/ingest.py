@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.db import bound_cursor
 from sentiment.choices import ReviewState, Source
 from sentiment.models import Mention
 
@@ -22,6 +23,7 @@ TEXT_LIMIT = 10_000
 MAX_FOLLOWERS = 2_147_483_647  # the column's range
 TEXT_FIELDS = ("external_id", "text", "author_handle", "author_name", "url", "language")
 _url = URLValidator(schemes=["http", "https"])
+SOURCES = frozenset(Source.values)  # Source.values builds a new list on every call
 
 
 @dataclass
@@ -42,7 +44,7 @@ def clean_item(raw, default_source: str) -> dict:
         raise ValidationError("Each item must be an object.")
     problems = []
     source = raw.get("source") or default_source
-    if source not in Source.values:
+    if source not in SOURCES:
         problems.append(f"source must be one of {', '.join(Source.values)}")
     external_id = str(raw.get("external_id") or "").strip()
     if not external_id or len(external_id) > 100:
@@ -161,7 +163,7 @@ def _insert_new(rows: list[dict]) -> dict[tuple[str, str], int]:
     arrays = [f"unnest(CAST(%s AS {types.get(name, 'text')}[]))" for name in INSERTED_FIELDS]
     constants = ["%s", "%s", "CAST(%s AS jsonb)", "%s", "%s", "%s"]
     table = connection.ops.quote_name(meta.db_table)
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(arrays + constants)} "
             f"ON CONFLICT DO NOTHING RETURNING {meta.pk.column}, source, external_id",

@@ -5,6 +5,7 @@ import json
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.db import bound_cursor
 from sentiment.flagging import RuleSet
 from sentiment.linking import AccountMatcher, IncidentLinker
 from sentiment.models import Mention
@@ -64,7 +65,7 @@ def write_scores(mentions: list[Mention]) -> None:
         [m.flagged for m in mentions], [json.dumps(m.flag_reasons) for m in mentions],
         [m.incident_id for m in mentions], [m.account_id for m in mentions],
     ]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), bound_cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {assignments} FROM (SELECT {arrays}) AS v(id, {', '.join(columns)}) "
             f"WHERE {table}.{meta.pk.column} = v.id",
