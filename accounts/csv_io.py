@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from accounts.choices import AccountEventKind, Tier
 from accounts.models import Account, AccountEvent, Contact, EmailDomain, SocialHandle
@@ -166,8 +167,13 @@ class Checker:
             email = email.strip().lower()
             try:
                 validate_email(email)
+                if len(email) > 254:
+                    raise ValidationError("too long")
             except ValidationError:
                 problems.append(f"bad contact email {email or text!r} (write Name <name@example.com>)")
+                continue
+            if len(contact_name.strip()) > 200:
+                problems.append(f"the contact name for {email} is longer than 200 characters")
                 continue
             if email not in seen:
                 seen.add(email)
@@ -213,10 +219,11 @@ def import_accounts(text: str, *, actor=None, partial: bool = False, progress=No
             progress(report.rows)
     taken = _taken_elsewhere(rows)
     for row in rows:
+        mine = row.name.lower()
         claims = [f"the domain {d} belongs to {taken[('d', d)]}" for d in row.domains or ()
-                  if taken.get(("d", d), row.name) != row.name]
+                  if taken.get(("d", d), row.name).lower() != mine]
         claims += [f"the handle @{h} belongs to {taken[('h', h)]}" for h in row.handles or ()
-                   if taken.get(("h", h), row.name) != row.name]
+                   if taken.get(("h", h), row.name).lower() != mine]
         if claims:
             report.errors.append((row.line, "; ".join(claims)))
             row.line = -row.line  # marks it bad
@@ -249,20 +256,23 @@ def _taken_elsewhere(rows: list[Row]) -> dict:
 
 
 def _write(rows: list[Row], actor) -> tuple[int, int]:
-    existing = {account.name: account for account in Account.objects.filter(name__in=[row.name for row in rows])}
+    """Accounts are matched by name, ignoring case ("ACME" updates "Acme" and takes the file's spelling)."""
+    stored = Account.objects.annotate(key=Lower("name")).filter(key__in=[row.name.lower() for row in rows])
+    existing = {account.key: account for account in stored}
     new = []
     for row in rows:
-        account = existing.get(row.name)
+        account = existing.get(row.name.lower())
         if account is None:
             account = Account(name=row.name)
             new.append(account)
+        account.name = row.name
         for name, value in row.fields.items():
             setattr(account, name, value)
         row.account = account
     changed = list(existing.values())
     Account.objects.bulk_create(new)
     if changed:
-        Account.objects.bulk_update(changed, ["tier", "arr", "currency", "renewal_date", "owner_id", "notes"])
+        Account.objects.bulk_update(changed, ["name", "tier", "arr", "currency", "renewal_date", "owner_id", "notes"])
     with_domains = [row for row in rows if row.domains is not None]
     EmailDomain.objects.filter(account_id__in=[row.account.pk for row in with_domains]).delete()
     EmailDomain.objects.bulk_create(EmailDomain(account=row.account, domain=d) for row in with_domains

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -116,7 +116,7 @@ class Impact(models.Model):
     affected_users = models.PositiveIntegerField(null=True, blank=True)
     affected_share = models.DecimalField(
         "share of users affected (%)", max_digits=5, decimal_places=2, null=True, blank=True,
-        validators=[MinValueValidator(Decimal(0))],
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
     downtime_minutes = models.PositiveIntegerField(default=0, help_text="How long the account could not work.")
     sla_breached = models.BooleanField(default=False)
@@ -188,6 +188,11 @@ class Compensation(models.Model):
     )
     currency = models.CharField(max_length=3, blank=True, help_text="Defaults to the account's currency.")
     reason = models.TextField()
+    value = models.DecimalField(
+        **MONEY, default=Decimal(0), editable=False,
+        help_text="What it is worth in the currency, fixed when proposed: the amount, or a discount's percentage "
+                  "of one month's fee then. The approval limit is compared with this.",
+    )
     suggested_amount = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
     suggestion = models.JSONField(default=dict, blank=True, editable=False,
                                   help_text="The SLA calculator's inputs and result when it was proposed.")
@@ -213,13 +218,12 @@ class Compensation(models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_COMPENSATION_STATES
 
-    @property
-    def value(self) -> Decimal:
-        """What it is worth in the currency: the amount, or a discount's percentage of one month's fee."""
+    def worth(self) -> Decimal:
+        """The amount, or a discount's percentage of the account's monthly fee now (stored as value on proposal)."""
         if self.amount is not None:
             return self.amount
         if self.percentage is not None:
-            return (self.impact.account.monthly_fee * self.percentage / 100).quantize(Decimal("0.01"))
+            return (self.impact.account.monthly_fee * Decimal(self.percentage) / 100).quantize(Decimal("0.01"))
         return Decimal(0)
 
     @property

@@ -45,6 +45,17 @@ def is_account_manager(user) -> bool:
     return user.is_active and (user.is_superuser or user.has_perm("accounts.change_impact"))
 
 
+def check_assign(user, account, owner) -> None:
+    """An impact belongs to the account's owner unless that owner, a lead or an admin gives it to someone else:
+    recording an affected account must not hand another manager's customer to oneself."""
+    if owner is None or owner.pk == account.owner_id:
+        return
+    if user.is_superuser or user.pk == account.owner_id or user.has_perm("accounts.approve_compensation"):
+        return
+    raise PermissionDenied(f"Only the owner of {account}, a communications lead or an admin may give its impact to "
+                           "someone else.")
+
+
 def check_identify(user) -> None:
     if not user.has_perm("accounts.add_impact"):
         raise PermissionDenied("Only communications leads and account managers record affected accounts.")

@@ -24,7 +24,7 @@ from accounts.choices import (
 )
 from accounts.models import Account, AccountEvent, Compensation, Contact, EmailDomain, FollowUp, Impact, SocialHandle
 from accounts.sla import suggest_for
-from comms.choices import Severity, TimelineKind
+from comms.choices import IncidentStatus, Severity, TimelineKind
 from comms.models import Incident
 from comms.services import record as record_on_incident
 from comms.statemachine import TransitionNotAllowed
@@ -57,6 +57,8 @@ def create_impact(*, incident: Incident, account: Account, actor, source: str = 
         raise ValueError(f"{', '.join(sorted(unknown))} cannot be set on a new impact")
     fields.setdefault("owner", account.owner)
     _check_owner(fields["owner"])
+    rules.check_assign(actor, account, fields["owner"])
+    _check_incident_open(Incident.objects.select_for_update().get(pk=incident.pk))  # closing waits for this
     impact = Impact(incident=incident, account=account, source=source, **fields)
     try:
         with transaction.atomic():
@@ -156,6 +158,8 @@ def move_impact(impact: Impact, state: str, *, actor, note: str = "") -> Impact:
     reopening = impact.state == ImpactState.CLOSED
     if reopening and not note:
         raise ValidationError({"note": "Say why the impact is reopened."})
+    if reopening:
+        _check_incident_open(impact.incident)
     if state == ImpactState.CLOSED:
         blockers = impact_close_blockers(impact)
         if blockers:
@@ -169,6 +173,16 @@ def move_impact(impact: Impact, state: str, *, actor, note: str = "") -> Impact:
     description = f"{verb} {impact.get_state_display().lower()}" + (f": {note}" if note else "")
     record_impact(impact, AccountEventKind.IMPACT, description, actor, old=old, new=state, note=note)
     return impact
+
+
+def _check_incident_open(incident: Incident) -> None:
+    if incident.status == IncidentStatus.CLOSED:
+        raise TransitionNotAllowed(f"The incident “{incident.title}” is closed; its affected accounts are final.")
+
+
+def _check_impact_open(impact: Impact, what: str) -> None:
+    if impact.state == ImpactState.CLOSED:
+        raise TransitionNotAllowed(f"{impact.account}'s impact is closed; reopen it (with a reason) to {what}.")
 
 
 def incident_close_blockers(incident: Incident) -> list[str]:
@@ -190,6 +204,7 @@ def incident_close_blockers(incident: Incident) -> list[str]:
 def add_follow_up(impact: Impact, *, actor, summary: str, due_at, kind: str = "call", owner=None) -> FollowUp:
     impact = _locked(impact)
     rules.check_work_impact(actor, impact)
+    _check_impact_open(impact, "plan a follow-up")
     summary = (summary or "").strip()
     if not summary:
         raise ValidationError({"summary": "Say what is to be done, e.g. call the CTO about the credit."})
@@ -220,16 +235,23 @@ def follow_up_escalation(mention, *, actor) -> FollowUp | None:
     account = mention.account
     if account is None or mention.incident_id is None:
         return None
-    impact = Impact.objects.filter(incident_id=mention.incident_id, account=account).first()
+    if Incident.objects.select_for_update().get(pk=mention.incident_id).status == IncidentStatus.CLOSED:
+        return None
+    impact = Impact.objects.select_for_update().filter(incident_id=mention.incident_id, account=account).first()
     if impact is None:
         impact = Impact.objects.create(incident_id=mention.incident_id, account=account, owner=account.owner,
                                        source=ImpactSource.ESCALATION)
         record_impact(impact, AccountEventKind.IMPACT, "identified as affected (escalated from a mention)", actor)
+    elif impact.state == ImpactState.CLOSED:
+        impact.state, impact.state_changed_at, impact.closed_at = ImpactState.FOLLOW_UP, timezone.now(), None
+        impact.save(update_fields=["state", "state_changed_at", "closed_at", "updated_at"])
+        record_impact(impact, AccountEventKind.IMPACT, "reopened as follow-up: a mention was escalated", actor,
+                      old=ImpactState.CLOSED, new=ImpactState.FOLLOW_UP)
     owner = impact.owner or account.owner
     if owner is None:
         return None
     who = f"@{mention.author_handle}" if mention.author_handle else mention.author_name or "a customer"
-    return _new_follow_up(impact, actor=actor, summary=f"Answer {who} (escalated by support): {mention.text}",
+    return _new_follow_up(impact, actor=actor, summary=f"Answer {who}: support escalated their mention #{mention.pk}",
                           due_at=timezone.now() + ESCALATION_DUE, kind="call", owner=owner)
 
 
@@ -262,6 +284,7 @@ def propose_compensation(impact: Impact, *, actor, kind: str, reason: str, amoun
     from it needs an override reason."""
     impact = _locked(impact)
     rules.check_work_impact(actor, impact)
+    _check_impact_open(impact, "propose compensation")
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = "Say why it is offered, e.g. 3 hours of downtime during their launch."
@@ -271,9 +294,14 @@ def propose_compensation(impact: Impact, *, actor, kind: str, reason: str, amoun
         errors["percentage"] = "A percentage is for a discount, between 0 and 100."
     elif amount is not None and amount < 0:
         errors["amount"] = "The amount cannot be negative."
+    account_currency = impact.account.currency.upper()
+    if currency and currency.upper() != account_currency:
+        errors["currency"] = (f"Compensation is in the account's currency, {account_currency}; the approval limit is "
+                              "compared in it.")
     compensation = Compensation(impact=impact, kind=kind, amount=amount, percentage=percentage,
-                                currency=(currency or impact.account.currency).upper(), reason=(reason or "").strip(),
+                                currency=account_currency, reason=(reason or "").strip(),
                                 override_reason=(override_reason or "").strip(), proposed_by=actor)
+    compensation.value = compensation.worth()
     if kind == CompensationKind.SERVICE_CREDIT:
         suggestion = suggest_for(impact)
         compensation.suggested_amount = suggestion.amount
@@ -401,14 +429,19 @@ def save_account(account: Account | None, *, actor, email_domains=None, social_h
         raise ValidationError(errors)
     adding = account.pk is None
     account.save()
-    if domains is not None and set(domains) != {d.domain for d in account.email_domains.all()}:
-        account.email_domains.all().delete()
-        EmailDomain.objects.bulk_create(EmailDomain(account=account, domain=domain) for domain in domains)
-        changed.append("email domains")
-    if handles is not None and set(handles) != {h.handle for h in account.social_handles.all()}:
-        account.social_handles.all().delete()
-        SocialHandle.objects.bulk_create(SocialHandle(account=account, handle=handle) for handle in handles)
-        changed.append("social handles")
+    try:
+        with transaction.atomic():  # another account may claim the same domain between the check and here
+            if domains is not None and set(domains) != {d.domain for d in account.email_domains.all()}:
+                account.email_domains.all().delete()
+                EmailDomain.objects.bulk_create(EmailDomain(account=account, domain=domain) for domain in domains)
+                changed.append("email domains")
+            if handles is not None and set(handles) != {h.handle for h in account.social_handles.all()}:
+                account.social_handles.all().delete()
+                SocialHandle.objects.bulk_create(SocialHandle(account=account, handle=handle) for handle in handles)
+                changed.append("social handles")
+    except IntegrityError:
+        raise ValidationError(identity_conflicts(account.pk, domains or [], handles or [])
+                              or {"email_domains": "Another account took one of these at the same moment."}) from None
     if components is not None and set(components) != set(account.components.all()):
         account.components.set(components)
         changed.append("components")
@@ -441,7 +474,11 @@ def save_contact(contact: Contact | None, *, actor, account: Account | None = No
     if Contact.objects.filter(account=contact.account, email=contact.email).exclude(pk=contact.pk).exists():
         raise ValidationError({"email": f"{contact.account} already has a contact with {contact.email}."})
     adding = contact.pk is None
-    contact.save()
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:
+        raise ValidationError({"email": f"{contact.account} already has a contact with {contact.email}."}) from None
     if contact.is_primary:
         Contact.objects.filter(account=contact.account, is_primary=True).exclude(pk=contact.pk).update(
             is_primary=False)

@@ -113,11 +113,11 @@ class Entry:
     item: object
 
 
-def timeline(account: Account, limit: int = TIMELINE_LIMIT) -> list[Entry]:
+def timeline(account: Account, user, limit: int = TIMELINE_LIMIT) -> list[Entry]:
     """Everything about the account, newest first, in three queries whatever its history: its own events, the
     messages to its contacts (targeted at it, or to all affected accounts of an incident it is affected by) and
-    the mentions from its people."""
-    from sentiment.models import Mention
+    the mentions from its people that this user may read (a manager: only of accounts they own)."""
+    from sentiment.review import visible_mentions
 
     events = AccountEvent.objects.filter(account=account).select_related("actor").order_by("-at", "-pk")[:limit]
     incidents = Impact.objects.filter(account=account).values("incident_id")
@@ -125,7 +125,7 @@ def timeline(account: Account, limit: int = TIMELINE_LIMIT) -> list[Entry]:
                                      incident_id__in=incidents)
     sent = (Message.objects.filter(to_them).select_related("incident")
             .annotate(at=Coalesce("dispatched_at", "created_at")).order_by("-at", "-pk")[:limit])
-    mentions = Mention.objects.filter(account=account).select_related("incident").order_by("-posted_at", "-pk")
+    mentions = visible_mentions(user).filter(account=account).select_related("incident").order_by("-posted_at", "-pk")
     entries = [Entry("event", event.at, event) for event in events]
     entries += [Entry("message", message.at, message) for message in sent]
     entries += [Entry("mention", mention.posted_at, mention) for mention in mentions[:limit]]
@@ -151,7 +151,7 @@ def account_context(request, account: Account, *, contact_form=None, bound_conta
         "account": account,
         "contacts": contacts,
         "impacts": impacts,
-        "timeline": timeline(account),
+        "timeline": timeline(account, user),
         "timeline_limit": TIMELINE_LIMIT,
         "can_edit": can_edit,
         "contact_form": (contact_form or ContactForm(prefix="new-contact")) if can_edit else None,

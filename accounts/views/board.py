@@ -37,7 +37,8 @@ def board(request):
     per_state = impacts.order_by().values("state").annotate(total=Count("pk"), late=Count("pk", filter=Q(overdue=True)))
     counts = {row["state"]: row for row in per_state}
     per_column = request.GET.get("per_column", "")
-    per_column = min(int(per_column), MAX_PER_COLUMN) if per_column.isdigit() and int(per_column) else PER_COLUMN
+    valid = per_column.isascii() and per_column.isdigit() and 0 < len(per_column) <= 4 and int(per_column) > 0
+    per_column = min(int(per_column), MAX_PER_COLUMN) if valid else PER_COLUMN
     rows = (annotate_priority(impacts).select_related("account", "incident", "owner")
             .order_by("-overdue", "-score", "-account__arr", "pk"))
     columns = []

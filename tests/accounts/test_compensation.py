@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts import services
+from accounts import rules, services
 from accounts.choices import COMPENSATION_MACHINE, CompensationState
 from accounts.models import AccountEvent, Compensation, Impact
 from accounts.sla import suggest_credit, suggest_for
@@ -239,12 +239,36 @@ def test_a_refused_compensation_move_changes_nothing_and_says_why(manager, impac
 # --- Proposing -------------------------------------------------------------------------------------------
 
 def test_a_proposal_is_recorded_on_both_timelines(manager, impact):
-    compensation = propose(impact, manager, currency="eur")
+    compensation = propose(impact, manager, currency="usd")
 
-    assert (compensation.state, compensation.proposed_by, compensation.currency) == (C.PROPOSED, manager, "EUR")
-    assert AccountEvent.objects.get().description == "Gift 600.00 EUR proposed: three hours down during their launch"
+    assert (compensation.state, compensation.proposed_by, compensation.currency) == (C.PROPOSED, manager, "USD")
+    assert AccountEvent.objects.get().description == "Gift 600.00 USD proposed: three hours down during their launch"
     assert TimelineEntry.objects.get().description == (
-        "Acme: Gift 600.00 EUR proposed: three hours down during their launch")
+        "Acme: Gift 600.00 USD proposed: three hours down during their launch")
+
+
+def test_compensation_in_another_currency_than_the_accounts_is_refused(manager, impact):
+    """Otherwise 499 of a stronger currency would pass under the approval limit as if it were 499 USD."""
+    with pytest.raises(ValidationError) as refusal:
+        propose(impact, manager, amount=Decimal("499"), currency="KWD")
+
+    assert "in the account's currency, USD" in refusal.value.message_dict["currency"][0]
+    assert not Compensation.objects.exists()
+
+
+def test_a_discounts_value_is_fixed_when_proposed_so_a_later_revenue_change_cannot_lift_it_over_the_limit(
+        manager, lead, impact, settings):
+    settings.COMPENSATION_APPROVAL_LIMIT = 500
+    account = impact.account
+    account.arr = Decimal("0")
+    account.save()
+    discount = propose(impact, manager, kind="discount", amount=None, percentage=Decimal("100"))
+    services.move_compensation(discount, C.APPROVED, actor=manager)  # worth 0: the owner approves it
+    account.arr = Decimal("1200000")
+    account.save()
+
+    discount.refresh_from_db()
+    assert discount.value == 0 and not rules.needs_lead_approval(discount)
 
 
 def test_the_currency_defaults_to_the_accounts(manager):

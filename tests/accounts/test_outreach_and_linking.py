@@ -236,7 +236,7 @@ def test_escalating_a_linked_mention_plans_a_call_for_the_account_owner_on_the_i
     follow_up = FollowUp.objects.get()
     assert (follow_up.impact, follow_up.owner, follow_up.created_by, follow_up.kind) == (
         impact, manager, support, "call")
-    assert follow_up.summary == "Answer @acmeops (escalated by support): Still cannot pay, this is costing us orders"
+    assert follow_up.summary == f"Answer @acmeops: support escalated their mention #{mention.pk}"
     assert before + timedelta(hours=4) <= follow_up.due_at <= timezone.now() + timedelta(hours=4)
     assert Impact.objects.count() == 1
     (email,) = mailoutbox
@@ -260,8 +260,7 @@ def test_escalating_records_an_impact_for_the_account_when_there_is_none(support
     assert FollowUp.objects.get().impact == impact
     assert list(AccountEvent.objects.order_by("id").values_list("kind", "description")) == [
         ("impact", "identified as affected (escalated from a mention)"),
-        ("follow_up", "call planned for manager: Answer @acmeops (escalated by support): Still cannot pay, this is "
-                      "costing us orders"),
+        ("follow_up", f"call planned for manager: Answer @acmeops: support escalated their mention #{mention.pk}"),
     ]
     assert [email.to for email in mailoutbox] == [["manager@example.com"]]
 
