@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-test migrate demo bench lint clean
+.PHONY: run test install install-test migrate demo bench resilience lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -41,6 +41,18 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python -m bench
+
+## resilience: faults on purpose (worker killed, broker restart, channel outage, database blip, two beats) while
+## real processes deliver; prints exact counts and records them in docs/reliability.md (needs redis-server).
+resilience: install-test
+	$(BIN)/python -m bench.resilience
+
+## fuzz: the long API fuzzing run (tests/test_api_fuzz.py): FUZZ_EXAMPLES generated requests per operation and role,
+## schemathesis' coverage phase and every hostile value; `make test` runs a few of each. See docs/reliability.md.
+.PHONY: fuzz
+FUZZ_EXAMPLES ?= 200
+fuzz: install-test
+	FUZZ_LONG=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_api_fuzz.py -p no:logging $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -85,7 +85,58 @@ def impacts_section(result: dict) -> str:
             + f"\n\nTop three: {top}.\n\n`{result['summary']}`\n")
 
 
-BENCHMARKS = ("fanout", "ingest", "lexicon", "impacts")
+def statuspage_section(result: dict) -> str:
+    served, static, ratios, kib = result["served"], result["static"], result["ratios"], 1024
+
+    def row(label, run, ratio, cpu_ratio):
+        rates = ", ".join(f"{rate:,.0f}" for rate in run["rates"])
+        errors = run["non_2xx"] + run["socket_errors"]
+        p99 = f"{run['p99_ms']:,.1f} ms" if run["p99_ms"] is not None else "—"
+        cpu = f"{run['cpu_us']:,.0f}" if run["cpu_us"] >= 100 else f"{run['cpu_us']:,.1f}"
+        return (f"| {label} | **{run['rate']:,.0f}** ({rates}) | {ratio} | {cpu} µs | {cpu_ratio} | "
+                f"{p99} | {errors} |")
+
+    header = ["| | req/s, median (each round) | ratio | server CPU per request | CPU ratio | p99 latency | errors |",
+              "|---|---|---|---|---|---|---|"]
+    app = [
+        row("bare cached “hello” view", served["bare"], "1", "1"),
+        row(f"`/status/` ({result['sizes']['page'] / kib:,.0f} KiB)", served["page"], f"**{ratios['page']:.2f}**",
+            f"{ratios['page_cpu']:.2f}"),
+        row(f"`/api/v2/summary.json` ({result['sizes']['summary'] / kib:,.0f} KiB)", served["summary"],
+            f"**{ratios['summary']:.2f}**", f"{ratios['summary_cpu']:.2f}"),
+    ]
+    nginx = [
+        row(f"plain static file ({result['export_sizes']['page'] / kib:,.0f} KiB)", static["plain"], "1", "1"),
+        row("`/status/` from the export", static["export"], f"**{ratios['export']:.2f}**",
+            f"{ratios['export_cpu']:.2f}"),
+        row(f"`/api/v2/summary.json` from the export ({result['export_sizes']['summary'] / kib:,.0f} KiB)",
+            static["export_summary"], f"{ratios['export_summary']:.2f}", f"{ratios['export_summary_cpu']:.2f}"),
+    ]
+    lines = "\n".join(f"`{line}`" + "  " for line in result["summary_lines"])
+    return (
+        f"A seeded status page (10 components, 3 open and 15 resolved incidents, 4 updates each) served by "
+        f"`gunicorn --workers {result['workers']}` (sync workers, DEBUG off, PostgreSQL and Redis) and measured "
+        f"with `wrk {result['wrk']}`, {result['rounds']} rounds, the targets interleaved and their order rotated "
+        "each round. The median rate is shown; the ratio is the median of the per-round ratios, because the "
+        "machine's load drifts during a run and each round's targets ran within seconds of each other. The bare "
+        "view runs in the same server with the same settings and middleware: it reads one value from the cache "
+        "and returns it, and is mounted next to the status page's URLs so that resolving it costs the same. Every "
+        "request is a new visitor (wrk keeps no cookies), so each page carries a freshly made CSRF token and "
+        "cookie. Server CPU per request is the user and system time of the server's processes (gunicorn's master "
+        "and workers; nginx's) divided by the requests answered, median round; its ratio is the baseline's ÷ "
+        "ours, so above 1 means ours costs the server less. It leaves out Redis and wrk, and other load on the "
+        "machine disturbs it much less than it does the rate.\n\n"
+        + "\n".join(header + app)
+        + "\n\nnginx (1 worker) serving the static export with the configuration in docs/operations.md "
+        "(`open_file_cache`, `try_files`, headers), against a plain static file of the same size from the same "
+        "server (so with the same `open_file_cache`), same run, same wrk settings. Files exported: "
+        f"{', '.join(f'`{name}`' for name in result['export_files'])}.\n\n"
+        + "\n".join(header + nginx)
+        + f"\n\nGoals: ≥ 0.8× the bare view, ≥ 0.9× the plain file.\n\n{lines}\n"
+    )
+
+
+BENCHMARKS = ("fanout", "ingest", "lexicon", "impacts", "statuspage")
 
 
 def main():
@@ -122,6 +173,12 @@ def main():
         result = impacts.main()
         print(result["summary"])
         sections["impacts"] = where + impacts_section(result)
+    if "statuspage" in chosen:
+        from bench import statuspage
+
+        result = statuspage.main(var_dir)
+        print(result["summary"])
+        sections["statuspage"] = where + statuspage_section(result)
     if "lexicon" in chosen:
         sections["lexicon"] = lexicon_section()
         print("lexicon: " + sections["lexicon"].splitlines()[4])

@@ -4,13 +4,14 @@ The status page, the feed and the JSON are cached whole (comms.statuspage.cached
 during an incident costs one render per change; invalidate_status_page() makes a change show at once.
 """
 
+import hashlib
 import json
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.syndication.views import Feed
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from comms import statuspage, subscriptions
 from comms.models import Component, Subscriber
 from comms.rendering import body_paragraphs, status_page_url
+from config import ratelimit
 
 # The cached status page is the same for everyone, but its subscribe form needs each visitor's own CSRF
 # token. The page is rendered with this mark in the token's place and the token is put in per request.
@@ -84,11 +86,33 @@ def _render_status_page() -> str:
     )
 
 
+def _page_parts(page: str) -> tuple[bytes, bytes | None]:
+    """The page as bytes before and after the CSRF mark (None after it when the template has no form)."""
+    head, mark, tail = page.partition(CSRF_MARK)
+    return head.encode(), tail.encode() if mark else None
+
+
 @login_not_required
 @require_safe
 def status_page(request):
-    page = statuspage.cached("page.html", _render_status_page)
-    return HttpResponse(page.replace(CSRF_MARK, _csrf_input(request), 1))
+    head, tail = statuspage.cached("page.html", _render_status_page, _page_parts)
+    return HttpResponse(head if tail is None else b"".join((head, _csrf_input(request).encode(), tail)))
+
+
+def _with_etag(body: str) -> tuple[bytes, str]:
+    content = body.encode()
+    return content, f'"{hashlib.blake2b(content, digest_size=12).hexdigest()}"'
+
+
+def _cached_document(request, name: str, build, content_type: str) -> HttpResponse:
+    """A cached document with an ETag: a client that already has this version gets 304 Not Modified."""
+    content, etag = statuspage.cached(name, build, _with_etag)
+    if etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(content, content_type=content_type)
+    response["ETag"] = etag
+    return response
 
 
 class EarsAtomFeed(Atom1Feed):
@@ -156,15 +180,16 @@ status_feed = StatusFeed()
 @login_not_required
 @require_safe
 def feed(request):
-    body = statuspage.cached("feed.atom", lambda: status_feed(request).content.decode())
-    return HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
+    return _cached_document(
+        request, "feed.atom", lambda: status_feed(request).content.decode(), "application/atom+xml; charset=utf-8"
+    )
 
 
 def _json_view(name: str, build):
     @login_not_required
     @require_safe
     def view(request):
-        response = HttpResponse(statuspage.cached(name, lambda: json.dumps(build())), content_type="application/json")
+        response = _cached_document(request, name, lambda: json.dumps(build()), "application/json")
         response["Access-Control-Allow-Origin"] = "*"  # as Statuspage: status widgets read it from other sites
         return response
 
@@ -181,12 +206,32 @@ unresolved_incidents_json = _json_view("incidents-unresolved.json", lambda: stat
 # --- Subscriptions (double opt-in) ----------------------------------------------------------------
 
 
+def _too_many_requests(request, form, wait: int, reason: str) -> HttpResponse:
+    """429 with the form again and when to try: nothing was stored and no email sent."""
+    refusal = f"{reason} Nothing was sent this time; please try again {ratelimit.describe_wait(wait)}."
+    response = _page(request, "status/subscribe.html", status=429, form=form, refusal=refusal)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 @login_not_required
 @require_POST
 def subscribe(request):
+    # Each request may cost an email: counted per client first, then (once the address is known) per address.
+    wait = subscriptions.client_wait(request)
+    if wait:
+        form = SubscribeForm(initial={"email": request.POST.get("email", "")[:254]})
+        return _too_many_requests(request, form, wait, "Too many subscription requests have come from your network.")
     form = SubscribeForm(request.POST)
     if not form.is_valid():
         return _page(request, "status/subscribe.html", status=400, form=form)
+    wait = subscriptions.address_wait(form.cleaned_data["email"])
+    if wait:
+        return _too_many_requests(
+            request, form, wait,
+            "Confirmation emails for this address have been asked for too often. If you asked for one, use the link "
+            "in the most recent email (check the spam folder too).",
+        )
     subscriptions.subscribe(form.cleaned_data["email"], form.cleaned_data["components"])
     # The same answer whether or not the address was known, so the form cannot tell who subscribes.
     return _page(

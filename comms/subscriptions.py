@@ -9,6 +9,31 @@ from django.utils import timezone
 
 from comms.models import Subscriber
 from comms.models.delivery import new_token
+from config import ratelimit
+
+# --- Rate limits: each subscription request may cost a confirmation email (OWASP API4) ------------------
+
+
+def mailbox(email: str) -> str:
+    """The mailbox an address reaches, for counting: lowercased and without a +tag, so that reader+1@ and
+    reader+2@ (one inbox at most providers) share one count."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    return f"{local.split('+')[0] or local}@{domain}"
+
+
+def client_wait(request) -> int:
+    """Count a subscription request from this client: 0 if within SUBSCRIBE_RATE_PER_IP, else seconds to wait."""
+    client = ratelimit.network_key(ratelimit.client_ip(request))
+    return ratelimit.hit("subscribe-client", client, settings.SUBSCRIBE_RATE_PER_IP)
+
+
+def address_wait(email: str) -> int:
+    """Count a subscription request for this address: 0 if within SUBSCRIBE_RATE_PER_ADDRESS, else seconds to
+    wait. Counted whether the address is new, pending or confirmed, so the answer tells nothing about it."""
+    return ratelimit.hit("subscribe-address", mailbox(email), settings.SUBSCRIBE_RATE_PER_ADDRESS)
+
+
+# --- Subscribing, confirming, unsubscribing ---------------------------------------------------------------
 
 
 @transaction.atomic

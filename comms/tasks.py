@@ -4,6 +4,7 @@ import socket
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from comms import cadence, delivery
@@ -27,7 +28,15 @@ def dispatch_due_messages() -> list[int]:
 @shared_task(bind=True, ignore_result=True, max_retries=None)
 def send_deliveries(self, delivery_ids: list[int]) -> dict:
     """Send a batch. Transient failures come back within CELERY_MAX_COUNTDOWN; longer waits go to the sweeper."""
-    outcome = delivery.send_deliveries(delivery_ids)
+    try:
+        outcome = delivery.send_deliveries(delivery_ids)
+    except (OperationalError, InterfaceError) as error:
+        # The database was unreachable (longer than the recorder waits for it). Rows this task had not claimed
+        # are claimed by the retry; rows it had claimed and not recorded stay claimed under a lock that ended
+        # with its session, and the sweeper gives them back to the queue.
+        connection.close()
+        raise self.retry(countdown=min(5 * 2 ** self.request.retries, settings.CELERY_MAX_COUNTDOWN),
+                         exc=error) from None
     # Rows due within a broker countdown come back in one retry, timed for the last of them; rows with a
     # longer wait (an X rate-limit reset) stay unenqueued and the sweeper sends them once they are due.
     soon = {pk: delay for pk, delay in outcome.retry_in_seconds.items() if delay <= settings.CELERY_MAX_COUNTDOWN}

@@ -1,5 +1,9 @@
 """API conventions shared by every app: one error shape, role-based permissions, pagination, schema."""
 
+from datetime import UTC, datetime
+
+import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -85,6 +89,19 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)
 
 
+class UsernameField(serializers.SlugRelatedField):
+    """A user named by username. A NUL character is "no such user" before it reaches the database: PostgreSQL
+    refuses it in any query, which made `{"commander": "\\u0000"}` a 500 there."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
+
+
 class RolePermissions(permissions.DjangoModelPermissions):
     """Model permissions from the user's role, for reading too: a role without `view_` cannot list."""
 
@@ -102,7 +119,53 @@ class RolePermissions(permissions.DjangoModelPermissions):
         return super().has_permission(request, view)
 
 
+class _InstantsInUTC:
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                try:
+                    cleaned[name] = value.astimezone(UTC)
+                except OverflowError:  # 9999-12-31T23:00-05:00 is in the year 10000
+                    self.add_error(name, "This date and time is out of range.")
+        return cleaned
+
+
+class FilterSet(django_filters.FilterSet):
+    """The API's filter sets: a date and time with any UTC offset filters as the instant it names. Python reads
+    offsets up to ±23:59, PostgreSQL only to ±15:59: `?started_before=2026-11-23T10:00:00-19:00` was a 500 there."""
+
+    def get_form_class(self):
+        form = super().get_form_class()
+        return type(form.__name__, (_InstantsInUTC, form), {})
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An object id in the query string: a whole number the database can hold, else a 400. (A NumberFilter passed
+    10**30 on to the database, which overflowed into a 500.)"""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class Pagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+def api_router():
+    """The API's router: trailing slashes, no root view, and an id pattern that takes any path segment. DRF's
+    default refuses a `.`, so `/incidents/1.5/` fell through to Django's HTML 404 page; now the view answers
+    the API's JSON 404 for any id it cannot find or read."""
+    # Imported here: rest_framework.routers loads rest_framework.views, which loads this module.
+    from rest_framework.routers import DefaultRouter
+
+    router = DefaultRouter(trailing_slash=True)
+    router.include_root_view = False
+    router._default_value_pattern = "[^/]+"
+    return router

@@ -5,7 +5,9 @@ feed it a plain dict instead of patching the process environment.
 """
 
 import os
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -101,6 +103,18 @@ def env_redis_url(name: str, env: Mapping[str, str] | None = None) -> str | None
     return value
 
 
+def env_absolute_path(name: str, env: Mapping[str, str] | None = None) -> Path | None:
+    """An absolute file system path (~ expanded), or None when the variable is not set. A relative path is
+    refused: the web, worker and beat processes need not share a working directory."""
+    value = _raw(name, env)
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        raise ImproperlyConfigured(f"{name} must be an absolute path such as /srv/ears/status-export, got {value!r}.")
+    return path
+
+
 DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
 
 
@@ -131,3 +145,35 @@ def env_database(name: str, default: str, env: Mapping[str, str] | None = None) 
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     return config
+
+
+RATE_UNITS = {
+    "s": 1, "sec": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+}
+
+
+def env_rate(name: str, default: str, env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """A rate such as 10/hour, 3/day or 5/15min, as (requests, seconds)."""
+    value = env_str(name, default, env)
+    match = re.fullmatch(r"(\d+)\s*/\s*(\d*)\s*([a-z]+)", value.lower())
+    if match and match[3] in RATE_UNITS:
+        count, multiplier = int(match[1]), int(match[2] or 1)
+        if count >= 1 and multiplier >= 1:
+            return count, multiplier * RATE_UNITS[match[3]]
+    raise ImproperlyConfigured(
+        f"{name} must look like 10/hour, 3/day or 5/15min (at least one request per second, minute, hour or day), "
+        f"got {value!r}."
+    )
+
+
+def env_header_name(name: str, default: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """An HTTP header name such as X-Forwarded-Proto, or the default when the variable is not set."""
+    value = env_str(name, default, env)
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9-]+", value):
+        raise ImproperlyConfigured(
+            f"{name} must be an HTTP header name such as X-Forwarded-Proto, got {value!r}."
+        )
+    return value

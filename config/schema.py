@@ -1,14 +1,19 @@
 """OpenAPI generation: every operation documents the errors it can give, in the API's one error shape."""
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import force_instance, get_doc
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions
 
-from config.api import ErrorSerializer
+from config.api import ErrorSerializer, StrictFieldsMixin
+
+# Query parameters every list accepts that never make it answer 400 (a bad `page` is a 404).
+PAGINATION_AND_ORDERING = {"page", "page_size", "ordering"}
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """Documents the error responses every operation can give, in the one error shape."""
+    """Documents the error responses every operation can give, in the one error shape, and that request bodies
+    refuse unknown fields (StrictFieldsMixin)."""
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -17,13 +22,21 @@ class AutoSchema(SpectacularAutoSchema):
         errors = {}
         if self.method in ("POST", "PUT", "PATCH"):
             errors["400"] = "The request body is invalid; `fields` says what to fix."
+        elif self._validates_query():
+            errors["400"] = "A query parameter is invalid; `fields` says which."
         if self._requires_auth():
             errors["401"] = "No valid credentials were sent."
             errors["403"] = "The user's role does not allow this."
         if "{" in self.path:
             errors["404"] = "No such object."
+        elif self.method == "GET" and self._is_list_view() and self._get_paginator():
+            errors["404"] = "No such page: `page` is past the last page or not a number."
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             errors["409"] = "The object's current state does not allow this; `message` says why."
+        if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
+            errors["415"] = "The body's Content-Type is not one this operation accepts."
+        if self.view.get_throttles():
+            errors["429"] = "Too many requests; `Retry-After` says when to try again."
         for code, description in errors.items():
             responses.setdefault(
                 code,
@@ -31,5 +44,20 @@ class AutoSchema(SpectacularAutoSchema):
             )
         return responses
 
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if isinstance(force_instance(serializer), StrictFieldsMixin):
+            if schema.get("description") == get_doc(StrictFieldsMixin):
+                del schema["description"]  # the mixin's docstring says nothing about this serializer
+            if direction == "request":
+                schema["additionalProperties"] = False  # an unknown or read-only field is a 400
+        return schema
+
     def _requires_auth(self) -> bool:
         return not any(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions())
+
+    def _validates_query(self) -> bool:
+        """A GET whose filters (django-filter) refuse values they cannot read, e.g. an unknown choice."""
+        if self.method != "GET":
+            return False
+        return any(parameter["name"] not in PAGINATION_AND_ORDERING for parameter in self._get_filter_parameters())

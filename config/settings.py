@@ -10,11 +10,14 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
+    env_absolute_path,
     env_bool,
     env_database,
+    env_header_name,
     env_http_url,
     env_int,
     env_list,
+    env_rate,
     env_redis_url,
     env_str,
     env_time_zone,
@@ -271,7 +274,7 @@ FOLLOW_UP_REMINDER_HOURS = env_int("FOLLOW_UP_REMINDER_HOURS", 24, minimum=1)
 # after its task finished and is redelivered if the worker dies. Future work lives in the database and
 # is picked up by beat; no task is scheduled further ahead than CELERY_MAX_COUNTDOWN seconds.
 
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=10)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=30)  # the soft limit is 15 s less
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 15
 CELERY_MAX_COUNTDOWN = 120
 
@@ -317,6 +320,38 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-follow-ups": {"task": "accounts.tasks.remind_overdue_follow_ups", "schedule": 300.0},
 }
 
+# --- Status page export ----------------------------------------------------------------------------
+# After every public change a worker writes the status page, its Atom feed and JSON as static files
+# (comms/export.py), for nginx, object storage or a CDN to serve even while the application is down.
+
+STATUS_EXPORT_DIR = env_absolute_path("STATUS_EXPORT_DIR")  # unset: no export to a directory
+STATUS_EXPORT_S3_BUCKET = env_str("STATUS_EXPORT_S3_BUCKET")  # credentials: the usual AWS_* variables
+if STATUS_EXPORT_S3_BUCKET:
+    STORAGES["status-export"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STATUS_EXPORT_S3_BUCKET,
+            "endpoint_url": env_http_url("STATUS_EXPORT_S3_ENDPOINT_URL", "https://s3.amazonaws.com")
+            if env_str("STATUS_EXPORT_S3_ENDPOINT_URL") else None,
+            "file_overwrite": True,
+            "querystring_auth": False,
+            "object_parameters": {"CacheControl": "public, no-cache"},
+        },
+    }
+# A storage alias in STORAGES that the export is also saved to (it must overwrite files).
+STATUS_EXPORT_STORAGE = env_str("STATUS_EXPORT_STORAGE", "status-export" if STATUS_EXPORT_S3_BUCKET else None)
+if STATUS_EXPORT_STORAGE and STATUS_EXPORT_STORAGE not in STORAGES:
+    raise ImproperlyConfigured(
+        f"STATUS_EXPORT_STORAGE must name a storage in STORAGES ({', '.join(STORAGES)}), "
+        f"got {STATUS_EXPORT_STORAGE!r}; set STATUS_EXPORT_S3_BUCKET to export to S3."
+    )
+if STATUS_EXPORT_DIR or STATUS_EXPORT_STORAGE:
+    # Catches up within a minute when a queued export was lost (a Redis restart without persistence).
+    CELERY_BEAT_SCHEDULE["export-status-page-if-stale"] = {
+        "task": "comms.export.export_status_page_if_stale",
+        "schedule": 60.0,
+    }
+
 # --- API --------------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -333,6 +368,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # JSON only: the API never answers text/html (people have the pages and Swagger UI at /api/docs/).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 REST_KNOX = {
     "TOKEN_TTL": None,  # create_api_token sets an expiry per token (--days)
@@ -380,12 +417,37 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# --- Production hardening ---------------------------------------------------------------------------
+# --- Abuse protection ------------------------------------------------------------------------------
+# Counters live in the default cache (config/ratelimit.py); README "Abuse protection".
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://"))
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# How many reverse proxies of ours stand in front of the web processes. 0: the client is REMOTE_ADDR and
+# X-Forwarded-For is ignored (anyone can write it). N: the client is the N-th address from the right of it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Each subscription request costs a confirmation email (OWASP API4): (requests, seconds) per client and per address.
+SUBSCRIBE_RATE_PER_IP = env_rate("SUBSCRIBE_RATE_PER_IP", "10/hour")
+SUBSCRIBE_RATE_PER_ADDRESS = env_rate("SUBSCRIBE_RATE_PER_ADDRESS", "3/day")
+# This many failed sign-ins, each within LOGIN_LOCKOUT_MINUTES of the one before, lock sign-in for that long.
+LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5, minimum=1)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+AUTHENTICATION_BACKENDS = ["config.login.ThrottledModelBackend"]  # the admin's login is throttled too
+RATELIMIT_KEY_PREFIX = "ratelimit"  # cache keys; the tests give each test a prefix of its own
+
+# --- Production hardening ---------------------------------------------------------------------------
+# Secure by default when DEBUG is off and SITE_URL is https (`manage.py check --deploy` is then clean);
+# `make run` (DEBUG on, http://127.0.0.1) gets none of it unless asked.
+
+_https = not DEBUG and SITE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", _https)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _https)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _https)  # no effect until the domain is submitted
+# Behind a TLS-terminating proxy the request arrives as http; the proxy says "https" in this header (which it
+# must set itself, overwriting the client's). Trusted only when we are told there is a proxy.
+_proxy_ssl_header = env_header_name("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if TRUSTED_PROXY_COUNT else None)
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
+from config.login import ThrottledLoginView
 
 api_v1 = [
     path("", include("comms.api.urls")),
@@ -16,7 +17,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("comms.public_urls")),
     path("mentions/", include("sentiment.urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),  # refuses a while after repeated failures
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

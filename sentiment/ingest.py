@@ -6,7 +6,7 @@ transaction per batch, so a batch is never half stored.
 """
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -44,7 +44,7 @@ def clean_item(raw, default_source: str) -> dict:
         raise ValidationError("Each item must be an object.")
     problems = []
     source = raw.get("source") or default_source
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:  # a list is unhashable: `in` would raise
         problems.append(f"source must be one of {', '.join(Source.values)}")
     external_id = str(raw.get("external_id") or "").strip()
     if not external_id or len(external_id) > 100:
@@ -69,7 +69,10 @@ def clean_item(raw, default_source: str) -> dict:
     if any("\x00" in str(raw.get(key) or "") for key in TEXT_FIELDS):
         problems.append("text fields cannot contain NUL characters")
     url = raw.get("url") or ""
-    if url:
+    if not isinstance(url, str):  # a number or a list is no URL (and has no len() below)
+        problems.append("url must be an http(s) URL")
+        url = ""
+    elif url:
         try:
             _url(url)
         except ValidationError:
@@ -104,7 +107,12 @@ def _datetime(value) -> datetime | None:
         return None
     if parsed is None:
         return None
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.UTC)
+    if timezone.is_naive(parsed):
+        return timezone.make_aware(parsed, UTC)  # was timezone.UTC, which does not exist: a naive time was a 500
+    try:
+        return parsed.astimezone(UTC)  # PostgreSQL refuses offsets beyond ±15:59 (Python reads ±23:59)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is in the year 10000
+        return None
 
 
 def ingest(items, default_source: str = Source.API) -> list[ItemResult]:

@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from comms.channels import get_transport
 from comms.views.base import REFUSALS, back_to
@@ -52,6 +52,7 @@ def x_reply_option() -> dict:
     return {"configured": transport.is_configured(), "reason": transport.not_configured_reason()}
 
 
+@require_safe
 @permission_required("sentiment.view_mention", raise_exception=True)
 def review_queue(request):
     user = request.user
@@ -73,6 +74,7 @@ def review_queue(request):
     })
 
 
+@require_safe
 @permission_required("sentiment.view_mention", raise_exception=True)
 def mention_detail(request, pk):
     from comms.models import Delivery

@@ -58,6 +58,15 @@ def fresh_status_page_cache(private_cache):
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limits(settings):
+    """Rate-limit counters and sign-in locks live in the cache too, which outlives a test (and, on Redis, a run):
+    each test counts under a prefix of its own, as if nobody had subscribed or failed to sign in yet."""
+    import uuid
+
+    settings.RATELIMIT_KEY_PREFIX = f"ratelimit-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_http_url, env_int, env_redis_url, env_time_zone
+from config.env import (
+    env_bool,
+    env_database,
+    env_header_name,
+    env_http_url,
+    env_int,
+    env_rate,
+    env_redis_url,
+    env_time_zone,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,3 +140,125 @@ def test_every_variable_the_settings_read_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
 
     assert read and not sorted(name for name in read if f"`{name}`" not in readme)
+
+
+# --- Abuse protection and production security ---------------------------------------------------------
+
+
+def production_variables(tmp_path, **variables) -> dict[str, str]:
+    """Production variables and these, on top of PATH and the like: none of the caller's database, Redis,
+    security or Django ones."""
+    import secrets
+
+    # Not passed on. DJANGO_ too: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy reports.
+    dropped = ("DATABASE_", "REDIS_", "X_", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SITE_URL", "SECURE_",
+               "TRUSTED_PROXY", "CSRF_", "SUBSCRIBE_", "LOGIN_", "DJANGO_")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
+    env.update(VAR_DIR=str(tmp_path), DEBUG="false", SECRET_KEY=secrets.token_urlsafe(45),
+               ALLOWED_HOSTS="status.example.com", SITE_URL="https://status.example.com")
+    env.update(variables)
+    return env
+
+
+def settings_under(env: dict[str, str], *names: str) -> dict:
+    """The values of these settings as a fresh process with this environment sees them."""
+    import json
+
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{name: getattr(settings, name, None) for name in {list(names)!r}}}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env | {"DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_check_deploy_reports_no_issues_under_the_production_settings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=production_variables(tmp_path), capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_on_https_redirects_sends_hsts_and_secures_cookies_but_lets_the_health_probe_through(tmp_path):
+    values = settings_under(
+        production_variables(tmp_path), "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE", "SECURE_REDIRECT_EXEMPT", "SECURE_PROXY_SSL_HEADER",
+    )
+    assert values == {
+        "SECURE_SSL_REDIRECT": True, "SECURE_HSTS_SECONDS": 31_536_000, "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True, "SECURE_REDIRECT_EXEMPT": ["^healthz$"], "SECURE_PROXY_SSL_HEADER": None,
+    }
+
+
+def test_development_mode_neither_redirects_to_https_nor_sends_hsts(tmp_path):
+    env = production_variables(tmp_path, DEBUG="true", SITE_URL="http://127.0.0.1:8000")
+    values = settings_under(env, "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE")
+    assert values == {"SECURE_SSL_REDIRECT": False, "SECURE_HSTS_SECONDS": 0, "SESSION_COOKIE_SECURE": False}
+
+
+def test_the_proxy_https_header_is_trusted_only_when_a_proxy_is_declared(tmp_path):
+    def header(**variables):
+        return settings_under(production_variables(tmp_path, **variables), "SECURE_PROXY_SSL_HEADER")[
+            "SECURE_PROXY_SSL_HEADER"]
+
+    assert header() is None
+    assert header(TRUSTED_PROXY_COUNT="1") == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert header(TRUSTED_PROXY_COUNT="1", SECURE_PROXY_SSL_HEADER="X-Scheme") == ["HTTP_X_SCHEME", "https"]
+
+
+def test_each_deployment_may_turn_a_security_default_off(tmp_path):
+    env = production_variables(tmp_path, SECURE_SSL_REDIRECT="false", SECURE_HSTS_SECONDS="0",
+                               SECURE_HSTS_PRELOAD="no", SECURE_COOKIES="off")
+    values = settings_under(env, "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD",
+                            "SESSION_COOKIE_SECURE")
+    assert values == {
+        "SECURE_SSL_REDIRECT": False, "SECURE_HSTS_SECONDS": 0, "SECURE_HSTS_PRELOAD": False,
+        "SESSION_COOKIE_SECURE": False,
+    }
+
+
+def test_the_health_probe_is_not_redirected_to_https_but_pages_are(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+    assert client.get("/healthz").status_code != 301
+    assert client.get("/status/")["Location"] == "https://testserver/status/"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("10/hour", (10, 3600)), ("3/day", (3, 86400)), ("5/15min", (5, 900)), ("1 / 2 Hours", (1, 7200)),
+     ("100/s", (100, 1))],
+)
+def test_a_rate_is_a_number_of_requests_per_period(value, expected):
+    assert env_rate("SUBSCRIBE_RATE_PER_IP", "10/hour", {"SUBSCRIBE_RATE_PER_IP": value}) == expected
+
+
+@pytest.mark.parametrize("value", ["10", "ten/hour", "10/fortnight", "0/hour", "10/0hours", "-1/day", "10 per hour"])
+def test_a_malformed_rate_is_refused_naming_the_variable(value):
+    with pytest.raises(ImproperlyConfigured, match=r"^SUBSCRIBE_RATE_PER_ADDRESS must look like 10/hour, 3/day"):
+        env_rate("SUBSCRIBE_RATE_PER_ADDRESS", "3/day", {"SUBSCRIBE_RATE_PER_ADDRESS": value})
+
+
+@pytest.mark.parametrize("value", ["X-Forwarded-Proto: https", "HTTP_X_FORWARDED_PROTO", "X Forwarded Proto"])
+def test_a_malformed_proxy_header_is_refused_naming_the_variable(value):
+    with pytest.raises(ImproperlyConfigured, match=r"^SECURE_PROXY_SSL_HEADER must be an HTTP header name"):
+        env_header_name("SECURE_PROXY_SSL_HEADER", None, {"SECURE_PROXY_SSL_HEADER": value})
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("SUBSCRIBE_RATE_PER_IP", "lots", "SUBSCRIBE_RATE_PER_IP must look like 10/hour"),
+    ("LOGIN_FAILURES_PER_USERNAME", "0", "LOGIN_FAILURES_PER_USERNAME must be at least 1"),
+    ("TRUSTED_PROXY_COUNT", "one", "TRUSTED_PROXY_COUNT must be a whole number"),
+])
+def test_a_malformed_abuse_setting_stops_startup_naming_it(tmp_path, name, value, message):
+    result = manage_check(tmp_path, **{name: value})
+
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr

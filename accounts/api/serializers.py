@@ -120,6 +120,12 @@ class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return services.save_contact(instance, actor=_actor(self), **validated_data)
 
 
+class ContactUpdateSerializer(ContactSerializer):
+    """A change to a contact (documentation of PUT and PATCH): it stays with its account."""
+
+    account = serializers.PrimaryKeyRelatedField(read_only=True)
+
+
 # --- Impacts -----------------------------------------------------------------------------------------
 
 class AccountSummarySerializer(serializers.ModelSerializer):
@@ -202,6 +208,7 @@ class CompensationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def create(self, validated_data):
         impact = validated_data.pop("impact")
+        validated_data.setdefault("kind", Compensation._meta.get_field("kind").default)  # optional, as documented
         return services.propose_compensation(impact, actor=_actor(self), **validated_data)
 
 

@@ -1,12 +1,12 @@
 import django_filters
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from accounts import outreach, rules, services
@@ -16,6 +16,7 @@ from accounts.api.serializers import (
     CompensationSerializer,
     CompleteFollowUpSerializer,
     ContactSerializer,
+    ContactUpdateSerializer,
     DerivedSerializer,
     DraftedMessageSerializer,
     FollowUpSerializer,
@@ -30,7 +31,7 @@ from accounts.models import Account, Compensation, Contact, FollowUp, Impact
 from accounts.scoring import ranked
 from accounts.sla import suggest_for
 from comms.models import Incident
-from config.api import RolePermissions
+from config.api import FilterSet, RolePermissions
 
 
 class ChangePermissions(RolePermissions):
@@ -95,7 +96,7 @@ def with_work(impacts):
 
 # --- Accounts and contacts ---------------------------------------------------------------------------
 
-class AccountFilter(django_filters.FilterSet):
+class AccountFilter(FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Text in the name.")
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices)
 
@@ -136,6 +137,10 @@ class AccountViewSet(
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
 
+@extend_schema_view(
+    update=extend_schema(request=ContactUpdateSerializer, responses=ContactSerializer),
+    partial_update=extend_schema(request=ContactUpdateSerializer, responses=ContactSerializer),
+)
 class ContactViewSet(ObjectRuleMixin, viewsets.ModelViewSet):
     """People at customer accounts, who receive targeted messages. Everyone with an accounts role reads them;
     the account's owner (an account manager) or an admin adds, changes and removes them. Marking a contact
@@ -155,6 +160,10 @@ class ContactViewSet(ObjectRuleMixin, viewsets.ModelViewSet):
 
 # --- Impacts -----------------------------------------------------------------------------------------
 
+INCIDENT_IN_PATH = OpenApiParameter("incident_pk", int, OpenApiParameter.PATH, description="The incident's id.")
+
+
+@extend_schema_view(list=extend_schema(parameters=[INCIDENT_IN_PATH]))
 class IncidentImpactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """The accounts an incident affected, highest priority first (see `score_parts` for why). Everyone with
     an accounts role reads them; communications leads and account managers record an affected account on
@@ -166,12 +175,13 @@ class IncidentImpactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, view
 
     def get_incident(self) -> Incident:
         if not hasattr(self, "_incident"):
-            self._incident = get_object_or_404(Incident, pk=self.kwargs["incident_pk"])
+            # DRF's get_object_or_404: an id that is not a number is a 404 too, not a ValueError.
+            self._incident = get_object_or_404(Incident.objects.all(), pk=self.kwargs["incident_pk"])
         return self._incident
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Impact.objects.none()
+        if getattr(self, "swagger_fake_view", False) or not str(self.kwargs.get("incident_pk", "")).isdecimal():
+            return Impact.objects.none()  # the permission check asks for it before get_incident() answers 404
         return impacts_for_listing(Impact.objects.filter(incident_id=self.kwargs["incident_pk"]))
 
     def list(self, request, *args, **kwargs):
@@ -184,7 +194,8 @@ class IncidentImpactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, view
             context["incident"] = self.get_incident()
         return context
 
-    @extend_schema(request=ImpactCreateSerializer, responses={201: ImpactDetailSerializer})
+    @extend_schema(request=ImpactCreateSerializer, responses={201: ImpactDetailSerializer},
+                   parameters=[INCIDENT_IN_PATH])
     def create(self, request, *args, **kwargs):
         """Record an affected account (source `api`). An account already recorded on the incident is a 400."""
         body = ImpactCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -194,7 +205,7 @@ class IncidentImpactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, view
         return Response(ImpactDetailSerializer(fresh, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=DerivedSerializer)
+    @extend_schema(request=None, responses=DerivedSerializer, parameters=[INCIDENT_IN_PATH])
     @action(detail=False, methods=["post"])
     def derive(self, request, incident_pk=None):
         """Record every account that uses one of the incident's components and is not recorded yet. Level
@@ -203,7 +214,7 @@ class IncidentImpactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, view
         return Response({"created": created})
 
 
-class ImpactFilter(django_filters.FilterSet):
+class ImpactFilter(FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=ImpactState.choices)
     tier = django_filters.MultipleChoiceFilter(field_name="account__tier", choices=Tier.choices)
     mine = django_filters.BooleanFilter(method="filter_mine",
@@ -289,7 +300,7 @@ class ImpactViewSet(ObjectRuleMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
 # --- Follow-ups and compensation ---------------------------------------------------------------------
 
-class FollowUpFilter(django_filters.FilterSet):
+class FollowUpFilter(FilterSet):
     open = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", help_text="true: not done yet.")
     overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="true: not done and past due.")
 
@@ -324,7 +335,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return Response(FollowUpSerializer(follow_up, context=self.get_serializer_context()).data)
 
 
-class CompensationFilter(django_filters.FilterSet):
+class CompensationFilter(FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=CompensationState.choices)
 
     class Meta:

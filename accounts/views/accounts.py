@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import csv_io, rules, services
 from accounts.choices import OPEN_IMPACT_STATES, ImpactState
@@ -42,6 +42,7 @@ def filtered_accounts(request) -> tuple[AccountFilterForm, object]:
     return form, form.filter(Account.objects.all())
 
 
+@require_safe
 @permission_required(VIEW, raise_exception=True)
 def account_list(request):
     form, accounts = filtered_accounts(request)
@@ -93,6 +94,7 @@ def export_chunks(accounts):
         yield text
 
 
+@require_safe
 @permission_required(VIEW, raise_exception=True)
 def account_export(request):
     """The accounts that match the list's filters, as CSV (the import's format)."""
@@ -167,6 +169,7 @@ def load_account(pk) -> Account:
     )
 
 
+@require_safe
 @permission_required(VIEW, raise_exception=True)
 def account_detail(request, pk):
     account = load_account(pk)
@@ -177,6 +180,7 @@ def _may_create(user) -> bool:
     return user.has_perm("accounts.add_account")
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required(VIEW, raise_exception=True)
 def account_form(request, pk=None):
     """Create (no pk) or edit an account: 403 for anyone who may not."""
@@ -271,6 +275,7 @@ def contact_delete(request, pk):
 
 # --- Import ------------------------------------------------------------------------------------------
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required("accounts.import_accounts", raise_exception=True)
 def account_import(request):
     """Upload a CSV; show what was created and updated and a table of the lines that were wrong."""

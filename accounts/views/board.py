@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from accounts.choices import OPEN_IMPACT_STATES, ImpactState
 from accounts.forms import BoardFilterForm
@@ -27,6 +28,7 @@ def annotate_follow_ups(impacts, now=None):
     )
 
 
+@require_safe
 @permission_required("accounts.view_impact", raise_exception=True)
 def board(request):
     user = request.user

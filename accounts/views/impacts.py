@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import outreach, rules, services
 from accounts.choices import (
@@ -125,6 +125,7 @@ def render_impact(request, impact: Impact, **forms):
     return render(request, "accounts/impact_detail.html", impact_context(request, impact, **forms))
 
 
+@require_safe
 @permission_required(VIEW, raise_exception=True)
 def impact_detail(request, pk):
     return render_impact(request, load_impact(pk))

@@ -27,7 +27,7 @@ class MessageSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     channels = serializers.ListField(child=serializers.ChoiceField(choices=channel_choices()), required=False)
     headline = serializers.CharField(max_length=140, required=False)
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approver = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approver = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     is_unchanged_preapproved = serializers.BooleanField(
         read_only=True, help_text="Publishable at once by a lead or support user, without a second approval."
     )
@@ -68,6 +68,13 @@ class MessageSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         return messaging.update_message(instance, actor=self.context["request"].user, **validated_data)
+
+
+class MessageUpdateSerializer(MessageSerializer):
+    """A change to a message (documentation of PUT and PATCH): its incident and template stay as they are."""
+
+    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    template = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
 
 class DraftPreviewSerializer(StrictFieldsMixin, serializers.Serializer):

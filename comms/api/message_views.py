@@ -1,7 +1,9 @@
 import django_filters
-from drf_spectacular.utils import extend_schema
+from django_filters.utils import translate_validation
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from comms import delivery, messaging
@@ -10,25 +12,40 @@ from comms.api.message_serializers import (
     DraftPreviewSerializer,
     MessageSerializer,
     MessageTemplateSerializer,
+    MessageUpdateSerializer,
     PreviewSerializer,
     PublishSerializer,
     ReasonSerializer,
     SubscriberSerializer,
 )
-from comms.choices import MessagePhase, MessageState
+from comms.choices import DeliveryStatus, MessagePhase, MessageState
 from comms.lint import as_dicts, lint_message
-from comms.models import Message, MessageTemplate, Subscriber
+from comms.models import Delivery, Message, MessageTemplate, Subscriber
 from comms.rendering import render_all
-from config.api import RolePermissions
+from config.api import ErrorSerializer, FilterSet, RolePermissions
 
 
-class MessageFilter(django_filters.FilterSet):
+class MessageFilter(FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=MessageState.choices)
     phase = django_filters.MultipleChoiceFilter(choices=MessagePhase.choices)
 
     class Meta:
         model = Message
         fields = ["incident", "state", "phase", "audience"]
+
+
+class DeliveryFilter(FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
+
+    class Meta:
+        model = Delivery
+        fields = ["status"]
+
+
+class SubscriberFilter(FilterSet):
+    class Meta:
+        model = Subscriber
+        fields = ["confirmed_at"]
 
 
 def preview_body(message: Message) -> dict:
@@ -42,6 +59,10 @@ class ApproverPermissions(RolePermissions):
         return super().has_permission(request, view) and request.user.has_perm("comms.approve_message")
 
 
+@extend_schema_view(
+    update=extend_schema(request=MessageUpdateSerializer, responses=MessageSerializer),
+    partial_update=extend_schema(request=MessageUpdateSerializer, responses=MessageSerializer),
+)
 class MessageViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -112,16 +133,20 @@ class MessageViewSet(
         body.is_valid(raise_exception=True)
         return Response(preview_body(Message(author=request.user, **body.validated_data)))
 
-    @extend_schema(responses=DeliverySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        responses={200: DeliverySerializer(many=True),
+                   400: OpenApiResponse(ErrorSerializer, description="`status` is not a delivery status.")},
+        parameters=[OpenApiParameter("status", str, many=True, enum=DeliveryStatus.values,
+                                     description="Only deliveries in these statuses.")],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
     def deliveries(self, request, pk=None):
         """Every delivery of this message, per channel and recipient. Filter with `status`."""
         message = self.get_object()
-        rows = message.deliveries.order_by("channel", "pk")
-        statuses = request.query_params.getlist("status")
-        if statuses:
-            rows = rows.filter(status__in=statuses)
-        page = self.paginate_queryset(rows)
+        rows = DeliveryFilter(request.query_params, queryset=message.deliveries.order_by("channel", "pk"))
+        if not rows.is_valid():  # an unknown status is a 400, as in every other filter (and no NUL reaches SQL)
+            raise ValidationError(translate_validation(rows.errors))
+        page = self.paginate_queryset(rows.qs)
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)
 
     @extend_schema(request=None, responses=MessageSerializer)
@@ -162,4 +187,4 @@ class SubscriberViewSet(
 
     queryset = Subscriber.objects.prefetch_related("components")
     serializer_class = SubscriberSerializer
-    filterset_fields = ["confirmed_at"]
+    filterset_class = SubscriberFilter

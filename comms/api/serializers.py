@@ -4,7 +4,7 @@ from rest_framework import serializers
 from comms import services
 from comms.choices import OPEN_STATUSES, IncidentStatus
 from comms.models import Component, Incident, TimelineEntry
-from config.api import StrictFieldsMixin
+from config.api import StrictFieldsMixin, UsernameField
 
 
 class ComponentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -18,8 +18,7 @@ class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     components = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=Component.objects.all(), help_text="Ids of affected components."
     )
-    commander = serializers.SlugRelatedField(
-        slug_field="username",
+    commander = UsernameField(
         queryset=get_user_model().objects.filter(is_active=True),
         required=False,
         allow_null=True,
@@ -93,7 +92,8 @@ class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                         help_text="Who did it; null for the system.")
 
     class Meta:
         model = TimelineEntry

@@ -1,10 +1,8 @@
-from rest_framework.routers import DefaultRouter
-
 from comms.api.message_views import MessageTemplateViewSet, MessageViewSet, SubscriberViewSet
 from comms.api.views import ComponentViewSet, IncidentViewSet
+from config.api import api_router
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = api_router()
 router.register("incidents", IncidentViewSet, basename="api-incident")
 router.register("components", ComponentViewSet, basename="api-component")
 router.register("messages", MessageViewSet, basename="api-message")

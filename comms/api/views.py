@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -7,7 +7,12 @@ from rest_framework.response import Response
 from comms.api.serializers import ComponentSerializer, IncidentSerializer, TimelineEntrySerializer
 from comms.filters import IncidentFilter
 from comms.models import Component, Incident
+from config.api import ErrorSerializer, FilterSet, IdFilter
 from sentiment.api.serializers import IncidentSentimentSerializer
+
+
+class IncidentApiFilter(FilterSet, IncidentFilter):
+    component = IdFilter(field_name="components", label="Component id")
 
 
 class ComponentViewSet(
@@ -40,10 +45,14 @@ class IncidentViewSet(
 
     queryset = Incident.objects.select_related("commander").prefetch_related("components")
     serializer_class = IncidentSerializer
-    filterset_class = IncidentFilter
+    filterset_class = IncidentApiFilter
     ordering_fields = ["started_at", "severity", "status", "updated_at"]
 
-    @extend_schema(responses=IncidentSentimentSerializer)
+    @extend_schema(
+        responses={200: IncidentSentimentSerializer,
+                   400: OpenApiResponse(ErrorSerializer, description="`bucket` is not a number from 1 to 1440.")},
+        parameters=[OpenApiParameter("bucket", int, description="Minutes per bucket, from 1 to 1440; default 15.")],
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def sentiment(self, request, pk=None):
         """Mention volume, mean compound and share negative in 15-minute buckets (`bucket` = minutes), with a
@@ -59,7 +68,7 @@ class IncidentViewSet(
         return Response(incident_series(self.get_object(), bucket, max_buckets=2000))
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def timeline(self, request, pk=None):
         """The incident's append-only timeline, oldest first."""
         incident = self.get_object()

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import DetailView, TemplateView
 
 from comms import delivery, messaging
@@ -142,6 +142,7 @@ def published_text(message: Message) -> str:
     return "Published; it is being sent now."
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required("comms.add_message", raise_exception=True)
 def message_create(request, pk):
     """The composer: from a template (?template=<id>) or blank; preview, save, submit or publish."""
@@ -192,9 +193,11 @@ def message_create(request, pk):
     return render(request, "comms/message_form.html", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required("comms.change_message", raise_exception=True)
 def message_update(request, pk):
     message = get_object_or_404(Message.objects.select_related("incident", "template"), pk=pk)
+    messaging.check_may_change(message, request.user)  # 403: only its author or a lead edits a message
     incident = message.incident
     if not message.is_editable:
         messages.error(request, f"A {message.get_state_display().lower()} message can no longer be edited.")
@@ -305,15 +308,15 @@ def publish_label(message: Message) -> str:
     return f"Publish for {timezone.localtime(when):%H:%M %Z}" if when else "Publish now"
 
 
-# Each action needs this permission before the service layer has its say; without it the answer is 403.
+# Each action needs one of these permissions before the service layer has its say; without any the answer is 403.
 ACTION_PERMISSIONS = {
-    "submit": "comms.change_message",
-    "cancel": "comms.change_message",
-    "approve": "comms.approve_message",
-    "reject": "comms.approve_message",
-    "retry": "comms.approve_message",
-    # Leads publish approved messages, leads and support unchanged pre-approved drafts: messaging decides.
-    "publish": "comms.view_message",
+    "submit": ("comms.change_message",),
+    "cancel": ("comms.change_message",),
+    "approve": ("comms.approve_message",),
+    "reject": ("comms.approve_message",),
+    "retry": ("comms.approve_message",),
+    # Leads publish approved messages, leads and support unchanged pre-approved drafts: messaging decides which.
+    "publish": ("comms.approve_message", "comms.publish_preapproved_message"),
 }
 
 
@@ -363,7 +366,7 @@ def message_action(request, pk, action):
     """One POST per button on the message page and the approvals queue; refusals come back as messages."""
     if action not in ACTIONS:
         raise Http404("No such action.")
-    if not request.user.has_perm(ACTION_PERMISSIONS[action]):
+    if not any(request.user.has_perm(permission) for permission in ACTION_PERMISSIONS[action]):
         raise PermissionDenied
     message = get_object_or_404(Message.objects.select_related("incident", "template"), pk=pk)
     try:

@@ -1,8 +1,15 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import StrictFieldsMixin
+from config.api import StrictFieldsMixin, UsernameField
+from sentiment.choices import Label
 from sentiment.models import Mention
+
+
+@extend_schema_field({"type": "string", "anyOf": [{"format": "uri"}, {"maxLength": 0}]})
+class OptionalURLField(serializers.CharField):
+    """A URL, or "" when there is none (a blank URLField in the model)."""
 
 
 class ReplySerializer(serializers.Serializer):
@@ -13,7 +20,10 @@ class ReplySerializer(serializers.Serializer):
 
 
 class MentionSerializer(serializers.ModelSerializer):
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    label = serializers.ChoiceField(choices=Label.choices, allow_blank=True, read_only=True,
+                                    help_text="Empty until the mention is scored.")
+    url = OptionalURLField(read_only=True, help_text="Where it was posted; empty when unknown.")
     replies = ReplySerializer(many=True, read_only=True, help_text="X replies posted in response, and their state.")
     account_name = serializers.CharField(source="account.name", read_only=True, allow_null=True, default=None,
                                          help_text="The customer account the author belongs to, if known.")
@@ -64,8 +74,8 @@ class BulkResultSerializer(serializers.Serializer):
 
 
 class AssignSerializer(StrictFieldsMixin, serializers.Serializer):
-    assignee = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.filter(is_active=True), required=False,
+    assignee = UsernameField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False,
         help_text="Username; default: you.",
     )
 

@@ -1,9 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
+from config.api import api_router
 from sentiment.api.views import MentionViewSet
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = api_router()
 router.register("mentions", MentionViewSet, basename="api-mention")
 
 urlpatterns = router.urls

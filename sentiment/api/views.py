@@ -6,7 +6,7 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import ErrorSerializer, RolePermissions
+from config.api import ErrorSerializer, FilterSet, RolePermissions
 from sentiment import review
 from sentiment.api.serializers import (
     AssignSerializer,
@@ -27,7 +27,7 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-class MentionFilter(django_filters.FilterSet):
+class MentionFilter(FilterSet):
     state = django_filters.MultipleChoiceFilter(field_name="review_state", choices=ReviewState.choices)
     label = django_filters.ChoiceFilter(choices=Label.choices)
     source = django_filters.MultipleChoiceFilter(choices=Source.choices)

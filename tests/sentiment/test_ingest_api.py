@@ -97,3 +97,36 @@ def test_ingested_mentions_are_scored_flagged_and_linked_after_commit(api_as, su
     m = Mention.objects.get()
     assert m.scored_at is not None and m.label == "negative" and m.flagged
     assert m.incident == incident
+
+
+@pytest.mark.parametrize("url", [10**30, -1, True, 1.5, ["https://x.example"], {"href": "https://x.example"}])
+def test_a_url_that_is_not_a_string_is_an_item_error_not_a_server_error(api_as, support, url):
+    response = api_as(support).post(URL, {"mentions": [item(1, url=url), item(2)]}, format="json")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert results[0] == {"index": 0, "status": "error", "reason": "url must be an http(s) URL."}
+    assert results[1]["status"] == "created"
+
+
+def test_a_time_with_an_offset_postgresql_cannot_hold_is_stored_as_the_same_instant(api_as, support):
+    body = {"mentions": [item(1, posted_at="2026-11-23T10:00:00-19:22"),
+                         item(2, posted_at="9999-12-31T23:00:00-05:00")]}
+    results = api_as(support).post(URL, body, format="json").json()["results"]
+    assert results[0]["status"] == "created"
+    assert Mention.objects.get().posted_at == datetime(2026, 11, 24, 5, 22, tzinfo=UTC)
+    assert results[1]["status"] == "error" and "posted_at" in results[1]["reason"]
+
+
+def test_a_time_without_an_offset_is_taken_as_utc_not_a_server_error(api_as, support):
+    response = api_as(support).post(URL, {"mentions": [item(1, posted_at="2026-11-23T10:00:00")]}, format="json")
+    assert response.json()["results"][0]["status"] == "created"
+    assert Mention.objects.get().posted_at == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("source", [["x"], {"x": 1}, 1, True])
+def test_a_source_that_is_not_a_string_is_an_item_error_not_a_server_error(api_as, support, source):
+    response = api_as(support).post(URL, {"mentions": [item(1, source=source), item(2)]}, format="json")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert results[0]["status"] == "error" and results[0]["reason"].startswith("source must be one of")
+    assert results[1]["status"] == "created"
