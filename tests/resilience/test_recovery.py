@@ -6,6 +6,7 @@ session is what a killed worker's death looks like to PostgreSQL."""
 import os
 import signal
 import threading
+import time
 
 import pytest
 from django.db import connection, connections
@@ -55,12 +56,12 @@ class Worker(threading.Thread):
 
     def __init__(self, function):
         super().__init__(daemon=True)
-        self.function, self.result = function, None
+        self.function, self.result, self.backend_pid = function, None, None
         self.ready, self.finish = threading.Event(), threading.Event()
 
     def run(self):
         try:
-            self.result = self.function()
+            self.result, self.backend_pid = self.function(), backend_pid()
             self.ready.set()
             self.finish.wait(30)
         finally:
@@ -74,6 +75,18 @@ class Worker(threading.Thread):
     def __exit__(self, *exc):
         self.finish.set()
         self.join(30)
+        self.wait_for_session_end()
+
+    def wait_for_session_end(self, timeout: float = 10):
+        """The client hangs up at once; the server process ends, and frees its locks, a moment later."""
+        deadline = time.monotonic() + timeout
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [self.backend_pid])
+                if cursor.fetchone()[0] == 0:
+                    return
+                time.sleep(0.01)
+        raise AssertionError(f"the worker's database session {self.backend_pid} did not end within {timeout} s")
 
 
 def test_the_rows_of_a_claim_whose_session_ended_go_back_to_the_queue_at_the_next_sweep(lead, no_grace):
