@@ -158,3 +158,26 @@ def progress(label: str, done: int, total: int, started: float) -> None:
     rate = done / max(time.monotonic() - started, 1e-9)
     sys.stderr.write(f"\r  {label}: {done:,}/{total:,} ({rate:,.0f}/s)   ")
     sys.stderr.flush()
+
+
+class CpuMeter:
+    """Core-seconds the whole machine spent busy (every process: ours, PostgreSQL, Redis) between start and stop,
+    from /proc/stat; with the wall time, how much of the machine a run used."""
+
+    def __enter__(self):
+        self.started, self.busy_before = time.monotonic(), self._busy()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.monotonic() - self.started
+        self.busy = self._busy() - self.busy_before
+
+    @property
+    def utilisation(self) -> float:
+        return self.busy / (self.seconds * (os.cpu_count() or 1))
+
+    @staticmethod
+    def _busy() -> float:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle, iowait
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")

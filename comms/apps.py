@@ -19,6 +19,7 @@ class CommsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
+        import config.db  # noqa: F401  registers the __any lookup
         from comms.models import Component
         from comms.statuspage import invalidate_status_page
 

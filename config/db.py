@@ -2,7 +2,9 @@
 
 from contextlib import contextmanager
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import Field, Lookup
 
 
 @contextmanager
@@ -18,3 +20,30 @@ def bound_cursor():
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         yield cursor
+
+
+@Field.register_lookup
+class AnyOf(Lookup):
+    """`field__any=[…]`: the field equals one of the values; for the batches of ingest and scoring.
+
+    On PostgreSQL `field = ANY(%s)` with the values as one array parameter; an `__in` list of a thousand
+    placeholders cost ten times the query itself, in Django building and quoting each one (docs/benchmarks.md,
+    ingest). Elsewhere an IN list. Registered on every field when this module is imported (comms.apps does).
+    """
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def process_rhs(self, compiler, connection):
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(value, connection, prepared=False) for value in self.rhs]
+        if connection.vendor == "postgresql":
+            return "= ANY(%s)", [values]
+        if not values:
+            raise EmptyResultSet
+        return f"IN ({', '.join(['%s'] * len(values))})", values
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} {rhs}", [*lhs_params, *rhs_params]

@@ -44,6 +44,16 @@ class AutoSchema(SpectacularAutoSchema):
             )
         return responses
 
+    def _resolve_path_parameters(self, variables):
+        """Ids are integers. The router takes any path segment in their place, so that `/incidents/1.5/` is the
+        API's JSON 404 (config.api.api_router), which drf-spectacular would document as "any string": a client
+        generated from that schema, or a fuzzer, sent `/messages/preview/` as a GET of message "preview"."""
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["name"] == "id" or parameter["name"].endswith("_pk"):
+                parameter["schema"] = {"type": "integer"}
+        return parameters
+
     def _map_basic_serializer(self, serializer, direction):
         schema = super()._map_basic_serializer(serializer, direction)
         if isinstance(force_instance(serializer), StrictFieldsMixin):

@@ -307,6 +307,11 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the database connection before and after every task unless told to reuse it,
+# and a new PostgreSQL session per task (a forked backend, authentication, cold catalogue caches) cost as much
+# CPU as scoring the task's mentions (docs/benchmarks.md, ingest). Reuse it; config.celery_app still closes it
+# between tasks once it is older than CONN_MAX_AGE or no longer usable, as Django does between requests.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

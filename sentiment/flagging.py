@@ -3,7 +3,7 @@
 
 from sentiment.choices import RuleKind
 from sentiment.models import FlagRule
-from sentiment.patterns import any_of
+from sentiment.patterns import found_in
 
 DEFAULT_RULES = [
     {"name": "Very negative", "kind": RuleKind.COMPOUND_AT_MOST, "threshold": -0.5},
@@ -20,8 +20,6 @@ class RuleSet:
 
     def __init__(self, rules=None):
         self.rules = list(rules if rules is not None else FlagRule.objects.filter(enabled=True))
-        # One pattern per keyword rule: a single pass over the text finds all of its keywords.
-        self.patterns = {rule.pk: any_of(rule.keywords) for rule in self.rules if rule.kind == RuleKind.KEYWORDS}
 
     def reasons(self, mention, key_account_name: str | None = None) -> list[str]:
         reasons = []
@@ -30,9 +28,7 @@ class RuleSet:
                 if mention.compound is not None and rule.threshold is not None and mention.compound <= rule.threshold:
                     reasons.append(f"{rule.name}: compound {mention.compound:+.2f} ≤ {rule.threshold:+.2f}")
             elif rule.kind == RuleKind.KEYWORDS:
-                pattern = self.patterns.get(rule.pk)
-                seen = {match.lower() for match in pattern.findall(mention.text)} if pattern else set()
-                found = [word for word in rule.keywords if word.lower() in seen]
+                found = found_in(mention.text, rule.keywords)
                 if found:
                     reasons.append(f"{rule.name}: {', '.join(found)}")
             elif rule.kind == RuleKind.FOLLOWERS_AT_LEAST:

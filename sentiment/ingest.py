@@ -5,7 +5,7 @@ an error with the reason; valid items are kept even when others in the batch are
 transaction per batch, so a batch is never half stored.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
@@ -18,7 +18,7 @@ from config.db import bound_cursor
 from sentiment.choices import ReviewState, Source
 from sentiment.models import Mention
 
-SCORE_CHUNK = 500
+SCORE_CHUNK = 1000  # a scoring task per bulk request: its setup (rules, lexicon, incidents) is paid once
 TEXT_LIMIT = 10_000
 MAX_FOLLOWERS = 2_147_483_647  # the column's range
 TEXT_FIELDS = ("external_id", "text", "author_handle", "author_name", "url", "language")
@@ -34,8 +34,12 @@ class ItemResult:
     external_id: str | None = None
     reason: str | None = None
 
-    def as_dict(self) -> dict:
-        return {key: value for key, value in asdict(self).items() if value is not None}
+    def as_dict(self) -> dict:  # dataclasses.asdict deep-copies every value: a third of a bulk request's time
+        found = {"index": self.index, "status": self.status}
+        for key in ("id", "external_id", "reason"):
+            if (value := getattr(self, key)) is not None:
+                found[key] = value
+        return found
 
 
 def clean_item(raw, default_source: str) -> dict:
@@ -168,7 +172,8 @@ def _insert_new(rows: list[dict]) -> dict[tuple[str, str], int]:
                 "review_note": "", "received_at": received}
     types = {"author_followers": "integer", "posted_at": "timestamptz"}
     columns = [meta.get_field(name).column for name in (*INSERTED_FIELDS, *defaults)]
-    arrays = [f"unnest(CAST(%s AS {types.get(name, 'text')}[]))" for name in INSERTED_FIELDS]
+    # %b: arrays go in binary format, without escaping every string of them in Python.
+    arrays = [f"unnest(CAST(%b AS {types.get(name, 'text')}[]))" for name in INSERTED_FIELDS]
     constants = ["%s", "%s", "CAST(%s AS jsonb)", "%s", "%s", "%s"]
     table = connection.ops.quote_name(meta.db_table)
     with bound_cursor() as cursor:
@@ -187,7 +192,7 @@ def _existing_ids(keys) -> dict[tuple[str, str], int]:
         by_source.setdefault(source, []).append(external_id)
     for source, external_ids in by_source.items():
         for start in range(0, len(external_ids), 1000):
-            rows = Mention.objects.filter(source=source, external_id__in=external_ids[start : start + 1000])
+            rows = Mention.objects.filter(source=source, external_id__any=external_ids[start : start + 1000])
             found.update({(source, ext): pk for pk, ext in rows.values_list("pk", "external_id")})
     return found
 

@@ -2,13 +2,16 @@
 
 import re
 from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.choices import KEY_TIERS
 from comms.choices import OPEN_STATUSES
 from comms.models import Incident
+from sentiment.patterns import any_of
 
 # Words that make a mention attributable to the one incident that was open when it was posted.
 OUTAGE_WORDS = re.compile(
@@ -23,36 +26,54 @@ class IncidentLinker:
 
     def __init__(self, earliest: datetime, latest: datetime):
         window = timezone.timedelta(hours=settings.SENTIMENT_LINK_WINDOW_HOURS)
-        self.incidents = list(
+        incidents = (
             Incident.objects.filter(started_at__lte=latest)
             .filter(Q(status__in=OPEN_STATUSES) | Q(resolved_at__gte=earliest - window))
             .prefetch_related("components")
             .order_by("severity", "-started_at")
         )
-        self.window = window
-        self.names = {
-            incident.pk: [re.compile(rf"(?<!\w){re.escape(c.name)}(?!\w)", re.IGNORECASE)
-                          for c in incident.components.all()]
-            for incident in self.incidents
-        }
+        # Per incident, most severe first: from when to when a mention may be about it (None: still open), and
+        # one pattern for the names of all its components.
+        self.spans = [
+            (incident, incident.started_at, self._relevant_until(incident, window),
+             any_of(component.name for component in incident.components.all()))
+            for incident in incidents
+        ]
+
+    @staticmethod
+    def _relevant_until(incident: Incident, window) -> datetime | None:
+        if incident.resolved_at is None or incident.status in OPEN_STATUSES:
+            return None
+        return incident.resolved_at + window
 
     def incident_for(self, text: str, posted_at: datetime) -> Incident | None:
-        live = [i for i in self.incidents if i.started_at <= posted_at and self._still_relevant(i, posted_at)]
-        for incident in live:  # most severe first
-            if any(pattern.search(text) for pattern in self.names[incident.pk]):
+        live = [(incident, names) for incident, start, end, names in self.spans
+                if start <= posted_at and (end is None or posted_at <= end)]
+        for incident, names in live:  # most severe first
+            if names is not None and names.search(text):
                 return incident
         if len(live) == 1 and OUTAGE_WORDS.search(text):
-            return live[0]
+            return live[0][0]
         return None
 
-    def _still_relevant(self, incident: Incident, posted_at: datetime) -> bool:
-        end = incident.resolved_at
-        return end is None or incident.status in OPEN_STATUSES or posted_at <= end + self.window
+
+class MatchedAccount(NamedTuple):
+    pk: int
+    name: str
+    tier: str
+
+    @property
+    def is_key(self) -> bool:
+        return self.tier in KEY_TIERS
+
+    def __str__(self):
+        return self.name
 
 
 class AccountMatcher:
     """The customer accounts a batch of mentions could come from, by social handle or email domain: two queries
-    per batch, however many accounts there are. An author handle with an @ inside is an email address."""
+    per batch, however many accounts there are, of plain rows (a model instance per match cost more than the
+    query). An author handle with an @ inside is an email address."""
 
     def __init__(self, mentions):
         from accounts.models import EmailDomain, SocialHandle
@@ -63,10 +84,13 @@ class AccountMatcher:
             (domains if kind == "domain" else handles).add(key)
         handles.discard("")
         domains.discard("")
-        self.by_handle = {row.handle: row.account for row in
-                          SocialHandle.objects.filter(handle__in=handles).select_related("account")} if handles else {}
-        self.by_domain = {row.domain: row.account for row in
-                          EmailDomain.objects.filter(domain__in=domains).select_related("account")} if domains else {}
+        self.by_handle = self._accounts(SocialHandle.objects.filter(handle__any=handles), "handle") if handles else {}
+        self.by_domain = self._accounts(EmailDomain.objects.filter(domain__any=domains), "domain") if domains else {}
+
+    @staticmethod
+    def _accounts(rows, key: str) -> dict[str, MatchedAccount]:
+        fields = (key, "account_id", "account__name", "account__tier")
+        return {found: MatchedAccount(*account) for found, *account in rows.order_by().values_list(*fields)}
 
     @staticmethod
     def key(handle: str) -> tuple[str, str]:
@@ -75,6 +99,6 @@ class AccountMatcher:
             return "domain", handle.rsplit("@", 1)[1]
         return "handle", handle.lstrip("@")
 
-    def account_for(self, mention):
+    def account_for(self, mention) -> MatchedAccount | None:
         kind, key = self.key(mention.author_handle)
         return (self.by_domain if kind == "domain" else self.by_handle).get(key)

@@ -15,48 +15,64 @@ SCORED_FIELDS = ["neg", "neu", "pos", "compound", "label", "scored_at", "flagged
                  "account"]
 
 
+class Row:
+    """One mention on its way through scoring: the fields it is read by, and those it gets. Plain rows, not model
+    instances: building and filling a Mention cost more than the rules and the links together."""
+
+    __slots__ = ("pk", "text", "posted_at", "author_followers", "author_handle", "incident_id", "account_id",
+                 "neg", "neu", "pos", "compound", "label", "scored_at", "flagged", "flag_reasons")
+    LOADED = __slots__[:7]
+
+    def __init__(self, *loaded):
+        for name, value in zip(self.LOADED, loaded, strict=True):
+            setattr(self, name, value)
+
+
 def score_mentions(mention_ids, *, rescore: bool = False) -> int:
     """Score, flag and link these mentions (only unscored ones unless rescore). Returns how many."""
-    mentions = Mention.objects.filter(pk__in=mention_ids)
-    if not rescore:
-        mentions = mentions.filter(scored_at__isnull=True)
-    mentions = list(mentions.only("pk", "text", "posted_at", "author_followers", "author_handle", "incident_id",
-                                   "account_id"))
-    if not mentions:
+    rows = load_rows(mention_ids, rescore=rescore)
+    if not rows:
         return 0
     scorer, rules = get_scorer(), RuleSet()
-    linker = IncidentLinker(min(m.posted_at for m in mentions), max(m.posted_at for m in mentions))
-    accounts = AccountMatcher(mentions)
+    linker = IncidentLinker(min(r.posted_at for r in rows), max(r.posted_at for r in rows))
+    accounts = AccountMatcher(rows)
     now = timezone.now()
-    for mention in mentions:
-        scores = scorer.score(mention.text)
-        mention.neg, mention.neu, mention.pos, mention.compound = scores.neg, scores.neu, scores.pos, scores.compound
-        mention.label = scores.label
-        mention.scored_at = now
-        if mention.incident_id is None:
-            mention.incident = linker.incident_for(mention.text, mention.posted_at)
-        account = accounts.account_for(mention)
+    for row in rows:
+        row.neg, row.neu, row.pos, row.compound = scores = scorer.score(row.text)
+        row.label = scores.label
+        row.scored_at = now
+        if row.incident_id is None and (incident := linker.incident_for(row.text, row.posted_at)) is not None:
+            row.incident_id = incident.pk
+        account = accounts.account_for(row)
         if account is not None:
-            mention.account = account
-        key_account = str(account) if account is not None and account.is_key else None
-        mention.flag_reasons = rules.reasons(mention, key_account_name=key_account)
-        mention.flagged = bool(mention.flag_reasons)
-    write_scores(mentions)
-    return len(mentions)
+            row.account_id = account.pk
+        row.flag_reasons = rules.reasons(row, key_account_name=str(account) if account and account.is_key else None)
+        row.flagged = bool(row.flag_reasons)
+    write_scores(rows)
+    return len(rows)
 
 
-def write_scores(mentions: list[Mention]) -> None:
+def load_rows(mention_ids, *, rescore: bool) -> list[Row]:
+    mentions = Mention.objects.filter(pk__any=[int(pk) for pk in mention_ids])
+    if not rescore:
+        mentions = mentions.filter(scored_at__isnull=True)
+    return [Row(*values) for values in mentions.order_by().values_list(*Row.LOADED)]
+
+
+def write_scores(mentions: list[Row]) -> None:
     """Store the scored fields. On PostgreSQL one UPDATE … FROM unnest(arrays) for the batch: Django's
     bulk_update builds a CASE per field and row, which costs ten times the scoring itself (docs/benchmarks.md)."""
     if connection.vendor != "postgresql":
+        fields = [Mention._meta.get_field(name).attname for name in SCORED_FIELDS]
+        instances = [Mention(pk=m.pk, **{name: getattr(m, name) for name in fields}) for m in mentions]
         with transaction.atomic():
-            Mention.objects.bulk_update(mentions, SCORED_FIELDS, batch_size=200)
+            Mention.objects.bulk_update(instances, SCORED_FIELDS, batch_size=200)
         return
     meta = Mention._meta
     columns = [meta.get_field(name).column for name in SCORED_FIELDS]
     types = ["bigint", "double precision", "double precision", "double precision", "double precision", "varchar",
              "timestamptz", "boolean", "jsonb", "bigint", "bigint"]
-    arrays = ", ".join(f"unnest(CAST(%s AS {t}[]))" for t in types)
+    arrays = ", ".join(f"unnest(CAST(%b AS {t}[]))" for t in types)  # %b: binary, no escaping in Python
     assignments = ", ".join(f"{column} = v.{column}" for column in columns)
     table = connection.ops.quote_name(meta.db_table)
     values = [
