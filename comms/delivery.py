@@ -692,5 +692,6 @@ def retry_failed(message: Message, actor) -> int:
             Message.objects.filter(pk=message.pk).update(state=MessageState.SENDING, finished_at=None)
             record(message.incident, TimelineKind.DELIVERY,
                    f"Retrying {count:,} failed deliveries of “{message.headline}”", actor, message_id=message.pk)
-            transaction.on_commit(lambda: enqueue_queued(message.pk))
+            # robust: with the broker down the retry is still recorded, and sweep_deliveries enqueues it later
+            transaction.on_commit(lambda: enqueue_queued(message.pk), robust=True)
     return count

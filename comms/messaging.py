@@ -187,7 +187,7 @@ def _dispatch_soon():
     """Publishing now takes the same path as scheduled sending, without waiting for beat's next tick."""
     from comms.tasks import dispatch_due_messages
 
-    transaction.on_commit(dispatch_due_messages.delay)
+    transaction.on_commit(dispatch_due_messages.delay, robust=True)  # beat dispatches it within seconds anyway
 
 
 def _locked(message: Message) -> Message:

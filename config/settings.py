@@ -322,6 +322,7 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-updates": {"task": "comms.tasks.remind_overdue_updates", "schedule": 60.0},
     "poll-x-searches": {"task": "sentiment.tasks.poll_x_searches", "schedule": 15.0},
     "check-negative-spikes": {"task": "sentiment.tasks.check_negative_spikes", "schedule": 60.0},
+    "score-stragglers": {"task": "sentiment.tasks.score_stragglers", "schedule": 60.0},
     "remind-overdue-follow-ups": {"task": "accounts.tasks.remind_overdue_follow_ups", "schedule": 300.0},
 }
 

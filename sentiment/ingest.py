@@ -137,7 +137,9 @@ def ingest(items, default_source: str = Source.API) -> list[ItemResult]:
 
     with transaction.atomic():
         created = _insert_new([fields for _, fields in clean.values()])
-        transaction.on_commit(lambda: enqueue_scoring(list(created.values())))
+        # robust: with the broker down the mentions are still stored and reported created; the beat task
+        # score_stragglers scores them once it is back (an exception here was a 500 for a stored batch).
+        transaction.on_commit(lambda: enqueue_scoring(list(created.values())), robust=True)
     duplicates = _existing_ids([key for key in clean if key not in created])
     for key, (index, fields) in clean.items():
         if key in created:

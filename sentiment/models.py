@@ -59,6 +59,8 @@ class Mention(models.Model):
             models.Index(fields=["account", "incident", "label"], condition=Q(account__isnull=False),
                          name="mention_account"),
             models.Index(fields=["assignee"], condition=Q(assignee__isnull=False), name="mention_assignee"),
+            # Those waiting for the worker, for the sweep that scores what a lost task left (score_stragglers).
+            models.Index(fields=["received_at"], condition=Q(scored_at__isnull=True), name="mention_unscored"),
         ]
 
     def __str__(self):

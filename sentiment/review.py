@@ -84,7 +84,8 @@ def respond(mention: Mention, *, actor, text: str, post_to_x: bool = False) -> M
 
             reply = Delivery.objects.create(mention=mention, channel="x", recipient=f"reply:{mention.external_id}",
                                             body=text)
-            transaction.on_commit(lambda: enqueue_queued(delivery_ids=[reply.pk]))
+            # robust: with the broker down the response is still recorded; sweep_deliveries sends the reply later
+            transaction.on_commit(lambda: enqueue_queued(delivery_ids=[reply.pk]), robust=True)
     return mention
 
 

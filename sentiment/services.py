@@ -52,6 +52,20 @@ def score_mentions(mention_ids, *, rescore: bool = False) -> int:
     return len(rows)
 
 
+STRAGGLER_AGE = timezone.timedelta(minutes=2)
+STRAGGLERS_PER_RUN = 20_000
+
+
+def score_stragglers() -> int:
+    """Score mentions still unscored STRAGGLER_AGE after they arrived: their task was never sent (the broker was
+    down at ingest) or was lost with a broker that restarted without persistence. Returns how many."""
+    from sentiment.ingest import SCORE_CHUNK
+
+    waiting = Mention.objects.filter(scored_at__isnull=True, received_at__lt=timezone.now() - STRAGGLER_AGE)
+    ids = list(waiting.order_by().values_list("pk", flat=True)[:STRAGGLERS_PER_RUN])
+    return sum(score_mentions(ids[start : start + SCORE_CHUNK]) for start in range(0, len(ids), SCORE_CHUNK))
+
+
 def load_rows(mention_ids, *, rescore: bool) -> list[Row]:
     mentions = Mention.objects.filter(pk__any=[int(pk) for pk in mention_ids])
     if not rescore:

@@ -12,6 +12,12 @@ def score_mentions(mention_ids: list[int]) -> int:
 
 
 @shared_task(ignore_result=True)
+def score_stragglers() -> int:
+    """Beat: score mentions whose scoring task was never sent or was lost."""
+    return services.score_stragglers()
+
+
+@shared_task(ignore_result=True)
 def poll_x_searches() -> int:
     """Beat: poll every enabled X search that is due."""
     from sentiment.x_source import poll_due_searches

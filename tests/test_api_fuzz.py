@@ -386,6 +386,14 @@ def test_the_schema_says_request_bodies_refuse_unknown_fields(world):
     assert response.json["fields"] == {"colour": ["Unknown field."]}
 
 
+def test_path_ids_are_integers_in_the_schema_so_no_client_sends_an_action_name_as_an_id():
+    ids = [(template, parameter["schema"]) for template, operations in OPENAPI["paths"].items()
+           for operation in operations.values() for parameter in operation.get("parameters", [])
+           if parameter["in"] == "path"]
+    assert ids
+    assert [(template, schema) for template, schema in ids if schema != {"type": "integer"}] == []
+
+
 def test_every_operation_documents_the_errors_it_can_give():
     for template, operations in OPENAPI["paths"].items():
         for method, operation in operations.items():

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import IntegrityError
+from django.utils import timezone
 
 from sentiment import ingest as ingest_module
 from sentiment.models import Mention
@@ -69,7 +70,7 @@ def test_a_body_that_is_not_a_list_is_refused(api_as, support):
 
 
 def test_nothing_is_half_stored_when_the_database_fails(api_as, support, monkeypatch):
-    def failing(callback):  # called inside the transaction, after the rows were inserted
+    def failing(callback, robust=False):  # called inside the transaction, after the rows were inserted
         raise IntegrityError("simulated")
 
     monkeypatch.setattr(ingest_module.transaction, "on_commit", failing)
@@ -130,3 +131,27 @@ def test_a_source_that_is_not_a_string_is_an_item_error_not_a_server_error(api_a
     results = response.json()["results"]
     assert results[0]["status"] == "error" and results[0]["reason"].startswith("source must be one of")
     assert results[1]["status"] == "created"
+
+
+def test_a_batch_ingested_while_the_broker_is_down_is_stored_reported_and_scored_later(
+    api_as, support, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from sentiment import services
+    from sentiment.tasks import score_mentions
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(score_mentions, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = api_as(support).post(URL, [item(1), item(2)], format="json")
+
+    assert len(callbacks) == 1  # the enqueue ran, and failed
+    assert response.status_code == 200 and response.json()["created"] == 2
+    assert Mention.objects.filter(scored_at__isnull=True).count() == 2
+    Mention.objects.update(received_at=Mention.objects.get(external_id="ext-1").received_at
+                           - services.STRAGGLER_AGE - timezone.timedelta(seconds=1))
+    assert services.score_stragglers() == 2
+    assert not Mention.objects.filter(scored_at__isnull=True).exists()

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import timezone
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from sentiment import services
@@ -103,3 +104,20 @@ def test_the_evaluation_counts_hits_and_misses():
     result = compare()["with incident layer"]
     assert result.true_positives + result.false_negatives == 40
     assert len(result.misses) == result.false_positives + result.false_negatives
+
+
+def test_the_sweep_scores_mentions_left_unscored_and_leaves_those_whose_task_is_still_due():
+    from sentiment.services import STRAGGLER_AGE, score_stragglers
+
+    lost = mention("acme is down and nobody answers")
+    long_ago = timezone.now() - STRAGGLER_AGE - timezone.timedelta(seconds=5)
+    Mention.objects.filter(pk=lost.pk).update(received_at=long_ago)
+    just_in = mention("acme is down again")
+
+    assert score_stragglers() == 1
+
+    lost.refresh_from_db()
+    just_in.refresh_from_db()
+    assert lost.scored_at is not None and lost.label == "negative"
+    assert just_in.scored_at is None
+    assert score_stragglers() == 0
