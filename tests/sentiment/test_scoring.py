@@ -121,3 +121,19 @@ def test_the_sweep_scores_mentions_left_unscored_and_leaves_those_whose_task_is_
     assert lost.scored_at is not None and lost.label == "negative"
     assert just_in.scored_at is None
     assert score_stragglers() == 0
+
+
+def test_a_batch_is_read_by_primary_key_alone_so_the_unscored_index_is_never_scanned_for_it():
+    """Told `scored_at IS NULL`, PostgreSQL read the whole unscored index (every mention still waiting) for each
+    batch instead of looking up its ids: a quarter of the ingest throughput during a burst."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sentiment.services import load_rows
+
+    waiting, done = mention("acme is down"), mention("acme is back", scored_at=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        rows = load_rows([waiting.pk, done.pk], rescore=False)
+
+    assert [row.pk for row in rows] == [waiting.pk]
+    assert len(queries) == 1 and "scored_at" not in queries[0]["sql"].split("WHERE", 1)[1]
