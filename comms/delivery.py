@@ -599,26 +599,41 @@ def inspect_broker() -> BrokerState:
 
     waiting: when nothing waits in the queue, a row enqueued a while ago and still queued lost its message (a
     worker killed with it reserved: Redis gives such messages back only after the visibility timeout)."""
+    def look(client, queue: str) -> BrokerState:
+        mark = BROKER_MARK_KEY.format(queue=queue)
+        reset = bool(client.set(mark, timezone.now().isoformat(), nx=True, ex=BROKER_MARK_TTL))
+        if not reset:
+            client.expire(mark, BROKER_MARK_TTL)  # lives while sweeps run; a queue unswept for a day is gone
+        return BrokerState(reset, _waiting(client, queue))
+
+    return _with_redis_broker(look) or BrokerState()
+
+
+def waiting_messages() -> int | None:
+    """How many task messages wait in the queue (None: unknown, the broker is not Redis or did not answer)."""
+    return _with_redis_broker(_waiting)
+
+
+def _waiting(client, queue: str) -> int:
+    # kombu keeps messages of priority p > 0 in "<queue>\x06\x16<p>"
+    return sum(client.llen(name) for name in (queue, *(f"{queue}\x06\x16{p}" for p in (3, 6, 9))))
+
+
+def _with_redis_broker(look):
+    """look(client, queue) on a Redis broker; None for other brokers or when Redis does not answer."""
     from celery import current_app
 
     url = current_app.conf.broker_url or ""
     if not url.startswith(("redis://", "rediss://", "unix://")):
-        return BrokerState()
+        return None
     import redis
 
-    queue = current_app.conf.task_default_queue
     try:
         with redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5) as client:
-            mark = BROKER_MARK_KEY.format(queue=queue)
-            reset = bool(client.set(mark, timezone.now().isoformat(), nx=True, ex=BROKER_MARK_TTL))
-            if not reset:
-                client.expire(mark, BROKER_MARK_TTL)  # lives while sweeps run; a queue unswept for a day is gone
-            # kombu keeps messages of priority p > 0 in "<queue>\x06\x16<p>"
-            waiting = sum(client.llen(name) for name in (queue, *(f"{queue}\x06\x16{p}" for p in (3, 6, 9))))
+            return look(client, current_app.conf.task_default_queue)
     except redis.RedisError:
-        log.warning("The sweeper could not reach the broker", exc_info=True)
-        return BrokerState()
-    return BrokerState(reset, waiting)
+        log.warning("Could not reach the broker", exc_info=True)
+        return None
 
 
 # --- advisory locks (PostgreSQL) -------------------------------------------------------------------------

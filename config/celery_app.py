@@ -22,3 +22,23 @@ def close_old_connections(task=None, **kwargs):
         from django.db import close_old_connections as close
 
         close()
+
+
+@task_postrun.connect
+def end_session_state(task=None, **kwargs):
+    """What a task may leave in the session the next task reuses, undone: a session-level advisory lock (a claim
+    of deliveries whose task was stopped, by its soft time limit, between taking the lock and its `finally`) and
+    `synchronous_commit`, which the delivery recorder turns off. Before connections were reused the session
+    ended with the task and took both with it."""
+    from django.db import connection
+
+    if task is None or getattr(task.request, "is_eager", False) or connection.vendor != "postgresql":
+        return
+    if connection.connection is None or connection.in_atomic_block:
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+            cursor.execute("RESET synchronous_commit")
+    except Exception:  # a broken session: closing it ends its locks too
+        connection.close()

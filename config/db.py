@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.migrations.operations import AddIndex
 from django.db.models import Field, Lookup
 
 
@@ -28,15 +29,19 @@ class AnyOf(Lookup):
 
     On PostgreSQL `field = ANY(%s)` with the values as one array parameter; an `__in` list of a thousand
     placeholders cost ten times the query itself, in Django building and quoting each one (docs/benchmarks.md,
-    ingest). Elsewhere an IN list. Registered on every field when this module is imported (comms.apps does).
+    ingest). Elsewhere an IN list. Like `__in`, None matches nothing and an empty list no row. It takes a list of
+    values only (for a subquery use `__in`), and works on a model's own fields, not through a foreign key
+    (`pk__any`, `handle__any`; not `account__any`). Registered when this module is imported (comms.apps does).
     """
 
     lookup_name = "any"
     prepare_rhs = False
 
     def process_rhs(self, compiler, connection):
+        if not isinstance(self.rhs, list | tuple | set | frozenset):
+            raise TypeError(f"__any takes a list of values, not {type(self.rhs).__name__}; for a subquery use __in.")
         field = self.lhs.output_field
-        values = [field.get_db_prep_value(value, connection, prepared=False) for value in self.rhs]
+        values = [field.get_db_prep_value(value, connection, prepared=False) for value in self.rhs if value is not None]
         if connection.vendor == "postgresql":
             return "= ANY(%s)", [values]
         if not values:
@@ -47,3 +52,23 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} {rhs}", [*lhs_params, *rhs_params]
+
+
+class AddIndexConcurrently(AddIndex):
+    """AddIndex that lets writes go on while the index builds: `CREATE INDEX CONCURRENTLY` on PostgreSQL (in a
+    migration with `atomic = False`), a plain AddIndex elsewhere. For the tables that take writes during an
+    incident (mentions): a plain build blocks every insert and update until it ends."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, self.index, concurrently=True)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, concurrently=True)

@@ -50,10 +50,11 @@ class Mention(models.Model):
         permissions = [("review_mention", "Can assign, respond to, escalate and dismiss mentions")]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="one_mention_per_source_id")]
         # Partial indexes: most mentions are never flagged, linked or assigned, and a row enters an index only
-        # when it is. A stored mention costs two index entries (primary key, source and id) instead of nine,
-        # and scoring an unflagged, unlinked one changes no indexed column (docs/benchmarks.md, ingest).
+        # when it is. A stored mention costs three index entries (primary key, source and id, unscored) instead
+        # of nine, and its scored version one or two more (docs/benchmarks.md, ingest).
         indexes = [
             models.Index(fields=["review_state", "-posted_at"], condition=Q(flagged=True), name="mention_queue"),
+            models.Index(fields=["compound"], condition=Q(flagged=True), name="mention_queue_negative"),
             models.Index(fields=["incident", "posted_at"], condition=Q(incident__isnull=False),
                          name="mention_incident"),
             models.Index(fields=["account", "incident", "label"], condition=Q(account__isnull=False),

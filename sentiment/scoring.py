@@ -81,7 +81,8 @@ class Scorer:
         present = tuple(phrase for phrase in self.tokens if phrase in lowered)
         if not present:
             return text
-        return any_of_these(present).sub(lambda match: self.tokens[match.group(0).lower()], text)
+        # .get: a match through a case folding that lower() does not share (İ) keeps its text rather than fail
+        return any_of_these(present).sub(lambda match: self.tokens.get(match.group(0).lower(), match.group(0)), text)
 
 
 def lexicon_version() -> tuple:

@@ -52,18 +52,24 @@ def score_mentions(mention_ids, *, rescore: bool = False) -> int:
     return len(rows)
 
 
-STRAGGLER_AGE = timezone.timedelta(minutes=2)
-STRAGGLERS_PER_RUN = 20_000
+STRAGGLER_AGE = timezone.timedelta(minutes=2)  # when the queue is empty: nothing there can still score them
+BUSY_STRAGGLER_AGE = timezone.timedelta(minutes=15)  # when tasks wait: theirs may be among them
+STRAGGLERS_PER_RUN = 50_000
 
 
 def score_stragglers() -> int:
-    """Score mentions still unscored STRAGGLER_AGE after they arrived: their task was never sent (the broker was
-    down at ingest) or was lost with a broker that restarted without persistence. Returns how many."""
-    from sentiment.ingest import SCORE_CHUNK
+    """Send scoring tasks for mentions still unscored a while after they arrived: their task was never sent (the
+    broker was down at ingest) or was lost with a broker that restarted without persistence. Oldest first, a task
+    per SCORE_CHUNK, so that the workers share them and a mention that cannot be scored holds up only its own
+    chunk. Returns how many were sent."""
+    from comms.delivery import waiting_messages
+    from sentiment.ingest import enqueue_scoring
 
-    waiting = Mention.objects.filter(scored_at__isnull=True, received_at__lt=timezone.now() - STRAGGLER_AGE)
-    ids = list(waiting.order_by().values_list("pk", flat=True)[:STRAGGLERS_PER_RUN])
-    return sum(score_mentions(ids[start : start + SCORE_CHUNK]) for start in range(0, len(ids), SCORE_CHUNK))
+    age = BUSY_STRAGGLER_AGE if waiting_messages() else STRAGGLER_AGE  # unknown (not Redis): the short wait
+    stragglers = Mention.objects.filter(scored_at__isnull=True, received_at__lt=timezone.now() - age)
+    ids = list(stragglers.order_by("received_at", "pk").values_list("pk", flat=True)[:STRAGGLERS_PER_RUN])
+    enqueue_scoring(ids)
+    return len(ids)
 
 
 def load_rows(mention_ids, *, rescore: bool) -> list[Row]:

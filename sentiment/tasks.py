@@ -13,7 +13,7 @@ def score_mentions(mention_ids: list[int]) -> int:
 
 @shared_task(ignore_result=True)
 def score_stragglers() -> int:
-    """Beat: score mentions whose scoring task was never sent or was lost."""
+    """Beat: send scoring tasks for mentions whose task was never sent or was lost."""
     return services.score_stragglers()
 
 

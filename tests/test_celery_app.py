@@ -8,7 +8,8 @@ import pytest
 from celery.fixups.django import DjangoWorkerFixup
 from django.db import connection
 
-from config.celery_app import app, close_old_connections
+from config.celery_app import app, close_old_connections, end_session_state
+from tests.conftest import skip_or_fail
 
 
 class Task:
@@ -60,3 +61,21 @@ def test_the_check_runs_before_and_after_every_task(signal):
     with mock.patch.object(connection, "close") as close:
         getattr(signals, signal).send(sender=worker_task, task_id="t-1", task=worker_task, args=(), kwargs={})
     assert close.call_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_leaves_no_advisory_lock_or_session_setting_to_the_next_one():
+    if connection.vendor != "postgresql":
+        skip_or_fail("advisory locks and synchronous_commit are PostgreSQL's; set DATABASE_URL to PostgreSQL")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        default = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_advisory_lock_shared(1163022675, 42)")  # as a claim whose task was stopped
+        cursor.execute("SET synchronous_commit TO " + ("local" if default == "off" else "off"))
+
+        end_session_state(task=Task(is_eager=False))
+
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == default

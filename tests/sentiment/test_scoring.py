@@ -106,9 +106,12 @@ def test_the_evaluation_counts_hits_and_misses():
     assert len(result.misses) == result.false_positives + result.false_negatives
 
 
-def test_the_sweep_scores_mentions_left_unscored_and_leaves_those_whose_task_is_still_due():
+def test_the_sweep_scores_mentions_left_unscored_and_leaves_those_whose_task_is_still_due(settings, monkeypatch):
+    from comms import delivery
     from sentiment.services import STRAGGLER_AGE, score_stragglers
 
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    monkeypatch.setattr(delivery, "waiting_messages", lambda: 0)  # nothing waits in the queue
     lost = mention("acme is down and nobody answers")
     long_ago = timezone.now() - STRAGGLER_AGE - timezone.timedelta(seconds=5)
     Mention.objects.filter(pk=lost.pk).update(received_at=long_ago)
@@ -121,6 +124,26 @@ def test_the_sweep_scores_mentions_left_unscored_and_leaves_those_whose_task_is_
     assert lost.scored_at is not None and lost.label == "negative"
     assert just_in.scored_at is None
     assert score_stragglers() == 0
+
+
+def test_while_tasks_wait_in_the_queue_the_sweep_leaves_mentions_their_tasks_may_still_score(settings, monkeypatch):
+    from comms import delivery
+    from sentiment.services import BUSY_STRAGGLER_AGE, STRAGGLER_AGE, score_stragglers
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    monkeypatch.setattr(delivery, "waiting_messages", lambda: 40)
+    queued, lost = mention("acme is down"), mention("acme is still down")
+    now = timezone.now()
+    Mention.objects.filter(pk=queued.pk).update(received_at=now - STRAGGLER_AGE - timezone.timedelta(minutes=1))
+    Mention.objects.filter(pk=lost.pk).update(received_at=now - BUSY_STRAGGLER_AGE - timezone.timedelta(minutes=1))
+
+    assert score_stragglers() == 1
+    assert list(Mention.objects.filter(scored_at__isnull=True).values_list("pk", flat=True)) == [queued.pk]
+
+
+def test_a_text_whose_case_folding_lower_case_does_not_share_is_scored_not_a_crash():
+    scorer = get_scorer("incident")
+    assert scorer.score("not working. not workİng").label == "negative"
 
 
 def test_a_batch_is_read_by_primary_key_alone_so_the_unscored_index_is_never_scanned_for_it():
