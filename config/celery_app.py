@@ -12,13 +12,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def in_worker(task) -> bool:
+    """A task run by a worker, not eagerly inside its caller (and its caller's transaction)."""
+    return task is not None and not getattr(task.request, "is_eager", False)
+
+
 @task_prerun.connect
 @task_postrun.connect
 def close_old_connections(task=None, **kwargs):
     """Between tasks, what Django does between requests: drop a connection past CONN_MAX_AGE, and check that
     the one kept still works (CONN_HEALTH_CHECKS) before the next task uses it. Not for eager tasks, which run
     inside their caller's transaction."""
-    if task is not None and not getattr(task.request, "is_eager", False):
+    if in_worker(task):
         from django.db import close_old_connections as close
 
         close()
@@ -32,9 +37,7 @@ def end_session_state(task=None, **kwargs):
     ended with the task and took both with it."""
     from django.db import connection
 
-    if task is None or getattr(task.request, "is_eager", False) or connection.vendor != "postgresql":
-        return
-    if connection.connection is None or connection.in_atomic_block:
+    if not in_worker(task) or connection.vendor != "postgresql" or connection.connection is None:
         return
     try:
         with connection.cursor() as cursor:

@@ -16,7 +16,7 @@ from django.db.models import Count, Max
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from sentiment.choices import Label
-from sentiment.patterns import any_of_these
+from sentiment.patterns import any_of_these, maybe_in
 
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
@@ -77,8 +77,7 @@ class Scorer:
         """Phrases become the single tokens VADER knows them by. A substring test finds the few phrases a text
         may hold; a pattern of those alone (longest first, so "lost my data" wins over "lost data") then
         replaces whole-word matches."""
-        lowered = text.lower()
-        present = tuple(phrase for phrase in self.tokens if phrase in lowered)
+        present = maybe_in(text, self.tokens)
         if not present:
             return text
         # .get: a match through a case folding that lower() does not share (İ) keeps its text rather than fail

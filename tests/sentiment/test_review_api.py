@@ -113,6 +113,22 @@ class TestXReply:
         assert (reply.mention, reply.status, reply.external_id) == (m, "sent", "99")
         assert response.json()["replies"][0]["status"] in ("queued", "sent")
 
+    def test_with_the_broker_down_the_response_is_recorded_and_its_reply_waits_for_the_sweep(
+        self, api_as, support, x_configured, django_capture_on_commit_callbacks
+    ):
+        from kombu.exceptions import OperationalError
+
+        from comms.tasks import send_deliveries
+
+        m = mention("@acme your API is down", source="x", external_id="1850000000000000043")
+        with mock.patch.object(send_deliveries, "apply_async", side_effect=OperationalError("Connection refused")):
+            with django_capture_on_commit_callbacks(execute=True) as callbacks:
+                response = act(api_as, support, m, "respond", {"text": "Sorry! We are on it.", "post_to_x": True})
+        assert len(callbacks) == 1  # the enqueue ran, and failed
+        assert response.status_code == 200 and response.json()["review_state"] == "responded"
+        reply = Delivery.objects.get()
+        assert (reply.mention, reply.status) == (m, "queued")  # sweep_deliveries enqueues queued rows
+
     def test_only_a_mention_from_x_can_be_answered_on_x(self, api_as, support, x_configured):
         m = mention("api mention", source="api")
         response = act(api_as, support, m, "respond", {"text": "hi", "post_to_x": True})
