@@ -35,8 +35,9 @@ run: demo
 	@echo "Starting web on $(SITE_URL), a Celery worker and beat. Ctrl-C stops all three."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
-## test: the whole suite. Set DATABASE_URL / REDIS_URL to run it on PostgreSQL and Redis (as .ci/run does).
-test: install-test
+## test: the architecture and lint checks, then the whole suite. Set DATABASE_URL / REDIS_URL to run it on
+## PostgreSQL and Redis (as .ci/run does).
+test: install-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test
@@ -54,7 +55,9 @@ FUZZ_EXAMPLES ?= 200
 fuzz: install-test
 	FUZZ_LONG=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_api_fuzz.py -p no:logging $(PYTEST_ARGS)
 
+## lint: the layers contract (docs/architecture.md), then ruff with the complexity limit (C901 ≤ 15).
 lint: install-test
+	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 
 clean:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.models import Account, AccountEvent, Compensation, Contact, EmailDomain, FollowUp, Impact, SocialHandle
-from comms.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 
 class EmailDomainInline(admin.TabularInline):

@@ -1,6 +1,6 @@
 from django.db import models
 
-from comms.statemachine import StateMachine
+from core.statemachine import StateMachine
 
 
 class Tier(models.TextChoices):
@@ -34,16 +34,19 @@ class ImpactState(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-S = ImpactState
-OPEN_IMPACT_STATES = (S.IDENTIFIED, S.CONTACTED, S.FOLLOW_UP, S.COMPENSATION)
+OPEN_IMPACT_STATES = (ImpactState.IDENTIFIED, ImpactState.CONTACTED, ImpactState.FOLLOW_UP, ImpactState.COMPENSATION)
 IMPACT_MACHINE = StateMachine(
     "impact",
     {
-        S.IDENTIFIED: {S.CONTACTED},
-        S.CONTACTED: {S.FOLLOW_UP, S.COMPENSATION, S.CLOSED},
-        S.FOLLOW_UP: {S.CONTACTED, S.COMPENSATION, S.CLOSED},
-        S.COMPENSATION: {S.FOLLOW_UP, S.CLOSED},
-        S.CLOSED: {S.CONTACTED, S.FOLLOW_UP, S.COMPENSATION},  # reopen, with a reason
+        ImpactState.IDENTIFIED: {ImpactState.CONTACTED},
+        ImpactState.CONTACTED: {ImpactState.FOLLOW_UP, ImpactState.COMPENSATION, ImpactState.CLOSED},
+        ImpactState.FOLLOW_UP: {ImpactState.CONTACTED, ImpactState.COMPENSATION, ImpactState.CLOSED},
+        ImpactState.COMPENSATION: {ImpactState.FOLLOW_UP, ImpactState.CLOSED},
+        ImpactState.CLOSED: {
+            ImpactState.CONTACTED,
+            ImpactState.FOLLOW_UP,
+            ImpactState.COMPENSATION,
+        },  # reopen, with a reason
     },
     dict(ImpactState.choices),
 )
@@ -73,18 +76,25 @@ class CompensationState(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-C = CompensationState
-OPEN_COMPENSATION_STATES = (C.PROPOSED, C.APPROVED, C.OFFERED)  # an impact with one of these cannot close
+OPEN_COMPENSATION_STATES = (
+    CompensationState.PROPOSED,
+    CompensationState.APPROVED,
+    CompensationState.OFFERED,
+)  # an impact with one of these cannot close
 COMPENSATION_MACHINE = StateMachine(
     "compensation",
     {
-        C.PROPOSED: {C.APPROVED, C.WITHDRAWN},
-        C.APPROVED: {C.OFFERED, C.WITHDRAWN},
-        C.OFFERED: {C.ACCEPTED, C.DECLINED, C.WITHDRAWN},
-        C.ACCEPTED: {C.APPLIED},
-        C.DECLINED: set(),
-        C.APPLIED: set(),
-        C.WITHDRAWN: set(),
+        CompensationState.PROPOSED: {CompensationState.APPROVED, CompensationState.WITHDRAWN},
+        CompensationState.APPROVED: {CompensationState.OFFERED, CompensationState.WITHDRAWN},
+        CompensationState.OFFERED: {
+            CompensationState.ACCEPTED,
+            CompensationState.DECLINED,
+            CompensationState.WITHDRAWN,
+        },
+        CompensationState.ACCEPTED: {CompensationState.APPLIED},
+        CompensationState.DECLINED: set(),
+        CompensationState.APPLIED: set(),
+        CompensationState.WITHDRAWN: set(),
     },
     dict(CompensationState.choices),
 )

@@ -35,7 +35,7 @@ from django.db.models.functions import Lower
 from accounts.choices import AccountEventKind, Tier
 from accounts.models import Account, AccountEvent, Contact, EmailDomain, SocialHandle
 from accounts.services import clean_domains, clean_handles
-from comms.models import Component
+from incidents.models import Component
 
 COLUMNS = ["name", "tier", "arr", "currency", "renewal_date", "owner", "email_domains", "social_handles",
            "components", "contacts", "notes"]
@@ -93,42 +93,8 @@ class Checker:
         problems = []
         value = {column: (raw.get(column) or "").strip() for column in COLUMNS}
         name = value["name"]
-        if not name:
-            problems.append("name is empty")
-        elif len(name) > 200:
-            problems.append("name is longer than 200 characters")
-        elif name.lower() in self.names:
-            problems.append(f"the account {name!r} is already on line {self.names[name.lower()]}")
-        fields = {}
-        if value["tier"]:
-            tier = TIERS.get(value["tier"].lower())
-            if tier is None:
-                problems.append(f"unknown tier {value['tier']!r} (use strategic, enterprise, growth or self-serve)")
-            fields["tier"] = tier
-        if value["arr"]:
-            try:
-                arr = Decimal(re.sub(r"[,_ ]", "", value["arr"]))
-                if not arr.is_finite() or arr < 0 or arr >= Decimal("1e12"):
-                    raise InvalidOperation
-                fields["arr"] = arr.quantize(Decimal("0.01"))
-            except InvalidOperation:
-                problems.append(f"arr must be a number of 0 or more, got {value['arr']!r}")
-        if value["currency"]:
-            if not re.fullmatch(r"[A-Za-z]{3}", value["currency"]):
-                problems.append(f"currency must be a three-letter code such as USD, got {value['currency']!r}")
-            fields["currency"] = value["currency"].upper()
-        if value["renewal_date"]:
-            try:
-                fields["renewal_date"] = date.fromisoformat(value["renewal_date"])
-            except ValueError:
-                problems.append(f"renewal_date must be a date like 2027-03-31, got {value['renewal_date']!r}")
-        if value["owner"]:
-            owner = self.owners.get(value["owner"].lower())
-            if owner is None:
-                problems.append(f"owner {value['owner']!r} is not an active account manager (username or email)")
-            fields["owner_id"] = owner
-        if value["notes"]:
-            fields["notes"] = value["notes"]
+        self._check_name(name, problems)
+        fields = self._fields(value, problems)
         domains, handles = self._identities(value, problems)
         components = self._components(value["components"], problems) if value["components"] else None
         contacts = self._contacts(value["contacts"], problems)
@@ -139,6 +105,30 @@ class Checker:
         self.handles.update(dict.fromkeys(handles, line))
         return Row(line, name, fields, domains if value["email_domains"] else None,
                    handles if value["social_handles"] else None, components, contacts), []
+
+    def _check_name(self, name: str, problems: list[str]) -> None:
+        if not name:
+            problems.append("name is empty")
+        elif len(name) > 200:
+            problems.append("name is longer than 200 characters")
+        elif name.lower() in self.names:
+            problems.append(f"the account {name!r} is already on line {self.names[name.lower()]}")
+
+    def _fields(self, value: dict, problems: list[str]) -> dict:
+        """The account's own fields from the cells that are filled in: an empty cell leaves what is stored.
+        A bad cell adds a problem (its field's value then does not matter: the row is not imported)."""
+        parsers = (("tier", "tier", _tier), ("arr", "arr", _arr), ("currency", "currency", _currency),
+                   ("renewal_date", "renewal_date", _renewal_date), ("owner", "owner_id", self._owner))
+        fields = {field_name: parse(value[column], problems) for column, field_name, parse in parsers if value[column]}
+        if value["notes"]:
+            fields["notes"] = value["notes"]
+        return fields
+
+    def _owner(self, text: str, problems: list[str]) -> int | None:
+        owner = self.owners.get(text.lower())
+        if owner is None:
+            problems.append(f"owner {text!r} is not an active account manager (username or email)")
+        return owner
 
     def _identities(self, value, problems):
         domains = handles = []
@@ -179,6 +169,39 @@ class Checker:
                 seen.add(email)
                 contacts.append((contact_name.strip() or email.split("@")[0], email))
         return contacts
+
+
+def _tier(text: str, problems: list[str]) -> str | None:
+    tier = TIERS.get(text.lower())
+    if tier is None:
+        problems.append(f"unknown tier {text!r} (use strategic, enterprise, growth or self-serve)")
+    return tier
+
+
+def _arr(text: str, problems: list[str]) -> Decimal | None:
+    """Thousands separators (commas, underscores, spaces) are allowed; cents are kept."""
+    try:
+        arr = Decimal(re.sub(r"[,_ ]", "", text))
+        if not arr.is_finite() or arr < 0 or arr >= Decimal("1e12"):
+            raise InvalidOperation
+        return arr.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        problems.append(f"arr must be a number of 0 or more, got {text!r}")
+        return None
+
+
+def _currency(text: str, problems: list[str]) -> str:
+    if not re.fullmatch(r"[A-Za-z]{3}", text):
+        problems.append(f"currency must be a three-letter code such as USD, got {text!r}")
+    return text.upper()
+
+
+def _renewal_date(text: str, problems: list[str]) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"renewal_date must be a date like 2027-03-31, got {text!r}")
+        return None
 
 
 def read_rows(text: str):

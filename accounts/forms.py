@@ -11,9 +11,9 @@ from django.db.models import Q
 
 from accounts.choices import CompensationKind, FollowUpKind, ImpactLevel, Tier
 from accounts.models import Account, Compensation, Contact, FollowUp, Impact
-from comms.forms import DateTimeLocalInput
-from comms.models import Component, Incident
-from comms.roles import ACCOUNT_MANAGER
+from core.forms import DateTimeLocalInput
+from core.roles import ACCOUNT_MANAGER
+from incidents.models import Component, Incident
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MANY_ACCOUNTS = 500  # above this the incident page asks for the exact name instead of offering a select

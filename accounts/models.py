@@ -38,7 +38,7 @@ class Account(models.Model):
         help_text="The account manager responsible for it.",
     )
     components = models.ManyToManyField(
-        "comms.Component", blank=True, related_name="accounts",
+        "incidents.Component", blank=True, related_name="accounts",
         help_text="What the account uses: an incident on these components affects it.",
     )
     notes = models.TextField(blank=True)
@@ -110,7 +110,7 @@ class ImpactQuerySet(models.QuerySet):
 class Impact(models.Model):
     """How one incident hit one account, and the work with that customer until it is closed."""
 
-    incident = models.ForeignKey("comms.Incident", on_delete=models.PROTECT, related_name="impacts")
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="impacts")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="impacts")
     level = models.CharField(max_length=8, choices=ImpactLevel.choices, default=ImpactLevel.MAJOR)
     affected_users = models.PositiveIntegerField(null=True, blank=True)

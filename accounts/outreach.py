@@ -1,14 +1,13 @@
 """A targeted EARS message to one account's contacts, drafted from its impact and sent through the usual
-approval and delivery flow (audience: affected accounts, limited to this account; channel: email)."""
+approval and delivery flow (audience: affected accounts, limited to this account; channel: email). comms writes
+the draft, through accounts.hooks.message_drafter."""
 
 from django.core.exceptions import ValidationError
 
-from accounts import rules
+from accounts import hooks, rules
 from accounts.choices import AccountEventKind, CompensationState
 from accounts.models import Impact
 from accounts.services import record_impact
-from comms.choices import Audience, MessagePhase
-from comms.messaging import create_message
 
 OFFERABLE = (CompensationState.APPROVED, CompensationState.OFFERED, CompensationState.ACCEPTED,
              CompensationState.APPLIED)
@@ -50,9 +49,8 @@ def draft_account_message(impact: Impact, *, actor):
     rules.check_work_impact(actor, impact)
     if not impact.account.contacts.exists():
         raise ValidationError({"account": f"{impact.account} has no contacts to write to; add one first."})
-    message = create_message(incident=impact.incident, author=actor, account=impact.account,
-                             audience=Audience.AFFECTED_ACCOUNTS, phase=MessagePhase.RESOLUTION, channels=["email"],
-                             **draft_text(impact))
+    drafter, = hooks.message_drafter  # comms registers the one drafter
+    message = drafter(incident=impact.incident, author=actor, account=impact.account, **draft_text(impact))
     record_impact(impact, AccountEventKind.MESSAGE, f"message “{message.headline}” drafted for its contacts", actor,
                   message_id=message.pk)
     return message

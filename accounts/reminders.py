@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.choices import AccountEventKind
 from accounts.models import FollowUp
 from accounts.services import record
-from comms.notify import notify_people
+from core.notify import notify_people
 
 
 def remind_overdue_follow_ups(now=None) -> int:

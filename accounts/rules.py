@@ -1,4 +1,4 @@
-"""Who may do what to which account: the object-level half of the permissions (the role half is comms.roles).
+"""Who may do what to which account: the object-level half of the permissions (the role half is core.roles).
 
 - Account managers edit the accounts they own, and the impacts, follow-ups and compensation on them (or on
   impacts they own); any account manager and communications lead reads everything; support reads only.

@@ -24,10 +24,10 @@ from accounts.choices import (
 )
 from accounts.models import Account, AccountEvent, Compensation, Contact, EmailDomain, FollowUp, Impact, SocialHandle
 from accounts.sla import suggest_for
-from comms.choices import IncidentStatus, Severity, TimelineKind
-from comms.models import Incident
-from comms.services import record as record_on_incident
-from comms.statemachine import TransitionNotAllowed
+from core.statemachine import TransitionNotAllowed
+from incidents.choices import IncidentStatus, Severity, TimelineKind
+from incidents.models import Incident
+from incidents.services import record as record_on_incident
 
 IMPACT_FIELDS = ("level", "affected_users", "affected_share", "downtime_minutes", "sla_breached", "owner")
 SEVERITY_LEVELS = {Severity.SEV1: ImpactLevel.CRITICAL, Severity.SEV2: ImpactLevel.MAJOR}
@@ -186,8 +186,8 @@ def _check_impact_open(impact: Impact, what: str) -> None:
 
 
 def incident_close_blockers(incident: Incident) -> list[str]:
-    """Registered in comms.services.close_checks: the top N impacts must be closed."""
-    from accounts.scoring import ranked
+    """Registered in incidents.hooks.close_checks: the top N impacts must be closed."""
+    from accounts.priority import ranked
 
     top = list(ranked(Impact.objects.filter(incident=incident)).select_related("account")[:settings.IMPACT_TOP_N])
     still_open = [impact for impact in top if impact.is_open]
@@ -404,8 +404,7 @@ def save_account(account: Account | None, *, actor, email_domains=None, social_h
     """Create (account None) or change an account. Lists left None are not changed. A new account made by an
     account manager is theirs unless they name another owner."""
     if account is None:
-        if not (actor.is_superuser or actor.has_perm("accounts.add_account")):
-            raise PermissionDenied("Only account managers and admins add customer accounts.")
+        _check_add_account(actor)
         account = Account()
         fields.setdefault("owner", actor if not actor.is_superuser else None)
     else:
@@ -416,10 +415,38 @@ def save_account(account: Account | None, *, actor, email_domains=None, social_h
         raise ValueError(f"{', '.join(sorted(unknown))} cannot be set on an account")
     domains = clean_domains(email_domains) if email_domains is not None else None
     handles = clean_handles(social_handles) if social_handles is not None else None
+    changed = _assign_account_fields(account, fields)
+    _check_account(account, domains, handles)
+    adding = account.pk is None
+    account.save()
+    changed += _save_identities(account, domains, handles)
+    if components is not None and set(components) != set(account.components.all()):
+        account.components.set(components)
+        changed.append("components")
+    if adding:
+        record(account, AccountEventKind.EDITED, "account created", actor)
+    elif changed:
+        labels = [Account._meta.get_field(name).verbose_name if name in ACCOUNT_FIELDS else name for name in changed]
+        record(account, AccountEventKind.EDITED, f"edited: {', '.join(labels)}", actor)
+    return account
+
+
+def _check_add_account(actor) -> None:
+    if not (actor.is_superuser or actor.has_perm("accounts.add_account")):
+        raise PermissionDenied("Only account managers and admins add customer accounts.")
+
+
+def _assign_account_fields(account: Account, fields: dict) -> list[str]:
+    """Set the fields on the account (not saved); the names of those whose value changed."""
     changed = [name for name, value in fields.items() if getattr(account, name) != value]
     for name, value in fields.items():
         setattr(account, name, value)
     account.currency = (account.currency or "").upper()
+    return changed
+
+
+def _check_account(account: Account, domains: list[str] | None, handles: list[str] | None) -> None:
+    """One ValidationError with every field error, including domains and handles another account holds."""
     errors = identity_conflicts(account.pk, domains or [], handles or [])
     try:
         account.full_clean(exclude=["components"])
@@ -427,8 +454,12 @@ def save_account(account: Account | None, *, actor, email_domains=None, social_h
         errors = {**error.message_dict, **errors}
     if errors:
         raise ValidationError(errors)
-    adding = account.pk is None
-    account.save()
+
+
+def _save_identities(account: Account, domains: list[str] | None, handles: list[str] | None) -> list[str]:
+    """Replace the account's email domains and social handles where the lists differ from what is stored (None:
+    leave them); the labels of what changed."""
+    changed = []
     try:
         with transaction.atomic():  # another account may claim the same domain between the check and here
             if domains is not None and set(domains) != {d.domain for d in account.email_domains.all()}:
@@ -442,15 +473,7 @@ def save_account(account: Account | None, *, actor, email_domains=None, social_h
     except IntegrityError:
         raise ValidationError(identity_conflicts(account.pk, domains or [], handles or [])
                               or {"email_domains": "Another account took one of these at the same moment."}) from None
-    if components is not None and set(components) != set(account.components.all()):
-        account.components.set(components)
-        changed.append("components")
-    if adding:
-        record(account, AccountEventKind.EDITED, "account created", actor)
-    elif changed:
-        labels = [Account._meta.get_field(name).verbose_name if name in ACCOUNT_FIELDS else name for name in changed]
-        record(account, AccountEventKind.EDITED, f"edited: {', '.join(labels)}", actor)
-    return account
+    return changed
 
 
 CONTACT_FIELDS = ("name", "email", "role", "is_primary")

@@ -17,9 +17,9 @@ def seed(count: int):
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from comms import services
     from comms.choices import MessageState
     from comms.models import Message, Subscriber
+    from incidents import services
 
     author, _ = get_user_model().objects.get_or_create(username="bench-lead")
     now = timezone.now()

@@ -28,7 +28,7 @@ def seed():
 
     from accounts.choices import ImpactLevel, Tier
     from accounts.models import Account, Impact
-    from comms.models import Incident
+    from incidents.models import Incident
     from sentiment.models import Mention
     from tests.factories import UserFactory
 

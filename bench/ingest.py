@@ -36,8 +36,8 @@ def customers_and_an_open_incident() -> dict:
     """What a real ingest links against: an open incident on three components, posted about during it, and
     customer accounts by social handle, one in five of them a key account (whose mentions are flagged)."""
     from accounts.models import Account, SocialHandle
-    from comms.choices import IncidentStatus
-    from comms.models import Component, Incident
+    from incidents.choices import IncidentStatus
+    from incidents.models import Component, Incident
 
     incident = Incident.objects.create(
         title="Elevated API errors", status=IncidentStatus.INVESTIGATING, started_at=POSTED_AT - timedelta(hours=1),

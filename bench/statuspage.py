@@ -4,8 +4,8 @@
    page, /api/v2/summary.json and a bare cached "hello" Django view, in the same run, interleaved in rounds:
    the same server, settings and middleware, so the ratio shows only what the status page costs beyond a
    Django view that reads one value from the cache.
-2. nginx serves the static export (comms.export) with the configuration docs/operations.md documents, against a
-   plain static file of the same size from the same server, in the same run.
+2. nginx serves the static export (comms.statuspage.export) with the configuration docs/operations.md documents,
+   against a plain static file of the same size from the same server, in the same run.
 
 The bare view exists only here: gunicorn loads `bench.statuspage:wsgi_application()`, whose URLconf is the
 product's plus /bench/hello/.
@@ -58,8 +58,11 @@ def __getattr__(name):
 
         from config.urls import urlpatterns
 
-        public = next(number for number, pattern in enumerate(urlpatterns)
-                      if getattr(getattr(pattern, "urlconf_name", None), "__name__", None) == "comms.public_urls")
+        public = next(
+            number
+            for number, pattern in enumerate(urlpatterns)
+            if getattr(getattr(pattern, "urlconf_name", None), "__name__", None) == "comms.statuspage.urls"
+        )
         return [*urlpatterns[:public], path("bench/hello/", hello), *urlpatterns[public:]]
     raise AttributeError(name)
 
@@ -86,30 +89,44 @@ def seed() -> None:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from comms.choices import ComponentStatus, IncidentStatus, MessageState
-    from comms.models import Component, Incident, Message
+    from comms.choices import MessageState
+    from comms.models import Message
+    from incidents.choices import ComponentStatus, IncidentStatus
+    from incidents.models import Component, Incident
 
     author, _ = get_user_model().objects.get_or_create(username="bench-lead")
-    statuses = [ComponentStatus.OPERATIONAL] * 7 + [ComponentStatus.PARTIAL_OUTAGE, ComponentStatus.MAJOR_OUTAGE,
-                                                    ComponentStatus.DEGRADED_PERFORMANCE]
-    components = [Component.objects.create(name=f"Component {n}", display_order=n, status=status,
-                                           description=f"What component {n} does for you")
-                  for n, status in enumerate(statuses)]
+    statuses = [ComponentStatus.OPERATIONAL] * 7 + [
+        ComponentStatus.PARTIAL_OUTAGE,
+        ComponentStatus.MAJOR_OUTAGE,
+        ComponentStatus.DEGRADED_PERFORMANCE,
+    ]
+    components = [
+        Component.objects.create(
+            name=f"Component {n}", display_order=n, status=status, description=f"What component {n} does for you"
+        )
+        for n, status in enumerate(statuses)
+    ]
     now = timezone.now()
     for n in range(18):
         resolved = n >= 3
         incident = Incident.objects.create(
-            title=f"Incident {n}: card payments failing for some customers in the EU", severity="SEV2",
+            title=f"Incident {n}: card payments failing for some customers in the EU",
+            severity="SEV2",
             status=IncidentStatus.RESOLVED if resolved else IncidentStatus.IDENTIFIED,
             started_at=now - timedelta(days=n * 4, hours=3),
             resolved_at=now - timedelta(days=n * 4) if resolved else None,
             impact_summary="Some card payments fail at checkout; retrying usually works.",
         )
-        incident.components.set(components[n % 10: n % 10 + 2])
+        incident.components.set(components[n % 10 : n % 10 + 2])
         for u in range(4):
             Message.objects.create(
-                incident=incident, author=author, approver=author, channels=["statuspage"], state=MessageState.SENT,
-                published_at=now - timedelta(days=n * 4, hours=3 - u), headline=f"Update {u} on incident {n}",
+                incident=incident,
+                author=author,
+                approver=author,
+                channels=["statuspage"],
+                state=MessageState.SENT,
+                published_at=now - timedelta(days=n * 4, hours=3 - u),
+                headline=f"Update {u} on incident {n}",
                 explain="Some card payments in the EU fail at checkout. Our engineers are working on a fix.",
                 acknowledge="We know this stops you from taking orders, and we are sorry.",
                 resolve="We have moved traffic to a second provider while we fix the first.",
@@ -146,9 +163,22 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
 def start_gunicorn(port: int, log_path: Path) -> subprocess.Popen:
     log = open(log_path, "w")
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "bench.statuspage:wsgi_application()", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(GUNICORN_WORKERS), "--log-level", "warning"],
-        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.statuspage:wsgi_application()",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(GUNICORN_WORKERS),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -197,13 +227,17 @@ def start_nginx(prefix: Path, root: Path, plain_root: Path, port: int, app_port:
     snippet = operations_snippet().replace("/srv/ears/status-export", str(root))
     snippet = "\n".join("        " + line if line else line for line in snippet.splitlines())
     conf = prefix / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(prefix=prefix, port=port, app_port=app_port, snippet=snippet,
-                                      plain_root=plain_root))
+    conf.write_text(
+        NGINX_CONF.format(prefix=prefix, port=port, app_port=app_port, snippet=snippet, plain_root=plain_root)
+    )
     check = subprocess.run(["nginx", "-t", "-q", "-p", str(prefix), "-c", str(conf)], capture_output=True, text=True)
     if check.returncode:
         raise RuntimeError(f"nginx refused the benchmark configuration:\n{check.stderr}")
-    return subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
-                            stdout=subprocess.DEVNULL, stderr=open(prefix / "stderr.log", "w"))
+    return subprocess.Popen(
+        ["nginx", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=open(prefix / "stderr.log", "w"),
+    )
 
 
 def stop_nginx(process: subprocess.Popen) -> None:
@@ -222,7 +256,9 @@ def wrk(url: str, seconds: int = WRK_SECONDS) -> dict:
         sys.exit("The status page benchmark needs wrk (apt-get install wrk).")
     result = subprocess.run(
         ["wrk", "-t", str(WRK_THREADS), "-c", str(WRK_CONNECTIONS), "-d", f"{seconds}s", "--latency", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     out = result.stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -272,16 +308,22 @@ def compare(targets: dict[str, str], label: str, server: int) -> dict[str, dict]
             run = wrk(targets[name])
             run["cpu_us"] = (cpu_seconds(server) - before) / max(run["requests"], 1) * 1e6
             runs[name].append(run)
-            sys.stderr.write(f"  {label} round {number + 1}: {name} {run['rate']:,.0f} req/s, "
-                             f"{run['cpu_us']:,.0f} µs CPU per request\n")
+            sys.stderr.write(
+                f"  {label} round {number + 1}: {name} {run['rate']:,.0f} req/s, "
+                f"{run['cpu_us']:,.0f} µs CPU per request\n"
+            )
     result = {}
     for name, measured in runs.items():
         median = statistics.median(run["rate"] for run in measured)
         chosen = min(measured, key=lambda run: abs(run["rate"] - median))
-        result[name] = {**chosen, "rate": median, "rates": [run["rate"] for run in measured],
-                        "cpu_us": statistics.median(run["cpu_us"] for run in measured),
-                        "non_2xx": sum(run["non_2xx"] for run in measured),
-                        "socket_errors": sum(run["socket_errors"] for run in measured)}
+        result[name] = {
+            **chosen,
+            "rate": median,
+            "rates": [run["rate"] for run in measured],
+            "cpu_us": statistics.median(run["cpu_us"] for run in measured),
+            "non_2xx": sum(run["non_2xx"] for run in measured),
+            "socket_errors": sum(run["socket_errors"] for run in measured),
+        }
     return result
 
 
@@ -315,7 +357,7 @@ def body_size(url: str) -> int:
 def main(var_dir: Path) -> dict:
     from django.core.management import call_command
 
-    from comms import export
+    from comms.statuspage import export
 
     seed()
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG is off: the manifest must exist
@@ -325,10 +367,15 @@ def main(var_dir: Path) -> dict:
     try:
         wait_for_http(f"{app}/bench/hello/")
         sizes = {"page": body_size(f"{app}/status/"), "summary": body_size(f"{app}/api/v2/summary.json")}
-        sys.stderr.write(f"statuspage: gunicorn --workers {GUNICORN_WORKERS}, wrk -t{WRK_THREADS} "
-                         f"-c{WRK_CONNECTIONS} -d{WRK_SECONDS}s × {ROUNDS} rounds\n")
-        served = compare({"bare": f"{app}/bench/hello/", "page": f"{app}/status/",
-                          "summary": f"{app}/api/v2/summary.json"}, "gunicorn", gunicorn.pid)
+        sys.stderr.write(
+            f"statuspage: gunicorn --workers {GUNICORN_WORKERS}, wrk -t{WRK_THREADS} "
+            f"-c{WRK_CONNECTIONS} -d{WRK_SECONDS}s × {ROUNDS} rounds\n"
+        )
+        served = compare(
+            {"bare": f"{app}/bench/hello/", "page": f"{app}/status/", "summary": f"{app}/api/v2/summary.json"},
+            "gunicorn",
+            gunicorn.pid,
+        )
 
         export_dir = var_dir / "status-export"
         shutil.rmtree(export_dir, ignore_errors=True)
@@ -346,8 +393,15 @@ def main(var_dir: Path) -> dict:
         try:
             wait_for_http(f"{web}/plain.html")
             check_nginx(web, page_file)
-            static = compare({"plain": f"{web}/plain.html", "export": f"{web}/status/",
-                              "export_summary": f"{web}/api/v2/summary.json"}, "nginx", nginx.pid)
+            static = compare(
+                {
+                    "plain": f"{web}/plain.html",
+                    "export": f"{web}/status/",
+                    "export_summary": f"{web}/api/v2/summary.json",
+                },
+                "nginx",
+                nginx.pid,
+            )
         finally:
             stop_nginx(nginx)
     finally:
@@ -376,10 +430,17 @@ def main(var_dir: Path) -> dict:
         f"{static['export']['cpu_us']:,.1f} µs, plain file {static['plain']['cpu_us']:,.1f} µs",
     ]
     return {
-        "served": served, "static": static, "ratios": ratios, "sizes": sizes, "summary_lines": lines,
-        "summary": "\n".join(lines), "export_files": sorted(str(path.relative_to(export_dir)) for path in written),
+        "served": served,
+        "static": static,
+        "ratios": ratios,
+        "sizes": sizes,
+        "summary_lines": lines,
+        "summary": "\n".join(lines),
+        "export_files": sorted(str(path.relative_to(export_dir)) for path in written),
         "export_sizes": {"page": page_file.stat().st_size, "summary": summary_file.stat().st_size},
-        "workers": GUNICORN_WORKERS, "wrk": f"-t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{WRK_SECONDS}s", "rounds": ROUNDS,
+        "workers": GUNICORN_WORKERS,
+        "wrk": f"-t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{WRK_SECONDS}s",
+        "rounds": ROUNDS,
     }
 
 

@@ -1,15 +1,9 @@
 from django.apps import AppConfig
-from django.core.exceptions import ImproperlyConfigured
-from django.db.models.signals import post_migrate
 
-
-def _sync_roles(sender, using="default", **kwargs):
-    from comms.roles import sync_role_permissions
-
-    missing = sync_role_permissions()
-    if missing:
-        # After a full migrate every model exists, so a missing permission is a typo in comms.roles.
-        raise ImproperlyConfigured(f"comms.roles.ROLE_PERMISSIONS names permissions that do not exist: {missing}")
+_WRITE_MESSAGES = (
+    "comms.view_message", "comms.add_message", "comms.change_message", "comms.view_messagetemplate",
+    "comms.view_delivery",
+)
 
 
 class CommsConfig(AppConfig):
@@ -17,17 +11,31 @@ class CommsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self):
+        from comms.demo import demo_comms
+        from core.demo import steps as demo_steps
+
+        demo_steps.register(demo_comms)
         from django.db.models.signals import post_save
 
-        import config.db  # noqa: F401  registers the __any lookup
-        from comms.models import Component
+        from accounts import hooks as account_hooks
+        from comms import outreach
         from comms.statuspage import invalidate_status_page
+        from core.roles import COMMS_LEAD, EVERY_ROLE, SUPPORT, grant
+        from incidents.models import Component
+        from incidents.signals import public_change
 
+        grant(EVERY_ROLE, *_WRITE_MESSAGES)
+        grant(COMMS_LEAD, "comms.approve_message", "comms.publish_preapproved_message", "comms.add_messagetemplate",
+              "comms.change_messagetemplate", "comms.view_subscriber", "comms.add_subscriber",
+              "comms.change_subscriber", "comms.delete_subscriber")
+        grant(SUPPORT, "comms.publish_preapproved_message")
+
+        account_hooks.message_drafter.register(outreach.draft_account_message)
+        account_hooks.timeline_sources.register(outreach.messages_to_account)
+        public_change.connect(lambda **kwargs: invalidate_status_page(), weak=False, dispatch_uid="comms.public")
         post_save.connect(
             lambda **kwargs: invalidate_status_page(),
             sender=Component,
             weak=False,
             dispatch_uid="comms.component_public",
         )
-        # Once per migrate (sender=self): grant permissions of models added since the groups were made.
-        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="comms.sync_roles")

@@ -1,74 +1,8 @@
+"""Choices and the state machine of messages and deliveries."""
+
 from django.db import models
 
-from comms.statemachine import StateMachine
-
-
-class Severity(models.TextChoices):
-    SEV1 = "SEV1", "SEV1 – critical"
-    SEV2 = "SEV2", "SEV2 – major"
-    SEV3 = "SEV3", "SEV3 – minor"
-    SEV4 = "SEV4", "SEV4 – low"
-
-
-class IncidentKind(models.TextChoices):
-    SERVICE = "service", "Service"
-    SECURITY = "security", "Security"
-
-
-class IncidentStatus(models.TextChoices):
-    INVESTIGATING = "investigating", "Investigating"
-    IDENTIFIED = "identified", "Identified"
-    MONITORING = "monitoring", "Monitoring"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"  # internal: follow-up done; the public still sees "resolved"
-
-
-OPEN_STATUSES = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
-
-INCIDENT_MACHINE = StateMachine(
-    "incident",
-    {
-        IncidentStatus.INVESTIGATING: {IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING, IncidentStatus.RESOLVED},
-        IncidentStatus.IDENTIFIED: {IncidentStatus.INVESTIGATING, IncidentStatus.MONITORING, IncidentStatus.RESOLVED},
-        IncidentStatus.MONITORING: {IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.RESOLVED},
-        # A resolved incident may reopen if the problem comes back, or close once follow-up is done.
-        IncidentStatus.RESOLVED: {
-            IncidentStatus.INVESTIGATING,
-            IncidentStatus.IDENTIFIED,
-            IncidentStatus.MONITORING,
-            IncidentStatus.CLOSED,
-        },
-        IncidentStatus.CLOSED: set(),
-    },
-    dict(IncidentStatus.choices),
-)
-
-
-class ComponentTier(models.IntegerChoices):
-    TIER0 = 0, "Tier 0 – revenue-critical"
-    TIER1 = 1, "Tier 1 – business-critical"
-    TIER2 = 2, "Tier 2 – other"
-
-
-class ComponentStatus(models.TextChoices):
-    OPERATIONAL = "operational", "Operational"
-    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
-    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
-    MAJOR_OUTAGE = "major_outage", "Major outage"
-    UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
-
-
-class TimelineKind(models.TextChoices):
-    CREATED = "created", "Created"
-    STATUS = "status", "Status changed"
-    SEVERITY = "severity", "Severity changed"
-    COMPONENTS = "components", "Components changed"
-    EDITED = "edited", "Details edited"
-    NOTE = "note", "Note"
-    MESSAGE = "message", "Message"
-    DELIVERY = "delivery", "Delivery"
-    CADENCE = "cadence", "Update overdue"
-    ACCOUNT = "account", "Customer follow-up"
+from core.statemachine import StateMachine
 
 
 class MessagePhase(models.TextChoices):
@@ -96,20 +30,20 @@ class MessageState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-M = MessageState
-EDITABLE_STATES = (M.DRAFT, M.SUBMITTED, M.APPROVED, M.SCHEDULED)
+EDITABLE_STATES = (MessageState.DRAFT, MessageState.SUBMITTED, MessageState.APPROVED, MessageState.SCHEDULED)
+_DRAFT, _SUBMITTED, _APPROVED, _SCHEDULED = EDITABLE_STATES
 MESSAGE_MACHINE = StateMachine(
     "message",
     {
-        M.DRAFT: {M.SUBMITTED, M.SCHEDULED, M.CANCELLED},  # → scheduled: unchanged pre-approved template only
-        M.SUBMITTED: {M.APPROVED, M.SCHEDULED, M.DRAFT, M.CANCELLED},  # → draft: rejected
-        M.APPROVED: {M.SCHEDULED, M.SUBMITTED, M.CANCELLED},  # → submitted: edited after approval
-        M.SCHEDULED: {M.SENDING, M.SUBMITTED, M.CANCELLED},
-        M.SENDING: {M.SENT, M.PARTIALLY_FAILED, M.FAILED},
-        M.PARTIALLY_FAILED: {M.SENDING},  # failed deliveries retried
-        M.FAILED: {M.SENDING},
-        M.SENT: set(),
-        M.CANCELLED: set(),
+        _DRAFT: {_SUBMITTED, _SCHEDULED, MessageState.CANCELLED},  # → scheduled: unchanged pre-approved template only
+        _SUBMITTED: {_APPROVED, _SCHEDULED, _DRAFT, MessageState.CANCELLED},  # → draft: rejected
+        _APPROVED: {_SCHEDULED, _SUBMITTED, MessageState.CANCELLED},  # → submitted: edited after approval
+        _SCHEDULED: {MessageState.SENDING, _SUBMITTED, MessageState.CANCELLED},
+        MessageState.SENDING: {MessageState.SENT, MessageState.PARTIALLY_FAILED, MessageState.FAILED},
+        MessageState.PARTIALLY_FAILED: {MessageState.SENDING},  # failed deliveries retried
+        MessageState.FAILED: {MessageState.SENDING},
+        MessageState.SENT: set(),
+        MessageState.CANCELLED: set(),
     },
     dict(MessageState.choices),
 )
@@ -121,7 +55,3 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"  # e.g. the subscriber unsubscribed before it went out
-
-
-# Statuspage's "impact" for each severity, used by the public v2 JSON.
-SEVERITY_IMPACT = {"SEV1": "critical", "SEV2": "major", "SEV3": "minor", "SEV4": "none"}

@@ -4,17 +4,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from comms.channels import REGISTRY, channel_choices, get_transport
-from comms.choices import OPEN_STATUSES, Audience, IncidentStatus, MessagePhase
+from comms.choices import Audience, MessagePhase
 from comms.messaging import CONTENT_FIELDS, EDITABLE_FIELDS, validate_channels
-from comms.models import Component, Incident, Message, MessageTemplate
+from comms.models import Message, MessageTemplate
 from comms.rendering import fill_placeholders, placeholder_values
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+from core.forms import DateTimeLocalInput
+from incidents.choices import OPEN_STATUSES, IncidentStatus
+from incidents.models import Component, Incident
 
 
 class IncidentForm(forms.ModelForm):

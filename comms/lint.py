@@ -13,10 +13,12 @@ from dataclasses import asdict, dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from comms.choices import MessagePhase, Severity
-from comms.models import Incident, Message
+from comms.choices import MessagePhase
+from comms.models import Message
 from comms.rendering import PLACEHOLDER_RE, X_LIMIT, X_URL_WEIGHT, x_weighted_length
-from sentiment.vader import compound
+from core.vader import compound
+from incidents.choices import Severity
+from incidents.models import Incident
 
 REQUIRED_PARTS = {
     MessagePhase.INITIAL: ("explain", "acknowledge"),
@@ -55,44 +57,80 @@ _UNKNOWN = object()
 
 def lint_message(message: Message, quiet_until=_UNKNOWN) -> list[LintWarning]:
     """quiet_until: pass quiet_period_until() when linting many messages, so it is looked up once."""
-    warnings: list[LintWarning] = []
     text = "\n".join(message.parts().values())
+    if quiet_until is _UNKNOWN:
+        quiet_until = quiet_period_until()
+    return [
+        *_missing_parts(message),
+        *_time_promises(message),
+        *_jargon(message),
+        *_x_length(message),
+        *_tone(text),
+        *_missing_thanks(message, text),
+        *_quiet_period(message, quiet_until),
+        *_placeholders(message),
+    ]
 
-    for part in REQUIRED_PARTS[message.phase]:
-        if not getattr(message, part).strip():
+
+def _missing_parts(message: Message) -> list[LintWarning]:
+    """The EARS parts the message's phase needs that are empty."""
+    return [
+        LintWarning(
+            "missing_part",
+            f"{PART_LABELS[part]} is empty; a {message.get_phase_display().lower()} should say it.",
+            part,
+        )
+        for part in REQUIRED_PARTS[message.phase]
+        if not getattr(message, part).strip()
+    ]
+
+
+def _time_promises(message: Message) -> list[LintWarning]:
+    """A promised time in an initial message or an update: before the fix is confirmed it may not hold."""
+    if message.phase not in (MessagePhase.INITIAL, MessagePhase.UPDATE):
+        return []
+    warnings = []
+    for field, value in message.parts().items():
+        promise = _time_promise(value)
+        if promise:
             warnings.append(LintWarning(
-                "missing_part",
-                f"{PART_LABELS[part]} is empty; a {message.get_phase_display().lower()} should say it.",
-                part,
+                "time_promise",
+                f"“{promise}” promises a time before the fix is confirmed; promise the next update instead.",
+                field,
             ))
+    return warnings
 
-    if message.phase in (MessagePhase.INITIAL, MessagePhase.UPDATE):
-        for field, value in message.parts().items():
-            promise = _time_promise(value)
-            if promise:
-                warnings.append(LintWarning(
-                    "time_promise",
-                    f"“{promise}” promises a time before the fix is confirmed; promise the next update instead.",
-                    field,
-                ))
 
+def _jargon(message: Message) -> list[LintWarning]:
+    """One warning per jargon word, on the first part that uses it."""
+    warnings = []
     for word in settings.COMMS_JARGON:
         for field, value in message.parts().items():
             if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", value, re.IGNORECASE):
                 warnings.append(LintWarning("jargon", f"“{word}” is jargon; say what customers experience.", field))
                 break
+    return warnings
 
-    if "x" in message.channels:
-        full = " ".join(f"{message.headline} — {message.explain}".split())
-        length = x_weighted_length(full) + 1 + X_URL_WEIGHT
-        if length > X_LIMIT:
-            warnings.append(LintWarning(
-                "x_length",
-                f"The X post would be {length} of {X_LIMIT} weighted characters; it will be cut after the "
-                "headline and link to the status page for the rest.",
-                "explain",
-            ))
 
+def _x_length(message: Message) -> list[LintWarning]:
+    """The X post (headline — explain, then a link) over X's weighted limit."""
+    if "x" not in message.channels:
+        return []
+    full = " ".join(f"{message.headline} — {message.explain}".split())
+    length = x_weighted_length(full) + 1 + X_URL_WEIGHT
+    if length <= X_LIMIT:
+        return []
+    return [LintWarning(
+        "x_length",
+        f"The X post would be {length} of {X_LIMIT} weighted characters; it will be cut after the "
+        "headline and link to the status page for the rest.",
+        "explain",
+    )]
+
+
+def _tone(text: str) -> list[LintWarning]:
+    """Hype (a high VADER compound or repeated exclamation marks) and blame."""
+    warnings = []
     tone = compound(text)
     if tone >= HYPE_COMPOUND or text.count("!") >= 2:
         warnings.append(LintWarning(
@@ -103,21 +141,29 @@ def lint_message(message: Message, quiet_until=_UNKNOWN) -> list[LintWarning]:
         warnings.append(LintWarning(
             "tone_blame", f"“{blame.group(0)}” reads as blame; own the problem instead (VADER {tone:+.2f})."
         ))
+    return warnings
 
+
+def _missing_thanks(message: Message, text: str) -> list[LintWarning]:
     if message.phase == MessagePhase.RESOLUTION and not THANKS_RE.search(text):
-        warnings.append(LintWarning("no_thanks", "A resolution message should thank customers for their patience."))
+        return [LintWarning("no_thanks", "A resolution message should thank customers for their patience.")]
+    return []
 
-    if quiet_until is _UNKNOWN:
-        quiet_until = quiet_period_until()
+
+def _quiet_period(message: Message, quiet_until) -> list[LintWarning]:
+    """An announcement on social channels while the quiet period after a SEV1/SEV2 lasts."""
     if message.is_announcement and {"x", "webhook"} & set(message.channels) and quiet_until:
-        warnings.append(LintWarning(
+        return [LintWarning(
             "quiet_period",
             f"Quiet period after a major incident: hold announcements on social channels until {quiet_until:%Y-%m-%d}.",
-        ))
+        )]
+    return []
 
-    for name in sorted({name for value in message.parts().values() for name in PLACEHOLDER_RE.findall(value)}):
-        warnings.append(LintWarning("placeholder", f"The placeholder {{{name}}} is not filled in."))
-    return warnings
+
+def _placeholders(message: Message) -> list[LintWarning]:
+    """Each {placeholder} left unfilled, once, in name order."""
+    names = {name for value in message.parts().values() for name in PLACEHOLDER_RE.findall(value)}
+    return [LintWarning("placeholder", f"The placeholder {{{name}}} is not filled in.") for name in sorted(names)]
 
 
 def quiet_period_until():

@@ -9,13 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from comms.channels import REGISTRY, get_transport
-from comms.choices import EDITABLE_STATES, MESSAGE_MACHINE, Audience, MessageState, Severity, TimelineKind
-from comms.models import EARS_PARTS, Incident, Message, MessageTemplate
+from comms.choices import EDITABLE_STATES, MESSAGE_MACHINE, Audience, DeliveryStatus, MessageState
+from comms.delivery.dispatch import enqueue_queued
+from comms.models import EARS_PARTS, Message, MessageTemplate
 from comms.rendering import fill_placeholders, placeholder_values
-from comms.services import record
-from comms.statemachine import TransitionNotAllowed
+from core.statemachine import TransitionNotAllowed
+from incidents.choices import Severity, TimelineKind
+from incidents.models import Incident
+from incidents.services import record
 
-M = MessageState
 CONTENT_FIELDS = ("headline", *EARS_PARTS)
 EDITABLE_FIELDS = (*CONTENT_FIELDS, "phase", "audience", "channels", "scheduled_for", "is_announcement")
 FOUR_EYES_SEVERITIES = (Severity.SEV1, Severity.SEV2)
@@ -91,9 +93,9 @@ def update_message(message: Message, *, actor, **changes) -> Message:
         setattr(message, name, changes[name])
     validate_channels(message.audience, message.channels)
     description = f"“{message.headline}” edited"
-    if message.state in (M.APPROVED, M.SCHEDULED):
+    if message.state in (MessageState.APPROVED, MessageState.SCHEDULED):
         # An approval covers the text that was approved, not what it became.
-        message.state = M.SUBMITTED
+        message.state = MessageState.SUBMITTED
         message.approver, message.approved_at = None, None
         description += "; it needs approval again"
     message.save()
@@ -103,7 +105,7 @@ def update_message(message: Message, *, actor, **changes) -> Message:
 
 def submit(message: Message, *, actor) -> Message:
     check_may_change(message, actor)
-    return _move(message, M.SUBMITTED, actor, "submitted for approval", submitted_at=timezone.now(),
+    return _move(message, MessageState.SUBMITTED, actor, "submitted for approval", submitted_at=timezone.now(),
                  rejection_reason="")
 
 
@@ -112,10 +114,10 @@ def approve(message: Message, *, actor) -> Message:
     message = _locked(message)
     if not actor.has_perm("comms.approve_message"):
         raise PermissionDenied("Only communications leads approve messages.")
-    if message.state == M.DRAFT:
+    if message.state == MessageState.DRAFT:
         raise TransitionNotAllowed("Submit the draft for approval first.")
     check_four_eyes(message, actor)
-    target = M.SCHEDULED if message.scheduled_for else M.APPROVED
+    target = MessageState.SCHEDULED if message.scheduled_for else MessageState.APPROVED
     when = f"; it goes out at {timezone.localtime(message.scheduled_for):%H:%M %Z}" if message.scheduled_for else ""
     return _move(message, target, actor, f"approved{when}", approver=actor, approved_at=timezone.now())
 
@@ -138,14 +140,14 @@ def reject(message: Message, *, actor, reason: str) -> Message:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why, so the author knows what to change."})
-    if message.state != M.SUBMITTED:
+    if message.state != MessageState.SUBMITTED:
         raise TransitionNotAllowed("Only a message waiting for approval can be rejected.")
-    return _move(message, M.DRAFT, actor, f"rejected: {reason}", rejection_reason=reason[:500])
+    return _move(message, MessageState.DRAFT, actor, f"rejected: {reason}", rejection_reason=reason[:500])
 
 
 def cancel(message: Message, *, actor) -> Message:
     check_may_change(message, actor)
-    return _move(message, M.CANCELLED, actor, "cancelled")
+    return _move(message, MessageState.CANCELLED, actor, "cancelled")
 
 
 @transaction.atomic
@@ -153,31 +155,31 @@ def publish(message: Message, *, actor, at=None) -> Message:
     """Send now (or at `at`): approved messages by a lead; unchanged pre-approved drafts by lead or support."""
     message = _locked(message)
     at = at or timezone.now()
-    if message.state in (M.APPROVED, M.SCHEDULED):
+    if message.state in (MessageState.APPROVED, MessageState.SCHEDULED):
         if not actor.has_perm("comms.approve_message"):
             raise PermissionDenied("Only communications leads publish approved messages.")
         fields = {"scheduled_for": at}
-        if message.state == M.SCHEDULED:
+        if message.state == MessageState.SCHEDULED:
             Message.objects.filter(pk=message.pk).update(**fields)
             message.scheduled_for = at
             record(message.incident, TimelineKind.MESSAGE, f"“{message.headline}” moved to go out now", actor,
                    message_id=message.pk)
             _dispatch_soon()
             return message
-    elif message.state in (M.DRAFT, M.SUBMITTED) and message.is_unchanged_preapproved:
+    elif message.state in (MessageState.DRAFT, MessageState.SUBMITTED) and message.is_unchanged_preapproved:
         if not actor.has_perm("comms.publish_preapproved_message"):
             raise PermissionDenied("Your role cannot publish messages.")
         fields = {"scheduled_for": at, "approver": actor, "approved_at": timezone.now()}
-    elif message.state in (M.DRAFT, M.SUBMITTED):
+    elif message.state in (MessageState.DRAFT, MessageState.SUBMITTED):
         raise TransitionNotAllowed(
             "This message needs a communications lead's approval before it can be published "
             "(only an unchanged pre-approved template can go out at once)."
         )
     else:
-        MESSAGE_MACHINE.check(message.state, M.SCHEDULED)
+        MESSAGE_MACHINE.check(message.state, MessageState.SCHEDULED)
         raise AssertionError("unreachable")  # pragma: no cover
-    origin = " from a pre-approved template" if message.state in (M.DRAFT, M.SUBMITTED) else ""
-    moved = _move(message, M.SCHEDULED, actor, f"published{origin}", **fields)
+    origin = " from a pre-approved template" if message.state in (MessageState.DRAFT, MessageState.SUBMITTED) else ""
+    moved = _move(message, MessageState.SCHEDULED, actor, f"published{origin}", **fields)
     if at <= timezone.now():
         _dispatch_soon()
     return moved
@@ -205,3 +207,24 @@ def _move(message: Message, target: str, actor, verb: str, **fields) -> Message:
     record(message.incident, TimelineKind.MESSAGE, f"“{message.headline}” {verb}", actor,
            message_id=message.pk, state=target)
     return message
+
+
+def retry_failed(message: Message, actor) -> int:
+    """A communications lead retries a message's failed deliveries."""
+    if not actor.has_perm("comms.approve_message"):
+        raise PermissionDenied("Only communications leads retry failed deliveries.")
+    message = Message.objects.select_related("incident").get(pk=message.pk)
+    if message.state not in (MessageState.PARTIALLY_FAILED, MessageState.FAILED):
+        raise TransitionNotAllowed("Only a message with failed deliveries can be retried.")
+    MESSAGE_MACHINE.check(message.state, MessageState.SENDING)
+    with transaction.atomic():
+        count = message.deliveries.filter(status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=None, enqueued_at=None
+        )
+        if count:
+            Message.objects.filter(pk=message.pk).update(state=MessageState.SENDING, finished_at=None)
+            record(message.incident, TimelineKind.DELIVERY,
+                   f"Retrying {count:,} failed deliveries of “{message.headline}”", actor, message_id=message.pk)
+            # robust: with the broker down the retry is still recorded, and sweep_deliveries enqueues it later
+            transaction.on_commit(lambda: enqueue_queued(message.pk), robust=True)
+    return count

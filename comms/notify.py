@@ -5,12 +5,9 @@ returned as a sentence, for the caller to put on the incident timeline.
 """
 
 import logging
-import smtplib
 import uuid
 
 import requests
-from django.conf import settings
-from django.core.mail import send_mail
 
 from comms.channels.base import TransportError
 from comms.channels.webhook import post_json
@@ -31,15 +28,3 @@ def notify_internal_webhooks(event: str, payload: dict) -> int:
             except TransportError as error:
                 log.warning("internal webhook %s failed: %s", endpoint.name, error)
     return delivered
-
-
-def notify_people(subject: str, body: str, recipients: list[str]) -> str | None:
-    """Email these people. Returns None when sent (or nobody to send to), else why it failed."""
-    if not recipients:
-        return None
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    except (smtplib.SMTPException, OSError) as error:
-        log.warning("notification %r could not be emailed: %s", subject, error)
-        return f"the email could not be sent ({type(error).__name__})"
-    return None

@@ -13,7 +13,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from comms.models import EARS_PARTS, Incident, Message
+from comms.models import EARS_PARTS, Message
+from incidents.models import Incident
 
 X_LIMIT = 280
 X_URL_WEIGHT = 23

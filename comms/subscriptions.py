@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from comms.models import Subscriber
 from comms.models.delivery import new_token
-from config import ratelimit
+from core import ratelimit
 
 # --- Rate limits: each subscription request may cost a confirmation email (OWASP API4) ------------------
 

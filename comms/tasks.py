@@ -1,22 +1,11 @@
 """Thin tasks: they take ids, call a service, and let the database say what is left to do."""
 
-import socket
 
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
-from django.utils import timezone
 
-from comms import cadence, delivery
-from comms.models import WorkerHeartbeat
-
-
-@shared_task(bind=True, ignore_result=True)
-def record_worker_heartbeat(self) -> None:
-    """Run by beat every 30 s on whichever worker takes it; /healthz reports how long ago it last ran."""
-    WorkerHeartbeat.objects.update_or_create(
-        hostname=self.request.hostname or socket.gethostname(), defaults={"seen_at": timezone.now()}
-    )
+from comms import delivery, overdue
 
 
 @shared_task(ignore_result=True)
@@ -56,7 +45,7 @@ def sweep_deliveries() -> dict:
 @shared_task(ignore_result=True)
 def remind_overdue_updates() -> int:
     """Beat, every minute: remind communications leads of overdue public updates, once per period."""
-    return cadence.remind_overdue()
+    return overdue.remind_overdue()
 
 
 @shared_task(ignore_result=True)

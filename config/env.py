@@ -177,3 +177,50 @@ def env_header_name(name: str, default: str | None, env: Mapping[str, str] | Non
             f"{name} must be an HTTP header name such as X-Forwarded-Proto, got {value!r}."
         )
     return value
+
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+
+
+def env_cadence(name: str, default: str, env: Mapping[str, str] | None = None) -> dict[str, int]:
+    """SEV1=30,SEV2=60,… in minutes between public updates; 0 (or left out) means no cadence for that severity."""
+    value = env_str(name, default, env)
+    try:
+        pairs = dict(item.split("=") for item in value.replace(" ", "").split(",") if item)
+        cadence = {severity: int(pairs.get(severity, 0)) for severity in SEVERITIES}
+        unknown = set(pairs) - set(cadence)
+    except ValueError:
+        unknown = {"?"}
+    if unknown or any(minutes < 0 for minutes in cadence.values()):
+        raise ImproperlyConfigured(f"{name} must look like SEV1=30,SEV2=60,SEV3=120,SEV4=0 (minutes), got {value!r}.")
+    return cadence
+
+
+def env_pairs(name: str, default: str, example: str, env: Mapping[str, str] | None = None) -> dict[str, float]:
+    """name=number,name=number… from the environment."""
+    value = env_str(name, default, env)
+    try:
+        return {key.strip(): float(number) for key, number in (item.split("=") for item in value.split(",") if item)}
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like {example}, got {value!r}.") from None
+
+
+def env_weights(name: str, default: str, parts: tuple[str, ...], env: Mapping[str, str] | None = None) -> dict:
+    """Points for each named part, e.g. revenue=30,tier=15; only those parts, each 0 or more."""
+    weights = env_pairs(name, default, default, env)
+    if set(weights) - set(parts) or any(weight < 0 for weight in weights.values()):
+        raise ImproperlyConfigured(
+            f"{name} takes {', '.join(parts[:-1])} and {parts[-1]} with weights of 0 or more, "
+            f"got {env_str(name, default, env)!r}."
+        )
+    return weights
+
+
+def env_credit_tiers(name: str, default: str, env: Mapping[str, str] | None = None) -> list[tuple[float, float]]:
+    """Monthly uptime below the first number earns the second as a percentage of the month's fee, e.g.
+    99.9=10,99.0=25,95.0=100; highest uptime first."""
+    tiers = env_pairs(name, default, default, env)
+    try:
+        return sorted(((float(uptime), percent) for uptime, percent in tiers.items()), reverse=True)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like {default}, got {env_str(name, default, env)!r}.") from None

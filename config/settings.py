@@ -12,6 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import (
     env_absolute_path,
     env_bool,
+    env_cadence,
+    env_credit_tiers,
     env_database,
     env_header_name,
     env_http_url,
@@ -21,6 +23,7 @@ from config.env import (
     env_redis_url,
     env_str,
     env_time_zone,
+    env_weights,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -61,9 +64,12 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The project's layers, lowest first (docs/architecture.md): each imports only those listed before it.
+    "core",
+    "incidents",
+    "accounts",
     "comms",
     "sentiment",
-    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -92,7 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "comms.context_processors.navigation",
+                "core.context_processors.navigation",
             ],
         },
     },
@@ -191,21 +197,7 @@ X_BEARER_TOKEN = env_str("X_BEARER_TOKEN")  # read-only access, used for searchi
 
 # --- Communications --------------------------------------------------------------------------------
 
-def _cadence(name: str, default: str) -> dict[str, int]:
-    """SEV1=30,SEV2=60,… in minutes between public updates; 0 means no cadence for that severity."""
-    value = env_str(name, default)
-    try:
-        pairs = dict(item.split("=") for item in value.replace(" ", "").split(",") if item)
-        cadence = {severity: int(pairs.get(severity, 0)) for severity in ("SEV1", "SEV2", "SEV3", "SEV4")}
-        unknown = set(pairs) - set(cadence)
-    except ValueError:
-        unknown = {"?"}
-    if unknown or any(minutes < 0 for minutes in cadence.values()):
-        raise ImproperlyConfigured(f"{name} must look like SEV1=30,SEV2=60,SEV3=120,SEV4=0 (minutes), got {value!r}.")
-    return cadence
-
-
-UPDATE_CADENCE_MINUTES = _cadence("UPDATE_CADENCE_MINUTES", "SEV1=30,SEV2=60,SEV3=120,SEV4=0")
+UPDATE_CADENCE_MINUTES = env_cadence("UPDATE_CADENCE_MINUTES", "SEV1=30,SEV2=60,SEV3=120,SEV4=0")
 COMMS_QUIET_PERIOD_DAYS = env_int("COMMS_QUIET_PERIOD_DAYS", 7)
 COMMS_JARGON = env_list(
     "COMMS_JARGON",
@@ -231,26 +223,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 24 * 1024 * 1024
 
 # --- Accounts --------------------------------------------------------------------------------------
 
-def _pairs(name: str, default: str, example: str) -> dict[str, float]:
-    """name=number,name=number… from the environment."""
-    value = env_str(name, default)
-    try:
-        return {key.strip(): float(number) for key, number in (item.split("=") for item in value.split(",") if item)}
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must look like {example}, got {value!r}.") from None
-
-
-# Points each part of the priority score is worth (accounts/scoring.py, README "Priority score").
-IMPACT_SCORE_WEIGHTS = _pairs(
+# Points each part of the priority score is worth (accounts/priority.py, README "Priority score").
+IMPACT_SCORE_WEIGHTS = env_weights(
     "IMPACT_SCORE_WEIGHTS", "revenue=30,tier=15,impact=20,duration=10,sla=10,mentions=10,renewal=5",
-    "revenue=30,tier=15,impact=20,duration=10,sla=10,mentions=10,renewal=5",
+    ("revenue", "tier", "impact", "duration", "sla", "mentions", "renewal"),
 )
-_unknown_weights = set(IMPACT_SCORE_WEIGHTS) - {"revenue", "tier", "impact", "duration", "sla", "mentions", "renewal"}
-if _unknown_weights or any(weight < 0 for weight in IMPACT_SCORE_WEIGHTS.values()):
-    raise ImproperlyConfigured(
-        "IMPACT_SCORE_WEIGHTS takes revenue, tier, impact, duration, sla, mentions and renewal with weights of "
-        f"0 or more, got {env_str('IMPACT_SCORE_WEIGHTS')!r}."
-    )
 IMPACT_REVENUE_FULL = env_int("IMPACT_REVENUE_FULL", 1_000_000, minimum=1)  # revenue at which that part is full
 IMPACT_DURATION_FULL_MINUTES = env_int("IMPACT_DURATION_FULL_MINUTES", 240, minimum=1)
 IMPACT_MENTIONS_FULL = env_int("IMPACT_MENTIONS_FULL", 5, minimum=1)
@@ -258,14 +235,7 @@ IMPACT_RENEWAL_DAYS = env_int("IMPACT_RENEWAL_DAYS", 90)
 IMPACT_TOP_N = env_int("IMPACT_TOP_N", 10, minimum=1)  # impacts that must close before the incident can
 COMPENSATION_APPROVAL_LIMIT = env_int("COMPENSATION_APPROVAL_LIMIT", 500)  # above this a lead approves
 # Monthly uptime below the first number earns the second as a percentage of the month's fee.
-_sla_example = "99.9=10,99.0=25,95.0=100"
-try:  # highest uptime first: (99.9, 10.0), (99.0, 25.0), (95.0, 100.0)
-    _tiers = _pairs("SLA_CREDIT_TIERS", _sla_example, _sla_example)
-    SLA_CREDIT_TIERS = sorted(((float(uptime), percent) for uptime, percent in _tiers.items()), reverse=True)
-except ValueError:
-    raise ImproperlyConfigured(
-        f"SLA_CREDIT_TIERS must look like {_sla_example}, got {env_str('SLA_CREDIT_TIERS')!r}."
-    ) from None
+SLA_CREDIT_TIERS = env_credit_tiers("SLA_CREDIT_TIERS", "99.9=10,99.0=25,95.0=100")
 SLA_CREDIT_CAP_PERCENT = env_int("SLA_CREDIT_CAP_PERCENT", 100)  # of the month's fee
 FOLLOW_UP_REMINDER_HOURS = env_int("FOLLOW_UP_REMINDER_HOURS", 24, minimum=1)
 
@@ -316,7 +286,7 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "record-worker-heartbeat": {"task": "comms.tasks.record_worker_heartbeat", "schedule": 30.0},
+    "record-worker-heartbeat": {"task": "core.tasks.record_worker_heartbeat", "schedule": 30.0},
     "dispatch-due-messages": {"task": "comms.tasks.dispatch_due_messages", "schedule": 3.0},
     "sweep-deliveries": {"task": "comms.tasks.sweep_deliveries", "schedule": 30.0},
     "remind-overdue-updates": {"task": "comms.tasks.remind_overdue_updates", "schedule": 60.0},
@@ -328,7 +298,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Status page export ----------------------------------------------------------------------------
 # After every public change a worker writes the status page, its Atom feed and JSON as static files
-# (comms/export.py), for nginx, object storage or a CDN to serve even while the application is down.
+# (comms/statuspage/export.py), for nginx, object storage or a CDN to serve even while the application is down.
 
 STATUS_EXPORT_DIR = env_absolute_path("STATUS_EXPORT_DIR")  # unset: no export to a directory
 STATUS_EXPORT_S3_BUCKET = env_str("STATUS_EXPORT_S3_BUCKET")  # credentials: the usual AWS_* variables
@@ -354,7 +324,7 @@ if STATUS_EXPORT_STORAGE and STATUS_EXPORT_STORAGE not in STORAGES:
 if STATUS_EXPORT_DIR or STATUS_EXPORT_STORAGE:
     # Catches up within a minute when a queued export was lost (a Redis restart without persistence).
     CELERY_BEAT_SCHEDULE["export-status-page-if-stale"] = {
-        "task": "comms.export.export_status_page_if_stale",
+        "task": "comms.statuspage.export.export_status_page_if_stale",
         "schedule": 60.0,
     }
 
@@ -365,14 +335,14 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",  # first, so that anonymous requests get 401, not 403
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["config.api.RolePermissions"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.RolePermissions"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # JSON only: the API never answers text/html (people have the pages and Swagger UI at /api/docs/).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -396,8 +366,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # tag operations by resource (incidents, components, …)
     "ENUM_NAME_OVERRIDES": {
-        "IncidentStatusEnum": "comms.choices.IncidentStatus",
-        "ComponentStatusEnum": "comms.choices.ComponentStatus",
+        "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "ComponentStatusEnum": "incidents.choices.ComponentStatus",
         # Choice sets whose field names (tier, state, source, kind) other models use for other choices.
         "AccountTierEnum": "accounts.choices.Tier",
         "ImpactLevelEnum": "accounts.choices.ImpactLevel",
@@ -424,7 +394,7 @@ LOGGING = {
 }
 
 # --- Abuse protection ------------------------------------------------------------------------------
-# Counters live in the default cache (config/ratelimit.py); README "Abuse protection".
+# Counters live in the default cache (core/ratelimit.py); README "Abuse protection".
 
 # How many reverse proxies of ours stand in front of the web processes. 0: the client is REMOTE_ADDR and
 # X-Forwarded-For is ignored (anyone can write it). N: the client is the N-th address from the right of it.
@@ -436,7 +406,7 @@ SUBSCRIBE_RATE_PER_ADDRESS = env_rate("SUBSCRIBE_RATE_PER_ADDRESS", "3/day")
 LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5, minimum=1)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
-AUTHENTICATION_BACKENDS = ["config.login.ThrottledModelBackend"]  # the admin's login is throttled too
+AUTHENTICATION_BACKENDS = ["core.login.ThrottledModelBackend"]  # the admin's login is throttled too
 RATELIMIT_KEY_PREFIX = "ratelimit"  # cache keys; the tests give each test a prefix of its own
 
 # --- Production hardening ---------------------------------------------------------------------------

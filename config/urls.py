@@ -3,10 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.health import healthz
-from config.login import ThrottledLoginView
+from core.health import healthz
+from core.login import ThrottledLoginView
 
 api_v1 = [
+    path("", include("incidents.api.urls")),
     path("", include("comms.api.urls")),
     path("", include("sentiment.api.urls")),
     path("", include("accounts.api.urls")),
@@ -15,7 +16,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("comms.urls")),
     path("", include("accounts.urls")),
-    path("", include("comms.public_urls")),
+    path("", include("comms.statuspage.urls")),
     path("mentions/", include("sentiment.urls")),
     path("login/", ThrottledLoginView.as_view(), name="login"),  # refuses a while after repeated failures
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

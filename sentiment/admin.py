@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from comms.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from sentiment.choices import RuleKind
 from sentiment.models import FlagRule, LexiconEntry, Mention, SentimentAlert, XSearch
 from sentiment.x_source import NOT_CONFIGURED

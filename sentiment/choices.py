@@ -1,6 +1,6 @@
 from django.db import models
 
-from comms.statemachine import StateMachine
+from core.statemachine import StateMachine
 
 
 class Source(models.TextChoices):
@@ -25,16 +25,20 @@ class ReviewState(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
-R = ReviewState
-OPEN_REVIEW_STATES = (R.NEW, R.IN_REVIEW)
+OPEN_REVIEW_STATES = (ReviewState.NEW, ReviewState.IN_REVIEW)
 REVIEW_MACHINE = StateMachine(
     "mention",
     {
-        R.NEW: {R.IN_REVIEW, R.RESPONDED, R.ESCALATED, R.DISMISSED},
-        R.IN_REVIEW: {R.IN_REVIEW, R.RESPONDED, R.ESCALATED, R.DISMISSED},  # in review → in review: reassigned
-        R.RESPONDED: {R.IN_REVIEW},  # reopened
-        R.ESCALATED: {R.IN_REVIEW},
-        R.DISMISSED: {R.IN_REVIEW},
+        ReviewState.NEW: {ReviewState.IN_REVIEW, ReviewState.RESPONDED, ReviewState.ESCALATED, ReviewState.DISMISSED},
+        ReviewState.IN_REVIEW: {
+            ReviewState.IN_REVIEW,
+            ReviewState.RESPONDED,
+            ReviewState.ESCALATED,
+            ReviewState.DISMISSED,
+        },  # in review → in review: reassigned
+        ReviewState.RESPONDED: {ReviewState.IN_REVIEW},  # reopened
+        ReviewState.ESCALATED: {ReviewState.IN_REVIEW},
+        ReviewState.DISMISSED: {ReviewState.IN_REVIEW},
     },
     dict(ReviewState.choices),
 )

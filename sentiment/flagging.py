@@ -1,9 +1,9 @@
 """Flag rules, configured in the admin. Every rule that matches adds a reason to the mention."""
 
 
+from core.patterns import found_in
 from sentiment.choices import RuleKind
 from sentiment.models import FlagRule
-from sentiment.patterns import found_in
 
 DEFAULT_RULES = [
     {"name": "Very negative", "kind": RuleKind.COMPOUND_AT_MOST, "threshold": -0.5},

@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from comms.models import Incident
+from incidents.models import Incident
 from sentiment.choices import OPEN_REVIEW_STATES, Label, ReviewState, Source
 
 OPEN, ALL = "open", "all"

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.db import bound_cursor
+from core.db import bound_cursor
 from sentiment.choices import ReviewState, Source
 from sentiment.models import Mention
 
@@ -47,40 +47,16 @@ def clean_item(raw, default_source: str) -> dict:
     if not isinstance(raw, dict):
         raise ValidationError("Each item must be an object.")
     problems = []
-    source = raw.get("source") or default_source
-    if not isinstance(source, str) or source not in SOURCES:  # a list is unhashable: `in` would raise
-        problems.append(f"source must be one of {', '.join(Source.values)}")
-    external_id = str(raw.get("external_id") or "").strip()
-    if not external_id or len(external_id) > 100:
-        problems.append("external_id is required (at most 100 characters)")
-    text = raw.get("text")
-    if not isinstance(text, str) or not text.strip():
-        problems.append("text is required")
-    elif len(text) > TEXT_LIMIT:
-        problems.append(f"text is longer than {TEXT_LIMIT:,} characters")
+    source = _source(raw.get("source") or default_source, problems)
+    external_id = _external_id(raw.get("external_id"), problems)
+    text = _text(raw.get("text"), problems)
     posted_at = _datetime(raw.get("posted_at"))
     if posted_at is None:
         problems.append("posted_at must be an ISO 8601 date and time, e.g. 2026-11-23T12:30:00Z")
-    followers = raw.get("author_followers")
-    if followers not in (None, ""):
-        try:
-            followers = int(str(followers).strip(), 10)
-            valid = str(followers) == str(raw.get("author_followers")).strip() and 0 <= followers <= MAX_FOLLOWERS
-        except ValueError:
-            valid = False
-        if not valid:
-            problems.append(f"author_followers must be a whole number from 0 to {MAX_FOLLOWERS:,}")
+    followers = _followers(raw.get("author_followers"), problems)
     if any("\x00" in str(raw.get(key) or "") for key in TEXT_FIELDS):
         problems.append("text fields cannot contain NUL characters")
-    url = raw.get("url") or ""
-    if not isinstance(url, str):  # a number or a list is no URL (and has no len() below)
-        problems.append("url must be an http(s) URL")
-        url = ""
-    elif url:
-        try:
-            _url(url)
-        except ValidationError:
-            problems.append("url must be an http(s) URL")
+    url = _http_url(raw.get("url") or "", problems)
     handle, name, language = (str(raw.get(key) or "") for key in ("author_handle", "author_name", "language"))
     if len(handle) > 100 or len(name) > 200 or len(language) > 12 or len(url) > 500:
         problems.append("author_handle ≤ 100, author_name ≤ 200, language ≤ 12 and url ≤ 500 characters")
@@ -93,10 +69,60 @@ def clean_item(raw, default_source: str) -> dict:
         "posted_at": posted_at,
         "author_handle": handle.lstrip("@"),
         "author_name": name,
-        "author_followers": followers if followers not in (None, "") else None,
+        "author_followers": followers,
         "url": url,
         "language": language,
     }
+
+
+# The checks below add what is wrong to problems and return the value (cleaned where valid): clean_item reports
+# every problem of an item at once, and stores nothing when there is one.
+
+
+def _source(source, problems: list[str]):
+    if not isinstance(source, str) or source not in SOURCES:  # a list is unhashable: `in` would raise
+        problems.append(f"source must be one of {', '.join(Source.values)}")
+    return source
+
+
+def _external_id(value, problems: list[str]) -> str:
+    external_id = str(value or "").strip()
+    if not external_id or len(external_id) > 100:
+        problems.append("external_id is required (at most 100 characters)")
+    return external_id
+
+
+def _text(text, problems: list[str]):
+    if not isinstance(text, str) or not text.strip():
+        problems.append("text is required")
+    elif len(text) > TEXT_LIMIT:
+        problems.append(f"text is longer than {TEXT_LIMIT:,} characters")
+    return text
+
+
+def _followers(value, problems: list[str]) -> int | None:
+    """A whole number written plainly ("1200", not "1,200" or "1e3"); None when missing or empty."""
+    if value in (None, ""):
+        return None
+    try:
+        followers = int(str(value).strip(), 10)
+    except ValueError:
+        followers = None
+    if followers is None or str(followers) != str(value).strip() or not 0 <= followers <= MAX_FOLLOWERS:
+        problems.append(f"author_followers must be a whole number from 0 to {MAX_FOLLOWERS:,}")
+    return followers
+
+
+def _http_url(url, problems: list[str]) -> str:
+    if not isinstance(url, str):  # a number or a list is no URL (and has no len() in clean_item)
+        problems.append("url must be an http(s) URL")
+        return ""
+    if url:
+        try:
+            _url(url)
+        except ValidationError:
+            problems.append("url must be an http(s) URL")
+    return url
 
 
 def _datetime(value) -> datetime | None:

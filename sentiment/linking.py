@@ -5,13 +5,19 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.choices import KEY_TIERS
-from comms.choices import OPEN_STATUSES
-from comms.models import Incident
-from sentiment.patterns import any_of
+from accounts.hooks import Entry
+from accounts.models import EmailDomain, SocialHandle
+from core.patterns import any_of
+from incidents.choices import OPEN_STATUSES
+from incidents.models import Incident
+from sentiment.choices import Label
+from sentiment.models import Mention
+from sentiment.review import visible_mentions
 
 # Words that make a mention attributable to the one incident that was open when it was posted.
 OUTAGE_WORDS = re.compile(
@@ -76,8 +82,6 @@ class AccountMatcher:
     query). An author handle with an @ inside is an email address."""
 
     def __init__(self, mentions):
-        from accounts.models import EmailDomain, SocialHandle
-
         handles, domains = set(), set()
         for mention in mentions:
             kind, key = self.key(mention.author_handle)
@@ -102,3 +106,21 @@ class AccountMatcher:
     def account_for(self, mention) -> MatchedAccount | None:
         kind, key = self.key(mention.author_handle)
         return (self.by_domain if kind == "domain" else self.by_handle).get(key)
+
+
+# --- What the accounts app asks of mentions (registered into accounts.hooks by sentiment.apps) --------------
+
+def negative_mentions_of_impact():
+    """The negative mentions from the impact's account during its incident, for the priority score."""
+    counted = (
+        Mention.objects.filter(account=OuterRef("account_id"), incident=OuterRef("incident_id"), label=Label.NEGATIVE)
+        .order_by().values("account").annotate(n=Count("pk")).values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def mentions_from_account(account, user, limit: int) -> list[Entry]:
+    """The mentions from the account's people that this user may read (a manager: only of accounts they own)."""
+    from_them = (visible_mentions(user).filter(account=account).select_related("incident")
+                 .order_by("-posted_at", "-pk")[:limit])
+    return [Entry("mention", mention.posted_at, mention, "sentiment/_account_entry.html") for mention in from_them]

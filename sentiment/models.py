@@ -31,10 +31,13 @@ class Mention(models.Model):
     flag_reasons = models.JSONField(default=list, blank=True)
 
     incident = models.ForeignKey(
-        "comms.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions", db_index=False
+        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions", db_index=False
     )
     account = models.ForeignKey(
         "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions", db_index=False
+    )
+    replies = models.ManyToManyField(
+        "comms.Delivery", blank=True, related_name="+", help_text="Replies posted in answer (X), and their state.",
     )
 
     review_state = models.CharField(max_length=12, choices=ReviewState.choices, default=ReviewState.NEW)
@@ -133,7 +136,7 @@ class XSearch(models.Model):
 class SentimentAlert(models.Model):
     """A negative spike on an incident; open until negative volume falls back below the factor."""
 
-    incident = models.ForeignKey("comms.Incident", on_delete=models.CASCADE, related_name="sentiment_alerts")
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="sentiment_alerts")
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
     ratio = models.FloatField(help_text="Negative mentions per hour in the last hour ÷ the 12 hours before.")

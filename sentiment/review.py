@@ -10,15 +10,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from comms.choices import TimelineKind
-from comms.notify import notify_people
+from accounts.services import follow_up_escalation
+from comms.delivery import enqueue_queued
+from comms.models import Delivery
 from comms.rendering import x_weighted_length
-from comms.roles import ACCOUNT_MANAGER
-from comms.services import record
+from core.notify import notify_people
+from core.roles import ACCOUNT_MANAGER
+from incidents.choices import TimelineKind
+from incidents.services import record
 from sentiment.choices import OPEN_REVIEW_STATES, REVIEW_MACHINE, ReviewState, Source
 from sentiment.models import Mention
-
-R = ReviewState
 
 
 def visible_mentions(user):
@@ -31,7 +32,7 @@ def visible_mentions(user):
 
 
 def unreviewed_blockers(incident) -> list[str]:
-    """Registered in comms.services.close_checks: flagged mentions linked to the incident must be reviewed."""
+    """Registered in incidents.hooks.close_checks: flagged mentions linked to the incident must be reviewed."""
     waiting = Mention.objects.filter(incident=incident, flagged=True, review_state__in=OPEN_REVIEW_STATES).count()
     if not waiting:
         return []
@@ -66,7 +67,7 @@ def assign(mention: Mention, *, actor, assignee=None) -> Mention:
     assignee = assignee or actor
     if not assignee.has_perm("sentiment.review_mention"):
         raise ValidationError({"assignee": f"{assignee} does not review mentions."})
-    return _move(mention, R.IN_REVIEW, actor, "", verb=f"assigned to {assignee}", assignee=assignee)
+    return _move(mention, ReviewState.IN_REVIEW, actor, "", verb=f"assigned to {assignee}", assignee=assignee)
 
 
 def respond(mention: Mention, *, actor, text: str, post_to_x: bool = False) -> Mention:
@@ -76,14 +77,12 @@ def respond(mention: Mention, *, actor, text: str, post_to_x: bool = False) -> M
     if post_to_x:
         _check_x_reply(mention, text)
     with transaction.atomic():
-        mention = _move(mention, R.RESPONDED, actor, text, verb="answered" + (" on X" if post_to_x else ""),
+        mention = _move(mention, ReviewState.RESPONDED, actor, text, verb="answered" + (" on X" if post_to_x else ""),
                         assignee=mention.assignee or actor)
         if post_to_x:
-            from comms.delivery import enqueue_queued
-            from comms.models import Delivery
-
-            reply = Delivery.objects.create(mention=mention, channel="x", recipient=f"reply:{mention.external_id}",
-                                            body=text)
+            reply = Delivery.objects.create(in_reply_to=mention.external_id, channel="x",
+                                            recipient=f"reply:{mention.external_id}", body=text)
+            mention.replies.add(reply)
             # robust: with the broker down the response is still recorded; sweep_deliveries sends the reply later
             transaction.on_commit(lambda: enqueue_queued(delivery_ids=[reply.pk]), robust=True)
     return mention
@@ -104,10 +103,8 @@ def escalate(mention: Mention, *, actor, note: str = "") -> Mention:
     """Hand the customer to account management: a follow-up call for the owner of the mention's account on that
     account's impact, or, when the mention is not tied to an owned account and incident, an email to every
     account manager."""
-    from accounts.services import follow_up_escalation
-
     with transaction.atomic():
-        mention = _move(mention, R.ESCALATED, actor, note, verb="escalated to account management",
+        mention = _move(mention, ReviewState.ESCALATED, actor, note, verb="escalated to account management",
                         assignee=mention.assignee or actor)
         follow_up = follow_up_escalation(mention, actor=actor)
     if follow_up is not None:
@@ -134,5 +131,5 @@ def dismiss(mention: Mention, *, actor, reason: str) -> Mention:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why it needs no action (e.g. spam, not about us, already handled)."})
-    return _move(mention, R.DISMISSED, actor, reason, verb=f"dismissed: {reason}")
+    return _move(mention, ReviewState.DISMISSED, actor, reason, verb=f"dismissed: {reason}")
 

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db.models import Count, Max
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from core.patterns import any_of_these, maybe_in
 from sentiment.choices import Label
-from sentiment.patterns import any_of_these, maybe_in
 
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05

@@ -5,8 +5,10 @@ import json
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.db import bound_cursor
+from comms import delivery
+from core.db import bound_cursor
 from sentiment.flagging import RuleSet
+from sentiment.ingest import enqueue_scoring
 from sentiment.linking import AccountMatcher, IncidentLinker
 from sentiment.models import Mention
 from sentiment.scoring import get_scorer
@@ -62,10 +64,7 @@ def score_stragglers() -> int:
     broker was down at ingest) or was lost with a broker that restarted without persistence. Oldest first, a task
     per SCORE_CHUNK, so that the workers share them and a mention that cannot be scored holds up only its own
     chunk. Returns how many were sent."""
-    from comms.delivery import waiting_messages
-    from sentiment.ingest import enqueue_scoring
-
-    age = BUSY_STRAGGLER_AGE if waiting_messages() else STRAGGLER_AGE  # unknown (not Redis): the short wait
+    age = BUSY_STRAGGLER_AGE if delivery.waiting_messages() else STRAGGLER_AGE  # unknown (not Redis): the short wait
     stragglers = Mention.objects.filter(scored_at__isnull=True, received_at__lt=timezone.now() - age)
     ids = list(stragglers.order_by("received_at", "pk").values_list("pk", flat=True)[:STRAGGLERS_PER_RUN])
     enqueue_scoring(ids)

@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
-from comms.choices import OPEN_STATUSES, Audience, TimelineKind
-from comms.models import Incident
-from comms.notify import notify_people
-from comms.roles import COMMS_LEAD, SUPPORT
-from comms.services import record
+from comms.choices import Audience
+from core.notify import notify_people
+from core.roles import COMMS_LEAD, SUPPORT
+from incidents.choices import OPEN_STATUSES, TimelineKind
+from incidents.models import Incident
+from incidents.services import record
 from sentiment.choices import Label
 from sentiment.models import Mention, SentimentAlert
 

@@ -14,13 +14,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from comms.channels import get_transport
-from comms.views.base import REFUSALS, back_to
+from comms.models import Delivery
+from core.views import REFUSALS, back_to
 from sentiment import review
 from sentiment.choices import REVIEW_MACHINE, ReviewState, Source
 from sentiment.forms import MentionFilterForm
 from sentiment.models import Mention
 
-R = ReviewState
 PER_PAGE = 50
 REVIEW = "sentiment.review_mention"
 
@@ -37,13 +37,13 @@ def mention_actions(mention: Mention, user) -> dict:
     if not user.has_perm(REVIEW):
         return {}
     state = mention.review_state
-    mine = state == R.IN_REVIEW and mention.assignee_id == user.pk
+    mine = state == ReviewState.IN_REVIEW and mention.assignee_id == user.pk
     return {
-        "assign": REVIEW_MACHINE.can(state, R.IN_REVIEW) and not mine,
-        "reopen": state not in (R.NEW, R.IN_REVIEW),
-        "respond": REVIEW_MACHINE.can(state, R.RESPONDED),
-        "escalate": REVIEW_MACHINE.can(state, R.ESCALATED),
-        "dismiss": REVIEW_MACHINE.can(state, R.DISMISSED),
+        "assign": REVIEW_MACHINE.can(state, ReviewState.IN_REVIEW) and not mine,
+        "reopen": state not in (ReviewState.NEW, ReviewState.IN_REVIEW),
+        "respond": REVIEW_MACHINE.can(state, ReviewState.RESPONDED),
+        "escalate": REVIEW_MACHINE.can(state, ReviewState.ESCALATED),
+        "dismiss": REVIEW_MACHINE.can(state, ReviewState.DISMISSED),
     }
 
 
@@ -77,8 +77,6 @@ def review_queue(request):
 @require_safe
 @permission_required("sentiment.view_mention", raise_exception=True)
 def mention_detail(request, pk):
-    from comms.models import Delivery
-
     replies = Prefetch("replies", queryset=Delivery.objects.order_by("pk"))
     mention = get_object_or_404(
         review.visible_mentions(request.user).select_related("incident", "assignee").prefetch_related(replies), pk=pk
@@ -178,3 +176,9 @@ def bulk_action(request):
     level = messages.SUCCESS if not count else messages.WARNING if done else messages.ERROR
     messages.add_message(request, level, text + ".")
     return back_to(request, queue)
+
+
+def incident_panel(request, incident):
+    """The incident page's sentiment panel (registered in incidents.hooks.page_panels): everyone who may read
+    the incident sees the chart; the links to the queue need sentiment.view_mention."""
+    return "sentiment/_incident_panel.html", {}

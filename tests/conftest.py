@@ -3,7 +3,7 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
-from comms.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
+from core.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
 from tests.factories import UserFactory
 
 PASSWORD = "correct horse battery staple"

@@ -3,8 +3,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from comms.choices import ComponentTier, IncidentStatus, Severity
-from comms.models import Component, Incident
+from incidents.choices import ComponentTier, IncidentStatus, Severity
+from incidents.models import Component, Incident
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -14,7 +14,7 @@ from knox.models import AuthToken
 
 from comms import delivery, subscriptions
 from comms.models import Delivery, Subscriber
-from config import login, ratelimit
+from core import login, ratelimit
 from tests.comms.helpers import scheduled_message
 from tests.conftest import PASSWORD
 

@@ -135,8 +135,8 @@ def build_world() -> dict[str, str]:
     from comms import messaging
     from comms.defaults import create_default_templates
     from comms.models import Delivery, MessageTemplate, Subscriber
-    from comms.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
-    from comms.services import record
+    from core.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
+    from incidents.services import record
     from sentiment.defaults import create_default_rules_and_lexicon
     from sentiment.models import Mention
     from tests.factories import (

@@ -6,8 +6,8 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from knox.models import AuthToken
 
-from comms.models import Component, Incident, TimelineEntry
-from comms.roles import ROLE_PERMISSIONS, sync_role_permissions
+from core.roles import ROLE_PERMISSIONS, sync_role_permissions
+from incidents.models import Component, Incident, TimelineEntry
 
 pytestmark = pytest.mark.django_db
 

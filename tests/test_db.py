@@ -1,8 +1,8 @@
-"""The `__any` lookup (config/db.py): the same rows as `__in`, on SQLite and PostgreSQL."""
+"""The `__any` lookup (core/db.py): the same rows as `__in`, on SQLite and PostgreSQL."""
 
 import pytest
 
-from comms.models import Component
+from incidents.models import Component
 from tests.factories import ComponentFactory
 
 pytestmark = pytest.mark.django_db

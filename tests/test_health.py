@@ -1,8 +1,8 @@
 import pytest
 
-from comms.models import WorkerHeartbeat
-from comms.tasks import record_worker_heartbeat
 from config.celery_app import app as celery_app
+from core.models import WorkerHeartbeat
+from core.tasks import record_worker_heartbeat
 
 pytestmark = pytest.mark.django_db
 

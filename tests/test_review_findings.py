@@ -9,11 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from comms import cadence, delivery, messaging, services
+from comms import delivery, messaging, overdue
 from comms.channels.email import EmailTransport
 from comms.choices import DeliveryStatus, MessageState
 from comms.models import Delivery, Message, MessageTemplate, Subscriber
 from comms.subscriptions import unsubscribe
+from incidents import services
 from tests.comms.helpers import confirmed_subscribers, scheduled_message
 from tests.factories import IncidentFactory
 
@@ -70,9 +71,9 @@ def test_a_failing_reminder_email_is_recorded_and_the_other_incidents_still_remi
     for title in ("First", "Second"):
         services.create_incident(actor=lead, title=title, severity="SEV1",
                                  started_at=timezone.now() - timezone.timedelta(hours=2))
-    with mock.patch("comms.notify.send_mail", side_effect=smtplib.SMTPServerDisconnected("gone")):
-        assert cadence.remind_overdue() == 2
-    from comms.models import TimelineEntry
+    with mock.patch("core.notify.send_mail", side_effect=smtplib.SMTPServerDisconnected("gone")):
+        assert overdue.remind_overdue() == 2
+    from incidents.models import TimelineEntry
 
     failures = TimelineEntry.objects.filter(description__contains="reminding the leads failed")
     assert failures.count() == 2
@@ -140,7 +141,7 @@ def test_running_out_of_time_puts_the_rest_of_the_batch_back(lead, settings):
 
 
 def test_healthz_does_not_reveal_connection_details(client, monkeypatch):
-    from config import health
+    from core import health
 
     def refuse():
         raise OSError("connection to server at 10.0.3.4 port 5432 failed for user ears")

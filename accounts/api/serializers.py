@@ -10,9 +10,9 @@ from accounts.choices import (
     ImpactState,
 )
 from accounts.models import Account, Compensation, Contact, FollowUp, Impact
-from accounts.scoring import explain
-from comms.models import Component
-from config.api import StrictFieldsMixin
+from accounts.priority import explain
+from core.api import StrictFieldsMixin
+from incidents.models import Component
 
 User = get_user_model()
 

@@ -8,7 +8,7 @@ from accounts.api.views import (
     ImpactViewSet,
     IncidentImpactViewSet,
 )
-from config.api import api_router
+from core.api import api_router
 
 router = api_router()
 router.register("accounts", AccountViewSet, basename="api-account")

@@ -28,10 +28,10 @@ from accounts.api.serializers import (
 )
 from accounts.choices import OPEN_COMPENSATION_STATES, CompensationState, ImpactState, Tier
 from accounts.models import Account, Compensation, Contact, FollowUp, Impact
-from accounts.scoring import ranked
+from accounts.priority import ranked
 from accounts.sla import suggest_for
-from comms.models import Incident
-from config.api import FilterSet, RolePermissions
+from core.api import FilterSet, RolePermissions
+from incidents.models import Incident
 
 
 class ChangePermissions(RolePermissions):

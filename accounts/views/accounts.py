@@ -2,28 +2,24 @@
 impacts and timeline, the edit form, and the CSV import. Every write goes through accounts.services; its refusals
 come back as messages or form errors, never as a 500."""
 
-from dataclasses import dataclass
-from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import csv_io, rules, services
+from accounts import csv_io, hooks, rules, services
 from accounts.choices import OPEN_IMPACT_STATES, ImpactState
 from accounts.forms import AccountFilterForm, AccountForm, ContactForm, ImportForm, add_errors
-from accounts.models import Account, AccountEvent, Contact, Impact
-from accounts.scoring import annotate_priority
-from comms.choices import Audience
-from comms.models import Message
-from comms.views.base import REFUSALS, back_to
+from accounts.hooks import Entry
+from accounts.models import Account, AccountEvent, Contact
+from accounts.priority import annotate_priority
+from core.views import REFUSALS, back_to
 
 PER_PAGE = 50
 TIMELINE_LIMIT = 100
@@ -106,31 +102,14 @@ def account_export(request):
 
 # --- An account's page -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Entry:
-    """One line of an account's timeline: an AccountEvent, a Message or a Mention."""
-
-    kind: str  # event, message, mention
-    at: datetime
-    item: object
-
-
 def timeline(account: Account, user, limit: int = TIMELINE_LIMIT) -> list[Entry]:
-    """Everything about the account, newest first, in three queries whatever its history: its own events, the
-    messages to its contacts (targeted at it, or to all affected accounts of an incident it is affected by) and
-    the mentions from its people that this user may read (a manager: only of accounts they own)."""
-    from sentiment.review import visible_mentions
-
+    """Everything about the account, newest first, in one query per source whatever its history: its own events
+    and what comms and sentiment register (the messages to its contacts, the mentions from its people that this
+    user may read)."""
     events = AccountEvent.objects.filter(account=account).select_related("actor").order_by("-at", "-pk")[:limit]
-    incidents = Impact.objects.filter(account=account).values("incident_id")
-    to_them = Q(account=account) | Q(audience=Audience.AFFECTED_ACCOUNTS, account__isnull=True,
-                                     incident_id__in=incidents)
-    sent = (Message.objects.filter(to_them).select_related("incident")
-            .annotate(at=Coalesce("dispatched_at", "created_at")).order_by("-at", "-pk")[:limit])
-    mentions = visible_mentions(user).filter(account=account).select_related("incident").order_by("-posted_at", "-pk")
     entries = [Entry("event", event.at, event) for event in events]
-    entries += [Entry("message", message.at, message) for message in sent]
-    entries += [Entry("mention", mention.posted_at, mention) for mention in mentions[:limit]]
+    for source in hooks.timeline_sources:
+        entries += source(account, user, limit)
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
 

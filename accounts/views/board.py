@@ -11,8 +11,8 @@ from django.views.decorators.http import require_safe
 from accounts.choices import OPEN_IMPACT_STATES, ImpactState
 from accounts.forms import BoardFilterForm
 from accounts.models import FollowUp, Impact
-from accounts.scoring import annotate_priority
-from comms.models import Incident
+from accounts.priority import annotate_priority
+from incidents.models import Incident
 
 PER_COLUMN = 100  # cards shown per column; ?per_column= changes it, up to MAX_PER_COLUMN
 MAX_PER_COLUMN = 500

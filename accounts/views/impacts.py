@@ -35,11 +35,11 @@ from accounts.forms import (
     add_errors,
 )
 from accounts.models import Account, Compensation, FollowUp, Impact
-from accounts.scoring import explain, ranked
+from accounts.priority import explain, ranked
 from accounts.sla import suggest_for
 from accounts.views.accounts import refusal_text
-from comms.models import Incident
-from comms.views.base import REFUSALS, back_to
+from core.views import REFUSALS, back_to
+from incidents.models import Incident
 
 VIEW = "accounts.view_impact"
 WORK = "accounts.change_impact"  # the role half; rules.check_work_impact is the object half

@@ -68,7 +68,7 @@ def run(name: str, args, redis, var_dir: Path, incident, say):
 def recovery_bound(args) -> float:
     """The documented longest time a delivery may stay claimed by a dead worker: the grace, one sweep interval,
     and the longest a batch takes to send (10 s here)."""
-    from comms.delivery import DEAD_CLAIM_GRACE_SECONDS
+    from comms.delivery.sweep import DEAD_CLAIM_GRACE_SECONDS
 
     return DEAD_CLAIM_GRACE_SECONDS + (args.sweep_seconds or 30) + 10
 
@@ -107,9 +107,12 @@ def main():
 
         from comms import delivery
 
-        say(f"resilience: sweeper every {args.sweep_seconds or 30:g} s, dead-claim grace "
-            f"{delivery.DEAD_CLAIM_GRACE_SECONDS:g} s, CELERY_TASK_TIME_LIMIT {settings.CELERY_TASK_TIME_LIMIT} s "
-            "(not shortened: no recovery waits for it)")
+        say(
+            f"resilience: sweeper every {args.sweep_seconds or 30:g} s, dead-claim grace "
+            f"{delivery.sweep.DEAD_CLAIM_GRACE_SECONDS:g} s, "
+            f"CELERY_TASK_TIME_LIMIT {settings.CELERY_TASK_TIME_LIMIT} s "
+            "(not shortened: no recovery waits for it)"
+        )
         for name in chosen:
             began = time.monotonic()
             result = run(name, args, redis, var_dir, incident, say)
@@ -125,8 +128,12 @@ def main():
         record(ROOT / "docs" / "reliability.md", results, started, machine(), args)
         print("recorded in docs/reliability.md", file=sys.stderr)
     if failed:
-        print(f"resilience: {len(failed)} scenario(s) did not hold: " + ", ".join(n for n, _ in failed)
-              + f"; the process logs are in {var_dir}", file=sys.stderr)
+        print(
+            f"resilience: {len(failed)} scenario(s) did not hold: "
+            + ", ".join(n for n, _ in failed)
+            + f"; the process logs are in {var_dir}",
+            file=sys.stderr,
+        )
         sys.exit(1)
     shutil.rmtree(var_dir, ignore_errors=True)  # kept only when something did not hold
     print(f"resilience: all {len(results)} scenarios held")

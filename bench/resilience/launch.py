@@ -43,13 +43,14 @@ def shorten_delivery_timings(spec: str) -> None:
     import django
 
     django.setup()
-    from comms import delivery
+    from comms.delivery import dispatch, send, sweep
 
     for item in spec.split(","):
         name, value = item.split("=")
-        if not hasattr(delivery, name.strip()):
+        module = next((module for module in (sweep, send, dispatch) if hasattr(module, name.strip())), None)
+        if module is None:
             raise SystemExit(f"comms.delivery has no {name.strip()}")
-        setattr(delivery, name.strip(), float(value))
+        setattr(module, name.strip(), float(value))
 
 
 def main() -> None:

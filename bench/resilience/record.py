@@ -16,7 +16,7 @@ def figures(results, started, machine: str, args) -> str:
         f"Run {started:%Y-%m-%d %H:%M} UTC on {machine}; PostgreSQL "
         f"{os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}, a private redis-server without persistence, "
         f"`celery worker --concurrency {args.concurrency}`, {args.subscribers:,} confirmed subscribers. Sweeper "
-        f"{sweep}; dead-claim grace {delivery.DEAD_CLAIM_GRACE_SECONDS:g} s; `CELERY_TASK_TIME_LIMIT` "
+        f"{sweep}; dead-claim grace {delivery.sweep.DEAD_CLAIM_GRACE_SECONDS:g} s; `CELERY_TASK_TIME_LIMIT` "
         f"{settings.CELERY_TASK_TIME_LIMIT} s (not shortened: recovery does not wait for it). Load average "
         f"{args.load_before:.1f} when it started (the machine is shared: timings vary with it; counts do not).",
         "",

@@ -252,8 +252,8 @@ def beat_twice(h: Harness, incident, subscribers: int, messages: int = 3, spacin
     another while both run."""
     from django.utils import timezone
 
-    from comms.choices import TimelineKind
-    from comms.models import TimelineEntry
+    from incidents.choices import TimelineKind
+    from incidents.models import TimelineEntry
 
     result = Result("beat twice (two beat processes)")
     with h.open_sink() as sink:

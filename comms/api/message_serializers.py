@@ -5,9 +5,10 @@ from comms import messaging
 from comms.channels import channel_choices
 from comms.choices import Audience, MessagePhase
 from comms.lint import as_dicts, lint_message, quiet_period_until
-from comms.models import Component, Delivery, Incident, Message, MessageTemplate, Subscriber
+from comms.models import Delivery, Message, MessageTemplate, Subscriber
 from comms.rendering import PLACEHOLDERS, unknown_placeholders
-from config.api import StrictFieldsMixin
+from core.api import StrictFieldsMixin
+from incidents.models import Component, Incident
 
 CONTENT = ["headline", "explain", "acknowledge", "resolve", "study"]
 

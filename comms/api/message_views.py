@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from comms import delivery, messaging
+from comms import messaging
 from comms.api.message_serializers import (
     DeliverySerializer,
     DraftPreviewSerializer,
@@ -22,7 +22,7 @@ from comms.choices import DeliveryStatus, MessagePhase, MessageState
 from comms.lint import as_dicts, lint_message
 from comms.models import Delivery, Message, MessageTemplate, Subscriber
 from comms.rendering import render_all
-from config.api import ErrorSerializer, FilterSet, RolePermissions
+from core.api import ErrorSerializer, FilterSet, RolePermissions
 
 
 class MessageFilter(FilterSet):
@@ -154,7 +154,7 @@ class MessageViewSet(
     def retry(self, request, pk=None):
         """Queue this message's failed deliveries again (communications leads)."""
         message = self.get_object()
-        delivery.retry_failed(message, request.user)
+        messaging.retry_failed(message, request.user)
         message.refresh_from_db()
         return Response(MessageSerializer(message, context=self.get_serializer_context()).data,
                         status=status.HTTP_202_ACCEPTED)

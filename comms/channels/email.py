@@ -8,11 +8,12 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db.models import Q
 from django.urls import reverse
 
+from accounts.models import Contact
 from comms.channels.base import DeliverySkipped, Recipient, Transport, TransportError, register
 from comms.choices import Audience
 from comms.models import Subscriber
 from comms.rendering import render_email
-from comms.roles import ROLES
+from core.roles import ROLES
 
 UNSUBSCRIBE_MARK = "__EARS_UNSUBSCRIBE_URL__"
 RECIPIENT_MARK = "ears-recipient-mark@example.invalid"
@@ -22,8 +23,6 @@ MESSAGE_ID_MARK = "<ears-message-id-mark@ears.local>"
 def affected_account_contacts(incident, account=None):
     """Email addresses of the contacts of the accounts the incident affected (those with an impact recorded),
     or of one account's contacts for a targeted message."""
-    from accounts.models import Contact
-
     contacts = Contact.objects.filter(account=account) if account is not None else Contact.objects.filter(
         account__impacts__incident=incident)
     return contacts.order_by("email").values_list("email", flat=True).distinct().iterator(2000)

@@ -58,6 +58,6 @@ class XTransport(Transport):
     def send(self, delivery) -> str:
         if not self.is_configured():
             raise TransportError(self.not_configured_reason(), permanent=True)
-        if delivery.mention_id:  # a support reply to a post on X
-            return post_to_x(delivery.body, in_reply_to=delivery.mention.external_id)
+        if delivery.in_reply_to:  # a support reply to a post on X
+            return post_to_x(delivery.body, in_reply_to=delivery.in_reply_to)
         return post_to_x(render_x_post(delivery.message))

@@ -3,8 +3,8 @@ import secrets
 from django.db import models
 
 from comms.choices import DeliveryStatus
-from comms.models.incidents import Component
 from comms.models.messages import Message
+from incidents.models import Component
 
 
 def new_token() -> str:
@@ -55,16 +55,17 @@ class WebhookEndpoint(models.Model):
 
 
 class Delivery(models.Model):
-    """One message (or one reply to a mention) to one recipient on one channel.
+    """One message (or one reply to a post, such as a customer's mention) to one recipient on one channel.
 
     Created before any network call, claimed before sending."""
 
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
-    mention = models.ForeignKey(
-        "sentiment.Mention", null=True, blank=True, on_delete=models.CASCADE, related_name="replies",
-        help_text="A reply to this mention (X), instead of a message.",
+    in_reply_to = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="A reply to this post on the channel (its id there), instead of a message.",
     )
-    body = models.TextField(blank=True, help_text="The reply's text, for a mention reply.")
+    body = models.TextField(blank=True, help_text="The reply's text, for a reply.")
     channel = models.CharField(max_length=16)
     recipient = models.CharField(max_length=320, help_text="Email address, endpoint id, or the channel name.")
     subscriber = models.ForeignKey(Subscriber, null=True, blank=True, on_delete=models.SET_NULL)
@@ -85,7 +86,7 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["message", "channel", "recipient"], name="one_delivery_per_recipient"),
             models.CheckConstraint(
-                condition=models.Q(message__isnull=False) | models.Q(mention__isnull=False),
+                condition=models.Q(message__isnull=False) | ~models.Q(in_reply_to=""),
                 name="delivery_of_a_message_or_a_reply",
             ),
         ]

@@ -5,7 +5,7 @@ from django.db import models
 from django.urls import reverse
 
 from comms.choices import EDITABLE_STATES, Audience, MessagePhase, MessageState
-from comms.models.incidents import Incident
+from incidents.models import Incident
 
 EARS_PARTS = ("explain", "acknowledge", "resolve", "study")
 

@@ -9,37 +9,32 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, TemplateView, UpdateView
 
-from comms import services
-from comms.choices import (
-    INCIDENT_MACHINE,
-    IncidentStatus,
-    MessageState,
-    Severity,
-)
-from comms.filters import IncidentFilter
+from accounts.views import affected_accounts_context
+from comms.choices import MessageState
 from comms.forms import (
     IncidentForm,
     MessageForm,
     StatusForm,
 )
-from comms.models import Component, Incident, Message, TimelineEntry
-from comms.statemachine import TransitionNotAllowed
-from comms.views.base import RolePermissionMixin
-
-M = MessageState
-
-
+from comms.models import Message
+from comms.views.messages import blank_initial, composer_context
+from core.statemachine import TransitionNotAllowed
+from core.views import RolePermissionMixin
+from incidents import hooks, services
+from incidents.choices import INCIDENT_MACHINE, IncidentStatus, Severity
+from incidents.filters import IncidentFilter
+from incidents.models import Component, Incident, TimelineEntry
 
 
 class DashboardView(RolePermissionMixin, TemplateView):
-    permission_required = "comms.view_incident"
+    permission_required = "incidents.view_incident"
     template_name = "comms/dashboard.html"
 
     def get_context_data(self, **kwargs):
         open_incidents = (
             Incident.objects.open()
             .prefetch_related("components")
-            .annotate(awaiting_approval=Count("messages", filter=Q(messages__state=M.SUBMITTED)))
+            .annotate(awaiting_approval=Count("messages", filter=Q(messages__state=MessageState.SUBMITTED)))
             .order_by("severity", "started_at")
         )
         by_severity = [
@@ -52,7 +47,7 @@ class DashboardView(RolePermissionMixin, TemplateView):
             recently_resolved=Incident.objects.not_open().filter(resolved_at__gte=week_ago).order_by("-resolved_at")[:10],
             components=Component.objects.all(),
             awaiting_approval=(
-                Message.objects.filter(state=M.SUBMITTED).count()
+                Message.objects.filter(state=MessageState.SUBMITTED).count()
                 if self.request.user.has_perm("comms.approve_message") else None
             ),
             **kwargs,
@@ -60,7 +55,7 @@ class DashboardView(RolePermissionMixin, TemplateView):
 
 
 class IncidentListView(RolePermissionMixin, TemplateView):
-    permission_required = "comms.view_incident"
+    permission_required = "incidents.view_incident"
     template_name = "comms/incident_list.html"
 
     def get_context_data(self, **kwargs):
@@ -79,7 +74,7 @@ class IncidentListView(RolePermissionMixin, TemplateView):
 
 
 class IncidentDetailView(RolePermissionMixin, DetailView):
-    permission_required = "comms.view_incident"
+    permission_required = "incidents.view_incident"
     template_name = "comms/incident_detail.html"
     queryset = Incident.objects.select_related("commander").prefetch_related(
         "components", Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor"), to_attr="entries")
@@ -89,24 +84,26 @@ class IncidentDetailView(RolePermissionMixin, DetailView):
         incident = self.object
         context = super().get_context_data(
             next_statuses=[(s, IncidentStatus(s).label) for s in INCIDENT_MACHINE.allowed_from(incident.status)],
-            can_change=self.request.user.has_perm("comms.change_incident"),
+            can_change=self.request.user.has_perm("incidents.change_incident"),
             incident_messages=incident.messages.select_related("author").order_by("-created_at", "-id"),
             **kwargs,
         )
         if self.request.user.has_perm("accounts.view_impact"):
-            from accounts.views import affected_accounts_context
-
             context.update(affected_accounts_context(self.request, incident))
+        context["incident_panels"] = []
+        for panel in hooks.page_panels:
+            if shown := panel(self.request, incident):
+                template, panel_context = shown
+                context["incident_panels"].append(template)
+                context.update(panel_context)
         if self.request.user.has_perm("comms.add_message"):
-            from comms.views.messages import blank_initial, composer_context
-
             form = MessageForm(initial=blank_initial(incident))
             context.update(composer_context(self.request, incident, form, embedded=True))
         return context
 
 
 class IncidentCreateView(RolePermissionMixin, CreateView):
-    permission_required = "comms.add_incident"
+    permission_required = "incidents.add_incident"
     form_class = IncidentForm
     template_name = "comms/incident_form.html"
 
@@ -119,7 +116,7 @@ class IncidentCreateView(RolePermissionMixin, CreateView):
 
 
 class IncidentUpdateView(RolePermissionMixin, UpdateView):
-    permission_required = "comms.change_incident"
+    permission_required = "incidents.change_incident"
     form_class = IncidentForm
     model = Incident
     template_name = "comms/incident_form.html"
@@ -133,7 +130,7 @@ class IncidentUpdateView(RolePermissionMixin, UpdateView):
 
 
 @require_POST
-@permission_required("comms.change_incident", raise_exception=True)
+@permission_required("incidents.change_incident", raise_exception=True)
 def change_incident_status(request, pk):
     incident = get_object_or_404(Incident, pk=pk)
     form = StatusForm(request.POST)

@@ -9,7 +9,7 @@ from django.views.generic import CreateView, ListView, UpdateView
 from comms.channels import channel_choices
 from comms.models import MessageTemplate
 from comms.rendering import PLACEHOLDERS, unknown_placeholders
-from comms.views.base import RolePermissionMixin
+from core.views import RolePermissionMixin
 
 CONTENT = ("headline", "explain", "acknowledge", "resolve", "study")
 

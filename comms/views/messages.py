@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import DetailView, TemplateView
 
-from comms import delivery, messaging
+from comms import messaging
 from comms.channels import REGISTRY, get_transport
 from comms.choices import (
     MESSAGE_MACHINE,
@@ -29,13 +29,10 @@ from comms.forms import (
     template_initial,
 )
 from comms.lint import lint_message, quiet_period_until
-from comms.models import Incident, Message, MessageTemplate
+from comms.models import Message, MessageTemplate
 from comms.rendering import render_all
-from comms.views.base import REFUSALS, RolePermissionMixin, back_to
-
-M = MessageState
-
-
+from core.views import REFUSALS, RolePermissionMixin, back_to
+from incidents.models import Incident
 
 
 def blank_initial(incident: Incident) -> dict:
@@ -131,7 +128,7 @@ def add_errors(form: MessageForm, error: ValidationError) -> None:
 
 def publish_time(message: Message):
     """'Publish' keeps a time the author chose in the future; otherwise it goes out now."""
-    if message.state != M.SCHEDULED and message.scheduled_for and message.scheduled_for > timezone.now():
+    if message.state != MessageState.SCHEDULED and message.scheduled_for and message.scheduled_for > timezone.now():
         return message.scheduled_for
     return None
 
@@ -218,7 +215,7 @@ def message_update(request, pk):
             try:
                 with transaction.atomic():
                     message = messaging.update_message(message, actor=request.user, **form.changed_fields())
-                    if action == "submit" and message.state == M.DRAFT:
+                    if action == "submit" and message.state == MessageState.DRAFT:
                         message = messaging.submit(message, actor=request.user)
             except REFUSALS as refusal:
                 messages.error(request, str(refusal))
@@ -226,9 +223,9 @@ def message_update(request, pk):
                 add_errors(form, error)
             else:
                 text = "Saved."
-                if was in (M.APPROVED, M.SCHEDULED) and message.state == M.SUBMITTED:
+                if was in (MessageState.APPROVED, MessageState.SCHEDULED) and message.state == MessageState.SUBMITTED:
                     text = "Saved. The text changed after approval, so it needs approval again."
-                elif action == "submit" and message.state == M.SUBMITTED:
+                elif action == "submit" and message.state == MessageState.SUBMITTED:
                     text = "Saved and submitted for approval."
                 messages.success(request, text)
                 return redirect(message)
@@ -250,16 +247,16 @@ def message_actions(message: Message, user) -> dict:
     is_lead = user.has_perm("comms.approve_message")
     can_change = user.has_perm("comms.change_message") and (is_lead or message.author_id == user.pk)
     state = message.state
-    preapproved = state in (M.DRAFT, M.SUBMITTED) and message.is_unchanged_preapproved
+    preapproved = state in (MessageState.DRAFT, MessageState.SUBMITTED) and message.is_unchanged_preapproved
     return {
         "edit": can_change and message.is_editable,
-        "submit": can_change and state == M.DRAFT,
-        "approve": is_lead and state == M.SUBMITTED,
-        "reject": is_lead and state == M.SUBMITTED,
-        "publish": (is_lead and state in (M.APPROVED, M.SCHEDULED))
+        "submit": can_change and state == MessageState.DRAFT,
+        "approve": is_lead and state == MessageState.SUBMITTED,
+        "reject": is_lead and state == MessageState.SUBMITTED,
+        "publish": (is_lead and state in (MessageState.APPROVED, MessageState.SCHEDULED))
         or (preapproved and user.has_perm("comms.publish_preapproved_message")),
-        "cancel": can_change and MESSAGE_MACHINE.can(state, M.CANCELLED),
-        "retry": is_lead and state in (M.PARTIALLY_FAILED, M.FAILED),
+        "cancel": can_change and MESSAGE_MACHINE.can(state, MessageState.CANCELLED),
+        "retry": is_lead and state in (MessageState.PARTIALLY_FAILED, MessageState.FAILED),
     }
 
 
@@ -302,7 +299,7 @@ class MessageDetailView(RolePermissionMixin, DetailView):
 
 
 def publish_label(message: Message) -> str:
-    if message.state == M.SCHEDULED:
+    if message.state == MessageState.SCHEDULED:
         return "Send now"
     when = publish_time(message)
     return f"Publish for {timezone.localtime(when):%H:%M %Z}" if when else "Publish now"
@@ -322,9 +319,9 @@ ACTION_PERMISSIONS = {
 
 def _approve(message, request):
     message = messaging.approve(message, actor=request.user)
-    if message.state == M.SCHEDULED and message.scheduled_for > timezone.now():
+    if message.state == MessageState.SCHEDULED and message.scheduled_for > timezone.now():
         return f"Approved; it goes out at {timezone.localtime(message.scheduled_for):%Y-%m-%d %H:%M %Z}."
-    if message.state == M.SCHEDULED:
+    if message.state == MessageState.SCHEDULED:
         return "Approved; it is being sent now."
     return "Approved. Publish it when it should go out."
 
@@ -349,7 +346,7 @@ def _cancel(message, request):
 
 
 def _retry(message, request):
-    count = delivery.retry_failed(message, request.user)
+    count = messaging.retry_failed(message, request.user)
     if not count:
         return "There were no failed deliveries to retry."
     return f"{count:,} failed deliver{'y' if count == 1 else 'ies'} queued again."
@@ -390,7 +387,7 @@ class ApprovalsView(RolePermissionMixin, TemplateView):
         user = self.request.user
         now = timezone.now()
         base = Message.objects.select_related("incident", "author", "approver", "template")
-        waiting = list(base.filter(state=M.SUBMITTED).order_by("submitted_at", "pk"))
+        waiting = list(base.filter(state=MessageState.SUBMITTED).order_by("submitted_at", "pk"))
         quiet_until = quiet_period_until()
         for message in waiting:
             message.waited = now - (message.submitted_at or message.created_at)
@@ -398,7 +395,7 @@ class ApprovalsView(RolePermissionMixin, TemplateView):
             message.four_eyes = four_eyes_reason(message, user)
         return super().get_context_data(
             waiting=waiting,
-            approved=base.filter(state=M.APPROVED).order_by("approved_at", "pk"),
-            scheduled=base.filter(state=M.SCHEDULED).order_by("scheduled_for", "pk"),
+            approved=base.filter(state=MessageState.APPROVED).order_by("approved_at", "pk"),
+            scheduled=base.filter(state=MessageState.SCHEDULED).order_by("scheduled_for", "pk"),
             **kwargs,
         )

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import StrictFieldsMixin, UsernameField
+from core.api import StrictFieldsMixin, UsernameField
 from sentiment.choices import Label
 from sentiment.models import Mention
 

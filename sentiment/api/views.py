@@ -1,12 +1,14 @@
 import django_filters
 from django.conf import settings
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import ErrorSerializer, FilterSet, RolePermissions
+from comms.models import Delivery
+from core.api import ErrorSerializer, FilterSet, RolePermissions
+from incidents.models import Incident
 from sentiment import review
 from sentiment.api.serializers import (
     AssignSerializer,
@@ -14,12 +16,14 @@ from sentiment.api.serializers import (
     BulkResultSerializer,
     DismissSerializer,
     EscalateSerializer,
+    IncidentSentimentSerializer,
     MentionSerializer,
     RespondSerializer,
 )
 from sentiment.choices import Label, ReviewState, Source
 from sentiment.ingest import ingest
 from sentiment.models import Mention
+from sentiment.trends import incident_series
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -62,10 +66,8 @@ class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     queryset = Mention.objects.none()  # for the schema and the permission class; get_queryset scopes it
 
     def get_queryset(self):
-        from comms.models import Delivery
-
         replies = Prefetch("replies", queryset=Delivery.objects.only(
-            "mention_id", "status", "external_id", "last_error", "sent_at"))
+            "id", "status", "external_id", "last_error", "sent_at"))
         return review.visible_mentions(self.request.user).select_related("assignee", "account").prefetch_related(
             replies)
 
@@ -121,3 +123,28 @@ class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def dismiss(self, request, pk=None):
         """No action needed; the reason is required."""
         return self._act(request, review.dismiss, DismissSerializer)
+
+
+class IncidentSentimentView(generics.GenericAPIView):
+    """GET /incidents/{id}/sentiment/: everyone who may read the incident."""
+
+    queryset = Incident.objects.all()
+    serializer_class = IncidentSentimentSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        responses={200: IncidentSentimentSerializer,
+                   400: OpenApiResponse(ErrorSerializer, description="`bucket` is not a number from 1 to 1440.")},
+        parameters=[OpenApiParameter("bucket", int, description="Minutes per bucket, from 1 to 1440; default 15.")],
+    )
+    def get(self, request, pk=None):
+        """Mention volume, mean compound and share negative in 15-minute buckets (`bucket` = minutes), with a
+        marker at every public message and the mean compound in the hour before and after it."""
+        try:
+            bucket = int(request.query_params.get("bucket", 15))
+        except ValueError:
+            bucket = 0
+        if not 1 <= bucket <= 1440:
+            raise exceptions.ValidationError({"bucket": ["Minutes per bucket, from 1 to 1440."]})
+        return Response(incident_series(self.get_object(), bucket, max_buckets=2000))

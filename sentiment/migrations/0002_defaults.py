@@ -8,5 +8,5 @@ def create_defaults(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sentiment", "0001_mentions")]
+    dependencies = [("sentiment", "0001_initial")]
     operations = [migrations.RunPython(create_defaults, migrations.RunPython.noop)]

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Account, Compensation, Contact, EmailDomain, FollowUp, Impact
-from comms.models import Incident, Message
-from comms.roles import ACCOUNT_MANAGER, COMMS_LEAD
+from comms.models import Message
+from core.roles import ACCOUNT_MANAGER, COMMS_LEAD
+from incidents.models import Incident
 from tests.factories import (
     AccountFactory,
     ComponentFactory,

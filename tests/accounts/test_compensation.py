@@ -13,21 +13,24 @@ from accounts import rules, services
 from accounts.choices import COMPENSATION_MACHINE, CompensationState
 from accounts.models import AccountEvent, Compensation, Impact
 from accounts.sla import suggest_credit, suggest_for
-from comms.models import TimelineEntry
-from comms.roles import ACCOUNT_MANAGER, COMMS_LEAD
-from comms.statemachine import TransitionNotAllowed
+from core.roles import ACCOUNT_MANAGER, COMMS_LEAD
+from core.statemachine import TransitionNotAllowed
+from incidents.models import TimelineEntry
 from tests.factories import AccountFactory, ImpactFactory, IncidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-C = CompensationState
 EXPECTED_MOVES = {
-    (C.PROPOSED, C.APPROVED), (C.PROPOSED, C.WITHDRAWN),
-    (C.APPROVED, C.OFFERED), (C.APPROVED, C.WITHDRAWN),
-    (C.OFFERED, C.ACCEPTED), (C.OFFERED, C.DECLINED), (C.OFFERED, C.WITHDRAWN),
-    (C.ACCEPTED, C.APPLIED),
+    (CompensationState.PROPOSED, CompensationState.APPROVED),
+    (CompensationState.PROPOSED, CompensationState.WITHDRAWN),
+    (CompensationState.APPROVED, CompensationState.OFFERED),
+    (CompensationState.APPROVED, CompensationState.WITHDRAWN),
+    (CompensationState.OFFERED, CompensationState.ACCEPTED),
+    (CompensationState.OFFERED, CompensationState.DECLINED),
+    (CompensationState.OFFERED, CompensationState.WITHDRAWN),
+    (CompensationState.ACCEPTED, CompensationState.APPLIED),
 }
-ALL_PAIRS = [(a, b) for a in C for b in C]
+ALL_PAIRS = [(a, b) for a in CompensationState for b in CompensationState]
 ALLOWED = [(a, b) for a, b in ALL_PAIRS if COMPENSATION_MACHINE.can(a, b)]
 REFUSED = [(a, b) for a, b in ALL_PAIRS if not COMPENSATION_MACHINE.can(a, b)]
 ABOVE_LIMIT = "Compensation worth more than 500 USD is approved by a communications lead."
@@ -51,12 +54,13 @@ def other_lead(db):
 
 def propose(impact, actor, amount="600.00", kind="gift", **fields):
     fields.setdefault("reason", "three hours down during their launch")
-    return services.propose_compensation(impact, actor=actor, kind=kind,
-                                         amount=Decimal(amount) if amount is not None else None, **fields)
+    return services.propose_compensation(
+        impact, actor=actor, kind=kind, amount=Decimal(amount) if amount is not None else None, **fields
+    )
 
 
 def approve(compensation, actor):
-    return services.move_compensation(compensation, C.APPROVED, actor=actor)
+    return services.move_compensation(compensation, CompensationState.APPROVED, actor=actor)
 
 
 def state_of(compensation):
@@ -66,19 +70,20 @@ def state_of(compensation):
 
 # --- Approval above the limit ----------------------------------------------------------------------------
 
+
 def test_the_owning_account_manager_cannot_approve_compensation_above_the_limit(manager, impact):
     compensation = propose(impact, manager, "500.01")
     with pytest.raises(PermissionDenied) as refusal:
         approve(compensation, manager)
     assert str(refusal.value) == ABOVE_LIMIT
-    assert state_of(compensation) == C.PROPOSED
+    assert state_of(compensation) == CompensationState.PROPOSED
 
 
 def test_support_cannot_approve_compensation_above_the_limit(manager, support, impact):
     compensation = propose(impact, manager)
     with pytest.raises(PermissionDenied, match=f"^{ABOVE_LIMIT}$"):
         approve(compensation, support)
-    assert state_of(compensation) == C.PROPOSED
+    assert state_of(compensation) == CompensationState.PROPOSED
 
 
 def test_a_lead_approves_compensation_above_the_limit_and_is_recorded_as_approver(manager, lead, impact):
@@ -87,7 +92,7 @@ def test_a_lead_approves_compensation_above_the_limit_and_is_recorded_as_approve
     approve(compensation, lead)
 
     compensation.refresh_from_db()
-    assert (compensation.state, compensation.approved_by) == (C.APPROVED, lead)
+    assert (compensation.state, compensation.approved_by) == (CompensationState.APPROVED, lead)
     assert compensation.approved_at == compensation.state_changed_at
     event = AccountEvent.objects.filter(kind="compensation").first()  # newest first
     assert (event.description, event.actor, event.data["state"]) == ("Gift 600.00 USD approved", lead, "approved")
@@ -103,11 +108,11 @@ def test_a_lead_who_proposed_cannot_approve_their_own_but_another_lead_can(impac
 
     with pytest.raises(PermissionDenied, match=f"^{OWN_PROPOSAL}$"):
         approve(compensation, both)
-    assert state_of(compensation) == C.PROPOSED
+    assert state_of(compensation) == CompensationState.PROPOSED
 
     approve(compensation, other_lead)
     compensation.refresh_from_db()
-    assert (compensation.state, compensation.approved_by) == (C.APPROVED, other_lead)
+    assert (compensation.state, compensation.approved_by) == (CompensationState.APPROVED, other_lead)
 
 
 def test_an_admin_who_proposed_is_refused_as_proposer_too(admin_user, other_lead, impact):
@@ -115,27 +120,28 @@ def test_an_admin_who_proposed_is_refused_as_proposer_too(admin_user, other_lead
     with pytest.raises(PermissionDenied, match=f"^{OWN_PROPOSAL}$"):
         approve(compensation, admin_user)
     approve(compensation, other_lead)
-    assert state_of(compensation) == C.APPROVED
+    assert state_of(compensation) == CompensationState.APPROVED
 
 
 def test_a_lead_approves_but_does_not_offer_the_compensation(manager, lead, impact):
     compensation = propose(impact, manager)
     approve(compensation, lead)
     with pytest.raises(PermissionDenied):
-        services.move_compensation(compensation, C.OFFERED, actor=lead)
-    services.move_compensation(compensation, C.OFFERED, actor=manager, note="sent to the CTO")
-    assert state_of(compensation) == C.OFFERED
+        services.move_compensation(compensation, CompensationState.OFFERED, actor=lead)
+    services.move_compensation(compensation, CompensationState.OFFERED, actor=manager, note="sent to the CTO")
+    assert state_of(compensation) == CompensationState.OFFERED
     assert AccountEvent.objects.first().description == "Gift 600.00 USD offered: sent to the CTO"
 
 
 # --- Approval at or below the limit ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("amount", ["500.00", "499.99", "0.00"])
 def test_at_or_below_the_limit_the_owning_manager_approves_their_own_proposal(manager, impact, amount):
     compensation = propose(impact, manager, amount)
     approve(compensation, manager)
     compensation.refresh_from_db()
-    assert (compensation.state, compensation.approved_by) == (C.APPROVED, manager)
+    assert (compensation.state, compensation.approved_by) == (CompensationState.APPROVED, manager)
 
 
 def test_at_or_below_the_limit_another_account_manager_may_not_approve(manager, impact):
@@ -143,13 +149,13 @@ def test_at_or_below_the_limit_another_account_manager_may_not_approve(manager, 
     stranger = UserFactory(username="other-manager", role=ACCOUNT_MANAGER)
     with pytest.raises(PermissionDenied, match="Only the owner of Acme"):
         approve(compensation, stranger)
-    assert state_of(compensation) == C.PROPOSED
+    assert state_of(compensation) == CompensationState.PROPOSED
 
 
 def test_at_or_below_the_limit_a_lead_may_approve_too(manager, lead, impact):
     compensation = propose(impact, manager, "100.00")
     approve(compensation, lead)
-    assert state_of(compensation) == C.APPROVED
+    assert state_of(compensation) == CompensationState.APPROVED
 
 
 def test_the_approval_limit_is_a_setting(settings, manager, impact):
@@ -161,12 +167,16 @@ def test_the_approval_limit_is_a_setting(settings, manager, impact):
 
 # --- What a discount is worth ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("arr", "percentage", "value"), [
-    (120_000, "5", "500.00"),      # 5 % of 10,000.00
-    (120_000, "5.01", "501.00"),
-    (100_000, "7.5", "625.00"),    # 7.5 % of 8,333.33 = 624.99975
-    (100_000, "100", "8333.33"),
-])
+
+@pytest.mark.parametrize(
+    ("arr", "percentage", "value"),
+    [
+        (120_000, "5", "500.00"),  # 5 % of 10,000.00
+        (120_000, "5.01", "501.00"),
+        (100_000, "7.5", "625.00"),  # 7.5 % of 8,333.33 = 624.99975
+        (100_000, "100", "8333.33"),
+    ],
+)
 def test_a_discount_is_worth_its_percentage_of_the_monthly_fee(manager, arr, percentage, value):
     impact = ImpactFactory(account=AccountFactory(owner=manager, arr=arr))
     compensation = propose(impact, manager, None, kind="discount", percentage=Decimal(percentage))
@@ -183,7 +193,7 @@ def test_a_discount_at_the_limit_is_approved_by_its_owner_and_one_cent_over_need
         approve(over, manager)
     approve(over, lead)
 
-    assert (state_of(at_limit), state_of(over)) == (C.APPROVED, C.APPROVED)
+    assert (state_of(at_limit), state_of(over)) == (CompensationState.APPROVED, CompensationState.APPROVED)
 
 
 def test_a_discount_shows_its_percentage_without_trailing_zeros(manager, impact):
@@ -194,31 +204,50 @@ def test_a_discount_shows_its_percentage_without_trailing_zeros(manager, impact)
 
 # --- Every move, walked as data --------------------------------------------------------------------------
 
+
 def test_the_declared_compensation_moves_are_exactly_the_expected_ones():
     assert set(ALLOWED) == EXPECTED_MOVES
 
 
 @pytest.mark.parametrize(("source", "target"), ALLOWED)
 def test_an_allowed_compensation_move_changes_the_state_and_is_recorded(manager, impact, source, target):
-    compensation = Compensation.objects.create(impact=impact, kind="gift", amount=Decimal("100.00"), currency="USD",
-                                               reason="downtime", proposed_by=manager, state=source)
+    compensation = Compensation.objects.create(
+        impact=impact,
+        kind="gift",
+        amount=Decimal("100.00"),
+        currency="USD",
+        reason="downtime",
+        proposed_by=manager,
+        state=source,
+    )
 
     services.move_compensation(compensation, target, actor=manager, note="done")
 
     compensation.refresh_from_db()
     assert compensation.state == target
-    assert (compensation.approved_by is not None) == (target == C.APPROVED)
-    description = f"Gift 100.00 USD {C(target).label.lower()}: done"
+    assert (compensation.approved_by is not None) == (target == CompensationState.APPROVED)
+    description = f"Gift 100.00 USD {CompensationState(target).label.lower()}: done"
     event = AccountEvent.objects.get()
     assert (event.kind, event.description, event.data["state"], event.data["compensation_id"]) == (
-        "compensation", description, target, compensation.pk)
+        "compensation",
+        description,
+        target,
+        compensation.pk,
+    )
     assert TimelineEntry.objects.get().description == f"Acme: {description}"
 
 
 @pytest.mark.parametrize(("source", "target"), REFUSED)
 def test_a_refused_compensation_move_changes_nothing_and_says_why(manager, impact, source, target):
-    compensation = Compensation.objects.create(impact=impact, kind="gift", amount=Decimal("100.00"), currency="USD",
-                                               reason="downtime", proposed_by=manager, state=source)
+    compensation = Compensation.objects.create(
+        impact=impact,
+        kind="gift",
+        amount=Decimal("100.00"),
+        currency="USD",
+        reason="downtime",
+        proposed_by=manager,
+        state=source,
+    )
 
     with pytest.raises(TransitionNotAllowed) as refusal:
         services.move_compensation(compensation, target, actor=manager)
@@ -227,24 +256,33 @@ def test_a_refused_compensation_move_changes_nothing_and_says_why(manager, impac
     assert not AccountEvent.objects.exists()
     message = str(refusal.value)
     if source == target:
-        assert message == f"The compensation is already {C(source).label.lower()}."
+        assert message == f"The compensation is already {CompensationState(source).label.lower()}."
     elif not COMPENSATION_MACHINE.allowed_from(source):
-        assert message == f"A {C(source).label.lower()} compensation cannot change state any more."
+        assert message == f"A {CompensationState(source).label.lower()} compensation cannot change state any more."
     else:
-        assert message.startswith(f"A compensation cannot move from {C(source).label.lower()} to "
-                                  f"{C(target).label.lower()}; from {C(source).label.lower()} it can move to: ")
+        assert message.startswith(
+            f"A compensation cannot move from {CompensationState(source).label.lower()} to "
+            f"{CompensationState(target).label.lower()}; "
+            f"from {CompensationState(source).label.lower()} it can move to: "
+        )
         assert message.endswith(".")
 
 
 # --- Proposing -------------------------------------------------------------------------------------------
 
+
 def test_a_proposal_is_recorded_on_both_timelines(manager, impact):
     compensation = propose(impact, manager, currency="usd")
 
-    assert (compensation.state, compensation.proposed_by, compensation.currency) == (C.PROPOSED, manager, "USD")
+    assert (compensation.state, compensation.proposed_by, compensation.currency) == (
+        CompensationState.PROPOSED,
+        manager,
+        "USD",
+    )
     assert AccountEvent.objects.get().description == "Gift 600.00 USD proposed: three hours down during their launch"
     assert TimelineEntry.objects.get().description == (
-        "Acme: Gift 600.00 USD proposed: three hours down during their launch")
+        "Acme: Gift 600.00 USD proposed: three hours down during their launch"
+    )
 
 
 def test_compensation_in_another_currency_than_the_accounts_is_refused(manager, impact):
@@ -257,13 +295,14 @@ def test_compensation_in_another_currency_than_the_accounts_is_refused(manager, 
 
 
 def test_a_discounts_value_is_fixed_when_proposed_so_a_later_revenue_change_cannot_lift_it_over_the_limit(
-        manager, lead, impact, settings):
+    manager, lead, impact, settings
+):
     settings.COMPENSATION_APPROVAL_LIMIT = 500
     account = impact.account
     account.arr = Decimal("0")
     account.save()
     discount = propose(impact, manager, kind="discount", amount=None, percentage=Decimal("100"))
-    services.move_compensation(discount, C.APPROVED, actor=manager)  # worth 0: the owner approves it
+    services.move_compensation(discount, CompensationState.APPROVED, actor=manager)  # worth 0: the owner approves it
     account.arr = Decimal("1200000")
     account.save()
 
@@ -279,8 +318,9 @@ def test_the_currency_defaults_to_the_accounts(manager):
 @pytest.mark.parametrize(("amount", "percentage"), [(None, None), ("10.00", "5")])
 def test_a_proposal_gives_either_an_amount_or_a_percentage(manager, impact, amount, percentage):
     with pytest.raises(ValidationError) as refusal:
-        propose(impact, manager, amount, kind="discount",
-                percentage=Decimal(percentage) if percentage is not None else None)
+        propose(
+            impact, manager, amount, kind="discount", percentage=Decimal(percentage) if percentage is not None else None
+        )
     assert refusal.value.message_dict == {"amount": ["Give either an amount or a percentage, not both."]}
     assert not Compensation.objects.exists()
 
@@ -301,8 +341,7 @@ def test_a_discount_of_exactly_100_percent_is_accepted(manager, impact):
 @pytest.mark.parametrize(("kind", "amount", "percentage"), [("discount", None, "-5"), ("gift", "-100.00", None)])
 def test_a_negative_compensation_is_refused(manager, impact, kind, amount, percentage):
     with pytest.raises(ValidationError):
-        propose(impact, manager, amount, kind=kind,
-                percentage=Decimal(percentage) if percentage is not None else None)
+        propose(impact, manager, amount, kind=kind, percentage=Decimal(percentage) if percentage is not None else None)
     assert not Compensation.objects.exists()
 
 
@@ -311,7 +350,8 @@ def test_a_proposal_needs_a_reason(manager, impact, reason):
     with pytest.raises(ValidationError) as refusal:
         propose(impact, manager, reason=reason)
     assert refusal.value.message_dict == {
-        "reason": ["Say why it is offered, e.g. 3 hours of downtime during their launch."]}
+        "reason": ["Say why it is offered, e.g. 3 hours of downtime during their launch."]
+    }
 
 
 def test_every_problem_with_a_proposal_is_reported_at_once(manager, impact):
@@ -338,7 +378,10 @@ def test_a_service_credit_stores_the_sla_suggestion(manager, impact):
     assert credit.override_reason == ""
     suggestion = credit.suggestion
     assert (suggestion["downtime_minutes"], suggestion["uptime_percent"], suggestion["tier_below"]) == (
-        44, "99.8981", "99.9")
+        44,
+        "99.8981",
+        "99.9",
+    )
     assert (suggestion["amount"], suggestion["monthly_fee"], suggestion["currency"]) == ("1000.00", "10000.00", "USD")
     assert suggestion["summary"].startswith("44 minutes down is 99.8981% uptime, below 99.9%: ")
 
@@ -350,11 +393,15 @@ def test_a_service_credit_that_differs_from_the_suggestion_needs_an_override_rea
     with pytest.raises(ValidationError) as refusal:
         propose(impact, manager, "1500.00", kind="service_credit", override_reason="  ")
     assert refusal.value.message_dict == {
-        "override_reason": ["The SLA calculator suggests 1,000.00 USD; say why this credit differs."]}
+        "override_reason": ["The SLA calculator suggests 1,000.00 USD; say why this credit differs."]
+    }
 
     credit = propose(impact, manager, "1500.00", kind="service_credit", override_reason="their launch day")
     assert (credit.amount, credit.suggested_amount, credit.override_reason) == (
-        Decimal("1500.00"), Decimal("1000.00"), "their launch day")
+        Decimal("1500.00"),
+        Decimal("1000.00"),
+        "their launch day",
+    )
 
 
 def test_other_kinds_store_no_suggestion(manager, impact):
@@ -368,15 +415,18 @@ def test_other_kinds_store_no_suggestion(manager, impact):
 FEE = Decimal("1000.00")
 
 
-@pytest.mark.parametrize(("minutes", "uptime", "tier_below", "percent", "amount"), [
-    (0, "100.0000", None, "0", "0.00"),
-    (43, "99.9005", None, "0", "0.00"),
-    (44, "99.8981", "99.9", "10", "100.00"),
-    (432, "99.0000", "99.9", "10", "100.00"),    # exactly 99.0 is not below 99.0
-    (433, "98.9977", "99.0", "25", "250.00"),
-    (2160, "95.0000", "99.0", "25", "250.00"),   # exactly 95.0 is not below 95.0
-    (2161, "94.9977", "95.0", "100", "1000.00"),
-])
+@pytest.mark.parametrize(
+    ("minutes", "uptime", "tier_below", "percent", "amount"),
+    [
+        (0, "100.0000", None, "0", "0.00"),
+        (43, "99.9005", None, "0", "0.00"),
+        (44, "99.8981", "99.9", "10", "100.00"),
+        (432, "99.0000", "99.9", "10", "100.00"),  # exactly 99.0 is not below 99.0
+        (433, "98.9977", "99.0", "25", "250.00"),
+        (2160, "95.0000", "99.0", "25", "250.00"),  # exactly 95.0 is not below 95.0
+        (2161, "94.9977", "95.0", "100", "1000.00"),
+    ],
+)
 def test_the_credit_at_each_tier_boundary(minutes, uptime, tier_below, percent, amount):
     suggestion = suggest_credit(FEE, minutes, "USD")
     assert suggestion.uptime_percent == Decimal(uptime)
@@ -390,7 +440,11 @@ def test_the_cap_limits_the_credit_and_says_so(settings):
     settings.SLA_CREDIT_CAP_PERCENT = 50
     capped = suggest_credit(FEE, 2161, "USD")
     assert (capped.credit_percent, capped.cap_percent, capped.capped, capped.amount) == (
-        Decimal(50), Decimal(50), True, Decimal("500.00"))
+        Decimal(50),
+        Decimal(50),
+        True,
+        Decimal("500.00"),
+    )
     under = suggest_credit(FEE, 433, "USD")
     assert (under.credit_percent, under.capped, under.amount) == (Decimal(25), False, Decimal("250.00"))
 
@@ -401,11 +455,14 @@ def test_a_custom_tier_table_is_respected(settings, minutes, percent):
     assert suggest_credit(FEE, minutes).credit_percent == Decimal(percent)
 
 
-@pytest.mark.parametrize(("fee", "minutes", "amount"), [
-    ("1234.55", 44, "123.46"),     # 123.455 rounds half up
-    ("1234.54", 44, "123.45"),     # 123.454 rounds down
-    ("333.33", 433, "83.33"),      # 83.3325
-])
+@pytest.mark.parametrize(
+    ("fee", "minutes", "amount"),
+    [
+        ("1234.55", 44, "123.46"),  # 123.455 rounds half up
+        ("1234.54", 44, "123.45"),  # 123.454 rounds down
+        ("333.33", 433, "83.33"),  # 83.3325
+    ],
+)
 def test_amounts_are_rounded_to_cents(fee, minutes, amount):
     result = suggest_credit(Decimal(fee), minutes).amount
     assert result == Decimal(amount)
@@ -420,12 +477,14 @@ def test_downtime_is_kept_within_the_month(minutes, counted):
 
 def test_the_summary_says_when_no_credit_is_due():
     assert suggest_credit(FEE, 43, "USD").summary == (
-        "43 minutes down is 99.9005% uptime for the month: no SLA credit is due under the tier table.")
+        "43 minutes down is 99.9005% uptime for the month: no SLA credit is due under the tier table."
+    )
 
 
 def test_the_summary_shows_the_tier_and_credit_without_trailing_zeros():
     assert suggest_credit(FEE, 433, "USD").summary == (
-        "433 minutes down is 98.9977% uptime, below 99%: 25% of the monthly fee of 1,000.00 USD = 250.00 USD.")
+        "433 minutes down is 98.9977% uptime, below 99%: 25% of the monthly fee of 1,000.00 USD = 250.00 USD."
+    )
 
 
 def test_suggest_for_uses_the_impacts_own_downtime(manager):
@@ -436,11 +495,15 @@ def test_suggest_for_uses_the_impacts_own_downtime(manager):
 
 def test_suggest_for_uses_the_incident_duration_when_the_impact_has_no_downtime(manager):
     started = timezone.now() - timedelta(days=1)
-    incident = IncidentFactory(started_at=started, resolved_at=started + timedelta(minutes=433, seconds=30),
-                               status="resolved")
+    incident = IncidentFactory(
+        started_at=started, resolved_at=started + timedelta(minutes=433, seconds=30), status="resolved"
+    )
     impact = ImpactFactory(incident=incident, account=AccountFactory(owner=manager, arr=120_000), downtime_minutes=0)
 
     suggestion = suggest_for(Impact.objects.get(pk=impact.pk))
 
     assert (suggestion.downtime_minutes, suggestion.credit_percent, suggestion.amount) == (
-        433, Decimal(25), Decimal("2500.00"))
+        433,
+        Decimal(25),
+        Decimal("2500.00"),
+    )

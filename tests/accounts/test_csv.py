@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.csv_io import export_accounts, import_accounts
 from accounts.models import Account, AccountEvent, Contact, EmailDomain
-from comms.roles import ACCOUNT_MANAGER
+from core.roles import ACCOUNT_MANAGER
 from tests.factories import AccountFactory, ComponentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

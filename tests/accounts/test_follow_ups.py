@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from accounts import reminders, services, tasks
 from accounts.models import AccountEvent, FollowUp
-from comms.models import TimelineEntry
-from comms.roles import ACCOUNT_MANAGER
-from comms.statemachine import TransitionNotAllowed
+from core.roles import ACCOUNT_MANAGER
+from core.statemachine import TransitionNotAllowed
+from incidents.models import TimelineEntry
 from tests.factories import AccountFactory, ImpactFactory, IncidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -246,7 +246,7 @@ def test_a_failed_email_is_recorded_and_not_retried_until_the_quiet_period_ends(
     def refuse(*args, **kwargs):
         raise smtplib.SMTPServerDisconnected("gone")
 
-    monkeypatch.setattr("comms.notify.send_mail", refuse)
+    monkeypatch.setattr("core.notify.send_mail", refuse)
     overdue(impact, manager)
 
     assert reminders.remind_overdue_follow_ups() == 1

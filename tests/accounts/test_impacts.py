@@ -11,32 +11,31 @@ from django.utils import timezone
 from accounts import services
 from accounts.choices import IMPACT_MACHINE, ImpactState
 from accounts.models import AccountEvent, Compensation, FollowUp, Impact
-from comms import services as incident_services
-from comms.choices import IncidentStatus, Severity
-from comms.models import TimelineEntry
-from comms.roles import ACCOUNT_MANAGER
-from comms.statemachine import TransitionNotAllowed
+from core.roles import ACCOUNT_MANAGER
+from core.statemachine import TransitionNotAllowed
+from incidents import services as incident_services
+from incidents.choices import IncidentStatus, Severity
+from incidents.models import TimelineEntry
 from sentiment.models import Mention
 from tests.factories import AccountFactory, ComponentFactory, ImpactFactory, IncidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-S = ImpactState
 EXPECTED_MOVES = {
-    (S.IDENTIFIED, S.CONTACTED),
-    (S.CONTACTED, S.FOLLOW_UP),
-    (S.CONTACTED, S.COMPENSATION),
-    (S.CONTACTED, S.CLOSED),
-    (S.FOLLOW_UP, S.CONTACTED),
-    (S.FOLLOW_UP, S.COMPENSATION),
-    (S.FOLLOW_UP, S.CLOSED),
-    (S.COMPENSATION, S.FOLLOW_UP),
-    (S.COMPENSATION, S.CLOSED),
-    (S.CLOSED, S.CONTACTED),
-    (S.CLOSED, S.FOLLOW_UP),
-    (S.CLOSED, S.COMPENSATION),
+    (ImpactState.IDENTIFIED, ImpactState.CONTACTED),
+    (ImpactState.CONTACTED, ImpactState.FOLLOW_UP),
+    (ImpactState.CONTACTED, ImpactState.COMPENSATION),
+    (ImpactState.CONTACTED, ImpactState.CLOSED),
+    (ImpactState.FOLLOW_UP, ImpactState.CONTACTED),
+    (ImpactState.FOLLOW_UP, ImpactState.COMPENSATION),
+    (ImpactState.FOLLOW_UP, ImpactState.CLOSED),
+    (ImpactState.COMPENSATION, ImpactState.FOLLOW_UP),
+    (ImpactState.COMPENSATION, ImpactState.CLOSED),
+    (ImpactState.CLOSED, ImpactState.CONTACTED),
+    (ImpactState.CLOSED, ImpactState.FOLLOW_UP),
+    (ImpactState.CLOSED, ImpactState.COMPENSATION),
 }
-ALL_PAIRS = [(a, b) for a in S for b in S]
+ALL_PAIRS = [(a, b) for a in ImpactState for b in ImpactState]
 ALLOWED = [(a, b) for a, b in ALL_PAIRS if IMPACT_MACHINE.can(a, b)]
 REFUSED = [(a, b) for a, b in ALL_PAIRS if not IMPACT_MACHINE.can(a, b)]
 
@@ -53,7 +52,7 @@ def incident():
 
 @pytest.fixture
 def impact(acme, incident):
-    return ImpactFactory(account=acme, incident=incident, state=S.CONTACTED)
+    return ImpactFactory(account=acme, incident=incident, state=ImpactState.CONTACTED)
 
 
 def account_descriptions(impact):
@@ -81,9 +80,9 @@ def test_an_allowed_move_changes_the_state_and_is_recorded_on_both_timelines(man
 
     impact.refresh_from_db()
     assert impact.state == target == moved.state
-    assert (impact.closed_at is not None) == (target == S.CLOSED)
-    verb = "reopened as" if source == S.CLOSED else "moved to"
-    description = f"{verb} {S(target).label.lower()}: checked"
+    assert (impact.closed_at is not None) == (target == ImpactState.CLOSED)
+    verb = "reopened as" if source == ImpactState.CLOSED else "moved to"
+    description = f"{verb} {ImpactState(target).label.lower()}: checked"
     event = AccountEvent.objects.get(impact=impact)
     assert (event.kind, event.description, event.actor) == ("impact", description, manager)
     assert (event.data["old"], event.data["new"], event.data["note"]) == (source, target, "checked")
@@ -105,15 +104,15 @@ def test_a_refused_move_changes_nothing_and_says_why_in_a_sentence(manager, acme
     message = str(refusal.value)
     assert message[0].isupper() and message.endswith(".")
     if source == target:
-        assert message == f"The impact is already {S(source).label.lower()}."
+        assert message == f"The impact is already {ImpactState(source).label.lower()}."
     else:
-        assert f"cannot move from {S(source).label.lower()} to {S(target).label.lower()}" in message
+        assert f"cannot move from {ImpactState(source).label.lower()} to {ImpactState(target).label.lower()}" in message
 
 
 def test_a_refusal_lists_where_the_impact_can_go_instead(manager, acme, incident):
-    impact = ImpactFactory(account=acme, incident=incident, state=S.IDENTIFIED)
+    impact = ImpactFactory(account=acme, incident=incident, state=ImpactState.IDENTIFIED)
     with pytest.raises(TransitionNotAllowed) as refusal:
-        services.move_impact(impact, S.CLOSED, actor=manager)
+        services.move_impact(impact, ImpactState.CLOSED, actor=manager)
     assert str(refusal.value) == (
         "An impact cannot move from identified to closed; from identified it can move to: contacted."
     )
@@ -123,22 +122,22 @@ def test_a_refusal_lists_where_the_impact_can_go_instead(manager, acme, incident
 
 @pytest.mark.parametrize("note", ["", "   "])
 def test_reopening_a_closed_impact_without_a_note_is_refused(manager, acme, incident, note):
-    impact = ImpactFactory(account=acme, incident=incident, state=S.CLOSED)
+    impact = ImpactFactory(account=acme, incident=incident, state=ImpactState.CLOSED)
     with pytest.raises(ValidationError) as refusal:
-        services.move_impact(impact, S.CONTACTED, actor=manager, note=note)
+        services.move_impact(impact, ImpactState.CONTACTED, actor=manager, note=note)
     assert refusal.value.message_dict == {"note": ["Say why the impact is reopened."]}
     impact.refresh_from_db()
-    assert impact.state == S.CLOSED
+    assert impact.state == ImpactState.CLOSED
     assert not AccountEvent.objects.exists()
 
 
 def test_reopening_with_a_note_is_recorded_on_the_account_and_the_incident_timeline(manager, acme, incident):
-    impact = ImpactFactory(account=acme, incident=incident, state=S.CLOSED, closed_at=timezone.now())
+    impact = ImpactFactory(account=acme, incident=incident, state=ImpactState.CLOSED, closed_at=timezone.now())
 
-    services.move_impact(impact, S.FOLLOW_UP, actor=manager, note="they called back, still broken")
+    services.move_impact(impact, ImpactState.FOLLOW_UP, actor=manager, note="they called back, still broken")
 
     impact.refresh_from_db()
-    assert (impact.state, impact.closed_at) == (S.FOLLOW_UP, None)
+    assert (impact.state, impact.closed_at) == (ImpactState.FOLLOW_UP, None)
     assert account_descriptions(impact) == [("impact", "reopened as follow-up: they called back, still broken")]
     assert list(incident.timeline.values_list("kind", "description")) == [
         ("account", "Acme: reopened as follow-up: they called back, still broken")
@@ -158,7 +157,7 @@ def test_closing_is_refused_while_a_follow_up_or_compensation_is_open_and_each_i
     compensation(impact, "withdrawn", amount=Decimal("999.00"))
 
     with pytest.raises(TransitionNotAllowed) as refusal:
-        services.move_impact(impact, S.CLOSED, actor=manager)
+        services.move_impact(impact, ImpactState.CLOSED, actor=manager)
 
     assert str(refusal.value) == (
         "Acme cannot be closed yet: 2 follow-ups still open (Call the CTO; Send the report); "
@@ -166,14 +165,14 @@ def test_closing_is_refused_while_a_follow_up_or_compensation_is_open_and_each_i
         "Discount 200.00 USD offered)."
     )
     impact.refresh_from_db()
-    assert impact.state == S.CONTACTED
+    assert impact.state == ImpactState.CONTACTED
 
 
 def test_one_open_follow_up_alone_blocks_closing_in_the_singular(manager, impact):
     FollowUp.objects.create(impact=impact, summary="Call the CTO", owner=manager, due_at=timezone.now())
     with pytest.raises(TransitionNotAllowed, match=r"^Acme cannot be closed yet: 1 follow-up still open "
                                                    r"\(Call the CTO\)\.$"):
-        services.move_impact(impact, S.CLOSED, actor=manager)
+        services.move_impact(impact, ImpactState.CLOSED, actor=manager)
 
 
 @pytest.mark.parametrize("settled", ["accepted", "declined", "applied", "withdrawn"])
@@ -182,33 +181,33 @@ def test_closing_is_allowed_once_follow_ups_are_done_and_compensation_is_settled
                             done_at=timezone.now(), outcome="happy")
     compensation(impact, settled)
 
-    services.move_impact(impact, S.CLOSED, actor=manager)
+    services.move_impact(impact, ImpactState.CLOSED, actor=manager)
 
     impact.refresh_from_db()
-    assert impact.state == S.CLOSED and impact.closed_at is not None
+    assert impact.state == ImpactState.CLOSED and impact.closed_at is not None
 
 
 # --- Who may work an impact ------------------------------------------------------------------------------
 
 def test_the_owning_account_manager_may_move_the_impact(manager, impact):
-    services.move_impact(impact, S.FOLLOW_UP, actor=manager)
+    services.move_impact(impact, ImpactState.FOLLOW_UP, actor=manager)
     impact.refresh_from_db()
-    assert impact.state == S.FOLLOW_UP
+    assert impact.state == ImpactState.FOLLOW_UP
 
 
 def test_an_admin_may_move_any_impact(admin_user, impact):
-    services.move_impact(impact, S.FOLLOW_UP, actor=admin_user)
+    services.move_impact(impact, ImpactState.FOLLOW_UP, actor=admin_user)
     impact.refresh_from_db()
-    assert impact.state == S.FOLLOW_UP
+    assert impact.state == ImpactState.FOLLOW_UP
     assert AccountEvent.objects.get().actor == admin_user
 
 
 def test_the_account_manager_who_owns_the_impact_but_not_the_account_may_move_it(acme, incident):
     deputy = UserFactory(username="deputy", role=ACCOUNT_MANAGER)
-    impact = ImpactFactory(account=acme, incident=incident, owner=deputy, state=S.CONTACTED)
-    services.move_impact(impact, S.CLOSED, actor=deputy)
+    impact = ImpactFactory(account=acme, incident=incident, owner=deputy, state=ImpactState.CONTACTED)
+    services.move_impact(impact, ImpactState.CLOSED, actor=deputy)
     impact.refresh_from_db()
-    assert impact.state == S.CLOSED
+    assert impact.state == ImpactState.CLOSED
 
 
 @pytest.mark.parametrize("who", ["another_manager", "support", "lead", "roleless"])
@@ -219,9 +218,9 @@ def test_anyone_else_may_not_move_the_impact(request, impact, who):
         actor = request.getfixturevalue(who)
     with pytest.raises(PermissionDenied, match=r"^Only the owner of Acme or of this impact \(or an admin\) may work "
                                                r"on it\.$"):
-        services.move_impact(impact, S.FOLLOW_UP, actor=actor)
+        services.move_impact(impact, ImpactState.FOLLOW_UP, actor=actor)
     impact.refresh_from_db()
-    assert impact.state == S.CONTACTED
+    assert impact.state == ImpactState.CONTACTED
     assert not AccountEvent.objects.exists()
 
 
@@ -232,7 +231,8 @@ def test_a_new_impact_belongs_to_the_account_owner_and_is_recorded_on_both_timel
     impact = services.create_impact(incident=incident, account=acme, actor=lead, level="critical",
                                     downtime_minutes=30)
 
-    assert (impact.owner, impact.state, impact.source, impact.level) == (manager, S.IDENTIFIED, "manual", "critical")
+    assert (impact.owner, impact.state, impact.source, impact.level) == (
+        manager, ImpactState.IDENTIFIED, "manual", "critical")
     assert account_descriptions(impact) == [("impact", "identified as affected (critical)")]
     assert list(incident.timeline.values_list("kind", "description", "actor")) == [
         ("account", "Acme: identified as affected (critical)", lead.pk)
@@ -262,14 +262,19 @@ def test_support_may_not_record_an_affected_account(support, acme, incident):
 
 def test_a_field_that_is_not_an_impact_field_cannot_be_set(lead, acme, incident):
     with pytest.raises(ValueError, match="^state cannot be set on a new impact$"):
-        services.create_impact(incident=incident, account=acme, actor=lead, state=S.CLOSED)
+        services.create_impact(incident=incident, account=acme, actor=lead, state=ImpactState.CLOSED)
 
 
-@pytest.mark.parametrize(("severity", "level"), [(Severity.SEV1, "critical"), (Severity.SEV2, "major"),
-                                                 (Severity.SEV3, "minor"), (Severity.SEV4, "minor")])
+@pytest.mark.parametrize(
+    ("severity", "level"),
+    [(Severity.SEV1, "critical"), (Severity.SEV2, "major"), (Severity.SEV3, "minor"), (Severity.SEV4, "minor")],
+)
 def test_deriving_records_each_account_using_an_affected_component_once(lead, manager, severity, level):
-    checkout, search, billing = ComponentFactory(name="Checkout"), ComponentFactory(name="Search"), \
-        ComponentFactory(name="Billing")
+    checkout, search, billing = (
+        ComponentFactory(name="Checkout"),
+        ComponentFactory(name="Search"),
+        ComponentFactory(name="Billing"),
+    )
     incident = IncidentFactory(severity=severity, started_at=timezone.now() - timedelta(minutes=30, seconds=5))
     incident.components.set([checkout, search])
     uses_checkout = AccountFactory(name="Uses checkout", owner=manager)
@@ -310,7 +315,9 @@ def test_deriving_skips_accounts_already_recorded_by_hand(lead, acme):
     assert services.derive_impacts(incident, actor=lead) == 1
 
     assert dict(Impact.objects.filter(incident=incident).values_list("account__name", "source")) == {
-        "Acme": "manual", "Other": "components"}
+        "Acme": "manual",
+        "Other": "components",
+    }
     assert incident.timeline.last().description == "1 affected account identified from the components they use"
 
 
@@ -322,9 +329,11 @@ def test_an_incident_without_components_derives_nothing(lead, acme, incident):
 
 # --- Editing ---------------------------------------------------------------------------------------------
 
+
 def test_editing_records_the_names_of_the_changed_fields_only(manager, impact):
-    services.update_impact(impact, actor=manager, level="critical", downtime_minutes=90, affected_share=Decimal("12.5"),
-                           sla_breached=False)
+    services.update_impact(
+        impact, actor=manager, level="critical", downtime_minutes=90, affected_share=Decimal("12.5"), sla_breached=False
+    )
 
     impact.refresh_from_db()
     assert (impact.level, impact.downtime_minutes, impact.affected_share) == ("critical", 90, Decimal("12.50"))
@@ -343,9 +352,9 @@ def test_an_edit_that_changes_nothing_records_nothing(manager, impact):
 
 def test_editing_the_state_through_update_is_refused(manager, impact):
     with pytest.raises(ValueError, match="^state cannot be changed through update_impact$"):
-        services.update_impact(impact, actor=manager, state=S.CLOSED)
+        services.update_impact(impact, actor=manager, state=ImpactState.CLOSED)
     impact.refresh_from_db()
-    assert impact.state == S.CONTACTED
+    assert impact.state == ImpactState.CONTACTED
 
 
 def test_another_account_manager_may_not_edit_the_impact(impact):
@@ -358,18 +367,32 @@ def test_another_account_manager_may_not_edit_the_impact(impact):
 
 # --- The incident's close gate ---------------------------------------------------------------------------
 
+
 class TestIncidentCloseGate:
     @pytest.fixture
     def three(self, settings, lead, incident):
         """Three impacts whose priority order is fixed by tier, revenue and level."""
         settings.IMPACT_TOP_N = 2
         incident_services.change_status(incident, IncidentStatus.RESOLVED, actor=lead)
-        first = ImpactFactory(incident=incident, level="critical", downtime_minutes=240, sla_breached=True,
-                              account=AccountFactory(name="First strategic", tier="strategic", arr=2_000_000))
-        second = ImpactFactory(incident=incident, level="major", downtime_minutes=60,
-                               account=AccountFactory(name="Second enterprise", tier="enterprise", arr=500_000))
-        third = ImpactFactory(incident=incident, level="minor", downtime_minutes=5,
-                              account=AccountFactory(name="Third self-serve", tier="self_serve", arr=1_000))
+        first = ImpactFactory(
+            incident=incident,
+            level="critical",
+            downtime_minutes=240,
+            sla_breached=True,
+            account=AccountFactory(name="First strategic", tier="strategic", arr=2_000_000),
+        )
+        second = ImpactFactory(
+            incident=incident,
+            level="major",
+            downtime_minutes=60,
+            account=AccountFactory(name="Second enterprise", tier="enterprise", arr=500_000),
+        )
+        third = ImpactFactory(
+            incident=incident,
+            level="minor",
+            downtime_minutes=5,
+            account=AccountFactory(name="Third self-serve", tier="self_serve", arr=1_000),
+        )
         return first, second, third
 
     def close(self, incident, lead):
@@ -379,7 +402,7 @@ class TestIncidentCloseGate:
 
     def test_the_incident_cannot_close_while_one_of_the_top_impacts_is_open(self, lead, incident, three):
         first, second, third = three
-        Impact.objects.filter(pk__in=[second.pk, third.pk]).update(state=S.CLOSED)
+        Impact.objects.filter(pk__in=[second.pk, third.pk]).update(state=ImpactState.CLOSED)
 
         with pytest.raises(TransitionNotAllowed) as refusal:
             self.close(incident, lead)
@@ -392,27 +415,32 @@ class TestIncidentCloseGate:
         assert incident.status == IncidentStatus.RESOLVED
 
     def test_both_open_top_impacts_are_named_in_order(self, lead, incident, three):
-        Impact.objects.filter(pk=three[1].pk).update(state=S.FOLLOW_UP)
-        with pytest.raises(TransitionNotAllowed, match=r"yet: 2 of the top 2 affected accounts are still open: "
-                                                       r"First strategic \(identified\), Second enterprise "
-                                                       r"\(follow-up\)\.$"):
+        Impact.objects.filter(pk=three[1].pk).update(state=ImpactState.FOLLOW_UP)
+        with pytest.raises(
+            TransitionNotAllowed,
+            match=r"yet: 2 of the top 2 affected accounts are still open: "
+            r"First strategic \(identified\), Second enterprise "
+            r"\(follow-up\)\.$",
+        ):
             self.close(incident, lead)
 
-    def test_the_incident_closes_when_the_top_impacts_are_closed_though_a_lower_one_is_open(self, lead, incident,
-                                                                                            three):
+    def test_the_incident_closes_when_the_top_impacts_are_closed_though_a_lower_one_is_open(
+        self, lead, incident, three
+    ):
         first, second, third = three
-        Impact.objects.filter(pk__in=[first.pk, second.pk]).update(state=S.CLOSED)
+        Impact.objects.filter(pk__in=[first.pk, second.pk]).update(state=ImpactState.CLOSED)
         assert Impact.objects.get(pk=third.pk).is_open
 
         assert self.close(incident, lead) == IncidentStatus.CLOSED
 
-    def test_a_flagged_unreviewed_mention_of_the_incident_blocks_with_its_own_sentence(self, lead, incident,
-                                                                                       three):
-        Impact.objects.filter(pk__in=[three[0].pk, three[1].pk]).update(state=S.CLOSED)
-        Mention.objects.create(source="api", external_id="m1", text="still down", posted_at=timezone.now(),
-                               incident=incident, flagged=True)
-        Mention.objects.create(source="api", external_id="m2", text="fine", posted_at=timezone.now(),
-                               incident=incident, flagged=False)
+    def test_a_flagged_unreviewed_mention_of_the_incident_blocks_with_its_own_sentence(self, lead, incident, three):
+        Impact.objects.filter(pk__in=[three[0].pk, three[1].pk]).update(state=ImpactState.CLOSED)
+        Mention.objects.create(
+            source="api", external_id="m1", text="still down", posted_at=timezone.now(), incident=incident, flagged=True
+        )
+        Mention.objects.create(
+            source="api", external_id="m2", text="fine", posted_at=timezone.now(), incident=incident, flagged=False
+        )
 
         with pytest.raises(TransitionNotAllowed) as refusal:
             self.close(incident, lead)
@@ -422,9 +450,10 @@ class TestIncidentCloseGate:
         )
 
     def test_both_gates_are_listed_together(self, lead, incident, three):
-        Mention.objects.create(source="api", external_id="m1", text="still down", posted_at=timezone.now(),
-                               incident=incident, flagged=True)
-        Impact.objects.filter(pk=three[1].pk).update(state=S.CLOSED)
+        Mention.objects.create(
+            source="api", external_id="m1", text="still down", posted_at=timezone.now(), incident=incident, flagged=True
+        )
+        Impact.objects.filter(pk=three[1].pk).update(state=ImpactState.CLOSED)
 
         with pytest.raises(TransitionNotAllowed) as refusal:
             self.close(incident, lead)
@@ -432,7 +461,7 @@ class TestIncidentCloseGate:
         message = str(refusal.value)
         prefix = "The incident cannot be closed yet: "
         assert message.startswith(prefix) and message.endswith(".")
-        assert set(message[len(prefix):-1].split("; ")) == {  # in the order the apps registered their checks
+        assert set(message[len(prefix) : -1].split("; ")) == {  # in the order the apps registered their checks
             "1 of the top 2 affected accounts is still open: First strategic (identified)",
             "1 flagged mention is still unreviewed in the review queue",
         }

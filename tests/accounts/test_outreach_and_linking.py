@@ -13,8 +13,9 @@ from accounts.outreach import draft_account_message
 from comms import messaging
 from comms.channels import get_transport
 from comms.choices import Audience
-from comms.models import Message, TimelineEntry
-from comms.roles import ACCOUNT_MANAGER
+from comms.models import Message
+from core.roles import ACCOUNT_MANAGER
+from incidents.models import TimelineEntry
 from sentiment import review
 from sentiment.models import Mention
 from sentiment.services import score_mentions

@@ -39,7 +39,7 @@ def impact(incident, own_account):
 
 @pytest.fixture
 def others_impact(incident, users):
-    from comms.roles import ACCOUNT_MANAGER
+    from core.roles import ACCOUNT_MANAGER
     from tests.factories import UserFactory
 
     other = UserFactory(username="other-manager", role=ACCOUNT_MANAGER)

@@ -9,9 +9,9 @@ from django.utils import timezone
 from accounts import services
 from accounts.csv_io import import_accounts
 from accounts.models import Account, Impact
-from comms import services as incident_services
-from comms.roles import ACCOUNT_MANAGER
-from comms.statemachine import TransitionNotAllowed
+from core.roles import ACCOUNT_MANAGER
+from core.statemachine import TransitionNotAllowed
+from incidents import services as incident_services
 from sentiment.models import Mention
 from tests.factories import AccountFactory, ImpactFactory, IncidentFactory, UserFactory
 

@@ -1,9 +1,9 @@
 import pytest
 from playwright.sync_api import expect
 
-from comms import services
 from comms.models import Message
 from comms.rendering import x_weighted_length
+from incidents import services
 from tests.browser.conftest import sign_in
 from tests.factories import ComponentFactory
 

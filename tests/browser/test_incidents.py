@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from comms.models import Incident
+from incidents.models import Incident
 from tests.browser.conftest import sign_in
 from tests.factories import ComponentFactory
 

@@ -21,7 +21,7 @@ def eager_celery(settings):
 def test_support_publishes_the_acknowledgement_and_a_lead_approves_a_scheduled_update(
     browser, live_server, support, lead, eager_celery, default_data
 ):
-    from comms import services
+    from incidents import services
 
     incident = services.create_incident(
         actor=lead, title="Card payments failing", severity="SEV1", components=[ComponentFactory(name="Payments")]

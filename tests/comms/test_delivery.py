@@ -5,7 +5,7 @@ from email import message_from_bytes, policy
 import pytest
 from django.utils import timezone
 
-from comms import delivery
+from comms import delivery, messaging
 from comms.choices import DeliveryStatus, MessageState
 from comms.models import Delivery, Message, Subscriber
 from tests.comms.helpers import confirmed_subscribers, scheduled_message
@@ -13,7 +13,6 @@ from tests.factories import ComponentFactory, IncidentFactory
 from tests.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.django_db
-S = DeliveryStatus
 
 
 @pytest.fixture
@@ -93,7 +92,7 @@ def test_a_batch_is_sent_over_one_smtp_connection_and_each_row_recorded(sink, le
     assert (outcome.sent, outcome.failed, outcome.retry_ids) == (6, 0, [])
     assert sink.sessions == 1
     assert sink.total == 5 and sink.duplicates == 0
-    assert set(Delivery.objects.values_list("status", flat=True)) == {S.SENT}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
     assert all(Delivery.objects.filter(channel="email").values_list("external_id", flat=True))
     message.refresh_from_db()
     assert message.state == MessageState.SENT
@@ -115,8 +114,9 @@ def test_a_batch_interrupted_part_way_is_completed_by_the_next_run_without_dupli
     message = scheduled_message(lead, channels=["email"])
     ids = dispatch(message)
     delivery.send_deliveries(ids[:2])  # the first two went out before the worker died …
-    stale = timezone.now() - timezone.timedelta(seconds=delivery.STALE_CLAIM_SECONDS + 5)
-    Delivery.objects.filter(pk__in=ids[2:4]).update(status=S.SENDING, claimed_at=stale, attempts=1)  # … mid-claim
+    stale = timezone.now() - timezone.timedelta(seconds=delivery.sweep.STALE_CLAIM_SECONDS + 5)
+    # … and two were mid-claim
+    Delivery.objects.filter(pk__in=ids[2:4]).update(status=DeliveryStatus.SENDING, claimed_at=stale, attempts=1)
 
     recovered = delivery.sweep_deliveries()  # beat's periodic rescue (enqueueing is a no-op here: no broker)
     delivery.send_deliveries(ids)  # the redelivered task
@@ -137,7 +137,7 @@ def test_an_smtp_4xx_is_retried_later_and_then_delivered_once(sink, lead):
 
     assert (first.sent, first.failed, len(first.retry_ids)) == (2, 0, 1)
     waiting = Delivery.objects.get(pk=first.retry_ids[0])
-    assert (waiting.status, waiting.attempts) == (S.QUEUED, 1)
+    assert (waiting.status, waiting.attempts) == (DeliveryStatus.QUEUED, 1)
     assert waiting.last_error == "SMTP 451: 4.3.0 Mailbox busy, try later"
     assert waiting.next_attempt_at > timezone.now()
     assert delivery.send_deliveries(ids).sent == 0  # not due yet: nothing is sent early
@@ -159,7 +159,11 @@ def test_an_smtp_5xx_recipient_fails_permanently_and_the_rest_are_sent(sink, lea
 
     assert (outcome.sent, outcome.failed, outcome.retry_ids) == (2, 1, [])
     failed = Delivery.objects.get(recipient="reader1@example.com")
-    assert (failed.status, failed.attempts, failed.last_error) == (S.FAILED, 1, "SMTP 550: 5.1.1 No such user")
+    assert (failed.status, failed.attempts, failed.last_error) == (
+        DeliveryStatus.FAILED,
+        1,
+        "SMTP 550: 5.1.1 No such user",
+    )
     message.refresh_from_db()
     assert message.state == MessageState.PARTIALLY_FAILED
     make_due([failed.pk])
@@ -175,7 +179,7 @@ def test_a_delivery_that_keeps_failing_gives_up_after_the_maximum_attempts(sink,
         make_due(ids)
         delivery.send_deliveries(ids)
     row = Delivery.objects.get()
-    assert (row.status, row.attempts) == (S.FAILED, 3)
+    assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 3)
     assert row.last_error.startswith("Gave up after 3 attempts: SMTP 421")
     assert sink.total == 0
 
@@ -190,7 +194,7 @@ def test_when_the_smtp_server_is_down_the_batch_waits_without_using_up_attempts(
 
     assert (outcome.sent, outcome.failed, len(outcome.retry_ids)) == (0, 0, 4)
     assert sorted(Delivery.objects.values_list("attempts", flat=True)) == [0, 0, 0, 1]
-    assert set(Delivery.objects.values_list("status", flat=True)) == {S.QUEUED}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.QUEUED}
 
 
 def test_each_email_has_text_html_and_a_personal_unsubscribe_link(sink, lead):
@@ -198,7 +202,7 @@ def test_each_email_has_text_html_and_a_personal_unsubscribe_link(sink, lead):
     ids = dispatch(scheduled_message(lead, channels=["email"], headline="<b>Checkout</b> & payments"))
     delivery.send_deliveries(ids)
 
-    (recipients, email), = sink.messages
+    ((recipients, email),) = sink.messages
     unsubscribe = f"http://127.0.0.1:8000/status/unsubscribe/{subscriber.unsubscribe_token}/"
     assert email["List-Unsubscribe"].strip() == f"<{unsubscribe}>"
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -210,7 +214,7 @@ def test_each_email_has_text_html_and_a_personal_unsubscribe_link(sink, lead):
 
 def test_backoff_grows_exponentially_with_jitter_and_honours_the_far_sides_wait():
     for attempts in range(1, 8):
-        ceiling = min(delivery.RETRY_MAX_SECONDS, delivery.RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+        ceiling = min(delivery.send.RETRY_MAX_SECONDS, delivery.send.RETRY_BASE_SECONDS * 2 ** (attempts - 1))
         delays = {delivery.backoff_seconds(attempts) for _ in range(20)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1  # jittered
@@ -225,7 +229,7 @@ def test_a_lead_retries_failed_deliveries(sink, lead):
     delivery.send_deliveries(ids)
     del sink.refuse_recipients["reader0@example.com"]
 
-    assert delivery.retry_failed(message, lead) == 1
+    assert messaging.retry_failed(message, lead) == 1
     delivery.send_deliveries(ids)
 
     message.refresh_from_db()
@@ -269,7 +273,7 @@ def test_the_bytes_sent_over_smtp_match_what_django_would_build(sink, lead):
 def test_the_subject_is_plain_text_not_html_escaped(sink, lead):
     confirmed_subscribers(1)
     delivery.send_deliveries(dispatch(scheduled_message(lead, channels=["email"], headline="Payments & <checkout>")))
-    (_, email), = sink.messages
+    ((_, email),) = sink.messages
     assert email["Subject"].strip() == "[Investigating] Checkout errors: Payments & <checkout>"
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 from knox.models import AuthToken
 
-from comms.choices import IncidentStatus, Severity
-from comms.models import Incident
+from incidents.choices import IncidentStatus, Severity
+from incidents.models import Incident
 from tests.factories import ComponentFactory, IncidentFactory
 
 pytestmark = pytest.mark.django_db

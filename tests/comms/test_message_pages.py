@@ -9,9 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from comms import messaging
-from comms.choices import DeliveryStatus, MessageState, Severity
+from comms.choices import DeliveryStatus, MessageState
 from comms.models import Delivery, Message, MessageTemplate
-from comms.roles import COMMS_LEAD
+from core.roles import COMMS_LEAD
+from incidents.choices import Severity
 from tests.factories import ComponentFactory, IncidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,6 @@ from comms.models import Message, MessageTemplate, Subscriber
 from tests.factories import IncidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-M = MessageState
 
 
 @pytest.fixture
@@ -80,7 +79,7 @@ def test_a_lead_cannot_approve_their_own_sev1_message(api_as, lead, incident):
     response = act(api_as, lead, message["id"], "approve")
     assert response.status_code == 403
     assert "another communications lead must approve: you wrote this message" in response.json()["message"]
-    assert Message.objects.get().state == M.SUBMITTED
+    assert Message.objects.get().state == MessageState.SUBMITTED
 
 
 def test_a_lead_may_approve_their_own_sev3_message(api_as, lead):
@@ -95,7 +94,7 @@ def test_only_communications_leads_approve_or_reject(api_as, users, lead, incide
     act(api_as, lead, message["id"], "submit")
     assert act(api_as, users[role], message["id"], "approve").status_code == 403
     assert act(api_as, users[role], message["id"], "reject", {"reason": "no"}).status_code == 403
-    assert Message.objects.get().state == M.SUBMITTED
+    assert Message.objects.get().state == MessageState.SUBMITTED
 
 
 def test_rejecting_needs_a_reason_and_returns_the_message_to_draft(api_as, lead, other_lead, incident):
@@ -117,11 +116,11 @@ def test_editing_an_approved_message_sends_it_back_for_approval(api_as, lead, ot
 @pytest.mark.parametrize(
     ("state", "action", "reason"),
     [
-        (M.DRAFT, "approve", "Submit the draft for approval first."),
-        (M.SENT, "cancel", "A sent message cannot change state any more."),
-        (M.SENDING, "submit", "A message cannot move from sending to submitted"),
-        (M.DRAFT, "publish", "needs a communications lead's approval"),
-        (M.DRAFT, "retry", "Only a message with failed deliveries can be retried."),
+        (MessageState.DRAFT, "approve", "Submit the draft for approval first."),
+        (MessageState.SENT, "cancel", "A sent message cannot change state any more."),
+        (MessageState.SENDING, "submit", "A message cannot move from sending to submitted"),
+        (MessageState.DRAFT, "publish", "needs a communications lead's approval"),
+        (MessageState.DRAFT, "retry", "Only a message with failed deliveries can be retried."),
     ],
 )
 def test_a_move_the_state_does_not_allow_is_a_409_with_the_reason(api_as, lead, other_lead, incident, state, action,
@@ -135,7 +134,7 @@ def test_a_move_the_state_does_not_allow_is_a_409_with_the_reason(api_as, lead, 
 
 def test_a_sent_message_cannot_be_edited(api_as, lead, incident):
     message = draft(api_as, lead, incident)
-    Message.objects.filter(pk=message["id"]).update(state=M.SENT)
+    Message.objects.filter(pk=message["id"]).update(state=MessageState.SENT)
     response = api_as(lead).patch(f"/api/v1/messages/{message['id']}/", {"headline": "x"}, format="json")
     assert response.status_code == 409
 
@@ -161,7 +160,7 @@ class TestPreApproved:
         api_as(support).patch(f"/api/v1/messages/{message['id']}/", {"explain": "Changed."}, format="json")
         response = act(api_as, support, message["id"], "publish")
         assert response.status_code == 409
-        assert Message.objects.get().state == M.DRAFT
+        assert Message.objects.get().state == MessageState.DRAFT
 
     def test_an_account_manager_cannot_publish_even_an_unchanged_one(self, api_as, manager, incident, template):
         message = api_as(manager).post(
@@ -291,6 +290,6 @@ def test_rendered_email_is_plain_text_so_pages_escape_it(incident, lead):
 @pytest.mark.parametrize("role", ["support", "manager"])
 def test_only_communications_leads_retry_failed_deliveries(api_as, users, lead, incident, role):
     message = draft(api_as, lead, incident)
-    Message.objects.filter(pk=message["id"]).update(state=M.PARTIALLY_FAILED)
+    Message.objects.filter(pk=message["id"]).update(state=MessageState.PARTIALLY_FAILED)
     assert act(api_as, users[role], message["id"], "retry").status_code == 403
-    assert Message.objects.get().state == M.PARTIALLY_FAILED
+    assert Message.objects.get().state == MessageState.PARTIALLY_FAILED

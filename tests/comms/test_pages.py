@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from comms.choices import IncidentStatus
-from comms.models import Incident
+from incidents.choices import IncidentStatus
+from incidents.models import Incident
 from tests.factories import ComponentFactory, IncidentFactory
 
 pytestmark = pytest.mark.django_db

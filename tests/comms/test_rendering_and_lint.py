@@ -2,12 +2,14 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from comms import cadence
-from comms.choices import IncidentStatus, MessagePhase
+from comms import overdue
+from comms.choices import MessagePhase
 from comms.lint import lint_message
 from comms.models import Message, WebhookEndpoint
 from comms.rendering import fill_placeholders, placeholder_values, render_x_post, x_weighted_length
-from comms.services import change_status, create_incident, update_incident
+from incidents import cadence
+from incidents.choices import IncidentStatus
+from incidents.services import change_status, create_incident, update_incident
 from tests.factories import ComponentFactory, IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,13 +137,13 @@ class TestCadence:
         incident = create_incident(actor=lead, title="Checkout", severity="SEV1",
                                    started_at=timezone.now() - timezone.timedelta(minutes=45))
         now = timezone.now()
-        assert cadence.remind_overdue(now) == 1
-        assert cadence.remind_overdue(now + timezone.timedelta(minutes=5)) == 0
+        assert overdue.remind_overdue(now) == 1
+        assert overdue.remind_overdue(now + timezone.timedelta(minutes=5)) == 0
         assert len(mail.outbox) == 1
         assert mail.outbox[0].to == ["lead@example.com"]
         assert "is 15 min overdue" in mail.outbox[0].body
         assert incident.timeline.last().description == "Update overdue by 15 min; reminded 1 lead(s)"
-        assert cadence.remind_overdue(now + timezone.timedelta(minutes=31)) == 1  # a whole period later
+        assert overdue.remind_overdue(now + timezone.timedelta(minutes=31)) == 1  # a whole period later
 
     def test_the_reminder_also_goes_to_internal_webhooks(self, lead, monkeypatch):
         import requests
@@ -154,5 +156,5 @@ class TestCadence:
         WebhookEndpoint.objects.create(name="Ops", url="https://ops.example.test/hook", internal=True)
         WebhookEndpoint.objects.create(name="Public", url="https://public.example.test/hook", internal=False)
         create_incident(actor=lead, title="x", severity="SEV1", started_at=timezone.now() - timezone.timedelta(hours=1))
-        cadence.remind_overdue()
+        overdue.remind_overdue()
         assert calls == [("POST", "https://ops.example.test/hook")]

@@ -15,10 +15,14 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage
 
-from comms import delivery, export, messaging, services, statuspage
-from comms.choices import Audience, ComponentStatus, IncidentStatus
-from comms.models import Delivery, Incident
+from comms import delivery, messaging, statuspage
+from comms.choices import Audience
+from comms.models import Delivery
+from comms.statuspage import export
 from config.env import env_absolute_path
+from incidents import services
+from incidents.choices import ComponentStatus, IncidentStatus
+from incidents.models import Incident
 from tests.comms.helpers import scheduled_message
 from tests.factories import ComponentFactory, IncidentFactory
 
@@ -55,7 +59,8 @@ def no_export_in_progress():
 
 
 class Collected(logging.Handler):
-    """What comms.export logged, as text with tracebacks (the suite also runs with -p no:logging: no export_log)."""
+    """What comms.statuspage.export logged, as text with tracebacks (the suite also runs with -p no:logging: no
+    export_log)."""
 
     def __init__(self):
         super().__init__(logging.ERROR)
@@ -73,7 +78,7 @@ class Collected(logging.Handler):
 @pytest.fixture
 def export_log():
     handler = Collected()
-    logger = logging.getLogger("comms.export")
+    logger = logging.getLogger("comms.statuspage.export")
     logger.addHandler(handler)
     yield handler
     logger.removeHandler(handler)
@@ -125,8 +130,8 @@ def test_an_export_writes_the_page_the_feed_every_v2_document_and_the_stylesheet
     [stylesheet] = written - DOCUMENTS
     assert re.fullmatch(r"static/ears/status(\.[0-9a-f]+)?\.css", stylesheet)
     assert "Checkout errors" in read(export_dir, "status/index.html")
-    assert json.loads(read(export_dir, "api/v2/summary.json")) == statuspage.summary()
-    assert json.loads(read(export_dir, "api/v2/incidents/unresolved.json")) == statuspage.incidents(
+    assert json.loads(read(export_dir, "api/v2/summary.json")) == statuspage.data.summary()
+    assert json.loads(read(export_dir, "api/v2/incidents/unresolved.json")) == statuspage.data.incidents(
         unresolved_only=True
     )
     assert ET.fromstring(read(export_dir, "status/feed.atom")).tag == f"{ATOM}feed"
@@ -142,11 +147,14 @@ def test_the_exported_documents_are_the_ones_the_application_serves(export_dir, 
 
     export.export_now()
 
-    for url, name in [("/api/v2/summary.json", "api/v2/summary.json"), ("/api/v2/status.json", "api/v2/status.json"),
-                      ("/api/v2/components.json", "api/v2/components.json"),
-                      ("/api/v2/incidents.json", "api/v2/incidents.json"),
-                      ("/api/v2/incidents/unresolved.json", "api/v2/incidents/unresolved.json"),
-                      ("/status/feed.atom", "status/feed.atom")]:
+    for url, name in [
+        ("/api/v2/summary.json", "api/v2/summary.json"),
+        ("/api/v2/status.json", "api/v2/status.json"),
+        ("/api/v2/components.json", "api/v2/components.json"),
+        ("/api/v2/incidents.json", "api/v2/incidents.json"),
+        ("/api/v2/incidents/unresolved.json", "api/v2/incidents/unresolved.json"),
+        ("/status/feed.atom", "status/feed.atom"),
+    ]:
         assert client.get(url).content == (export_dir / name).read_bytes(), url
 
 
@@ -242,10 +250,13 @@ def test_the_exported_files_can_be_read_by_the_web_servers_user(export_dir):
 
 def test_the_export_is_also_stored_in_a_storage_alias_overwriting_the_previous_files(settings, tmp_path):
     settings.STATUS_EXPORT_DIR = None
-    settings.STORAGES = {**settings.STORAGES, "status-export": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "bucket"), "allow_overwrite": True},
-    }}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "status-export": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "bucket"), "allow_overwrite": True},
+        },
+    }
     settings.STATUS_EXPORT_STORAGE = "status-export"
     export.export_now()
     IncidentFactory(title="Second export")
@@ -259,10 +270,13 @@ def test_the_export_is_also_stored_in_a_storage_alias_overwriting_the_previous_f
 
 def test_a_storage_that_keeps_old_files_is_reported_instead_of_filling_up_with_copies(settings, tmp_path, export_log):
     settings.STATUS_EXPORT_DIR = None
-    settings.STORAGES = {**settings.STORAGES, "status-export": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "bucket")},
-    }}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "status-export": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "bucket")},
+        },
+    }
     settings.STATUS_EXPORT_STORAGE = "status-export"
     export.export_now()
 
@@ -297,8 +311,9 @@ def test_changing_an_incidents_status_exports_the_page(export_dir, eager, lead, 
     assert (listed["name"], listed["status"]) == ("Checkout errors", "monitoring")
 
 
-def test_a_change_queues_the_export_only_once_it_is_committed(export_dir, queued, lead,
-                                                               django_capture_on_commit_callbacks):
+def test_a_change_queues_the_export_only_once_it_is_committed(
+    export_dir, queued, lead, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.create_incident(actor=lead, title="Checkout errors")
     assert queued == []
@@ -309,21 +324,22 @@ def test_a_change_queues_the_export_only_once_it_is_committed(export_dir, queued
     assert queued == [{"countdown": export.DEBOUNCE_SECONDS}]
 
 
-def test_drafting_submitting_and_editing_updates_exports_nothing(export_dir, queued, lead,
-                                                                 django_capture_on_commit_callbacks):
+def test_drafting_submitting_and_editing_updates_exports_nothing(
+    export_dir, queued, lead, django_capture_on_commit_callbacks
+):
     incident = IncidentFactory()
     with django_capture_on_commit_callbacks(execute=True):
         message = messaging.create_message(incident=incident, author=lead, headline="Draft", channels=["statuspage"])
         messaging.submit(message, actor=lead)
-        internal = messaging.create_message(incident=incident, author=lead, headline="Internal",
-                                            audience=Audience.INTERNAL, channels=["email"])
+        internal = messaging.create_message(
+            incident=incident, author=lead, headline="Internal", audience=Audience.INTERNAL, channels=["email"]
+        )
         messaging.update_message(internal, actor=lead, headline="Internal, edited")
 
     assert queued == []
 
 
-def test_many_changes_committed_together_queue_one_export(export_dir, queued, lead,
-                                                          django_capture_on_commit_callbacks):
+def test_many_changes_committed_together_queue_one_export(export_dir, queued, lead, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         incident = services.create_incident(actor=lead, title="Checkout errors")
         services.change_status(incident, IncidentStatus.IDENTIFIED, actor=lead)
@@ -336,8 +352,7 @@ def test_many_changes_committed_together_queue_one_export(export_dir, queued, le
     assert len(queued) == 1
 
 
-def test_a_change_after_the_export_started_queues_another(export_dir, queued, lead,
-                                                          django_capture_on_commit_callbacks):
+def test_a_change_after_the_export_started_queues_another(export_dir, queued, lead, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         incident = services.create_incident(actor=lead, title="Checkout errors")
     export.export_status_page()  # the queued export runs …
@@ -347,8 +362,9 @@ def test_a_change_after_the_export_started_queues_another(export_dir, queued, le
     assert len(queued) == 2
 
 
-def test_the_export_shows_the_state_when_it_runs_not_when_it_was_queued(export_dir, queued, lead,
-                                                                        django_capture_on_commit_callbacks):
+def test_the_export_shows_the_state_when_it_runs_not_when_it_was_queued(
+    export_dir, queued, lead, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         incident = services.create_incident(actor=lead, title="Checkout errors")
     with django_capture_on_commit_callbacks(execute=True):
@@ -463,13 +479,21 @@ def test_an_export_storage_that_is_not_in_storages_stops_startup_naming_it(tmp_p
 
 
 def test_an_s3_bucket_adds_an_s3_export_storage_and_turns_the_export_on(tmp_path):
-    code = ("from django.conf import settings; storage = settings.STORAGES['status-export']; "
-            "print(settings.STATUS_EXPORT_STORAGE, storage['BACKEND'], storage['OPTIONS']['bucket_name'], "
-            "'export-status-page-if-stale' in settings.CELERY_BEAT_SCHEDULE)")
+    code = (
+        "from django.conf import settings; storage = settings.STORAGES['status-export']; "
+        "print(settings.STATUS_EXPORT_STORAGE, storage['BACKEND'], storage['OPTIONS']['bucket_name'], "
+        "'export-status-page-if-stale' in settings.CELERY_BEAT_SCHEDULE)"
+    )
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "REDIS_", "STATUS_"))}
     env.update(VAR_DIR=str(tmp_path), DEBUG="true", STATUS_EXPORT_S3_BUCKET="status-example")
-    result = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert result.stdout.split() == ["status-export", "storages.backends.s3.S3Storage", "status-example", "True"], (
         result.stderr

@@ -11,10 +11,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from comms import services, statuspage
-from comms.choices import Audience, ComponentStatus, IncidentStatus, MessageState
+from comms import statuspage
+from comms.choices import Audience, MessageState
 from comms.messaging import create_message
-from comms.models import Component, Message, Subscriber
+from comms.models import Message, Subscriber
+from incidents import services
+from incidents.choices import ComponentStatus, IncidentStatus
+from incidents.models import Component
 from tests.factories import ComponentFactory, IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -395,7 +398,7 @@ def test_incidents_json_holds_the_last_50(client):
 def test_the_status_indicator_is_the_worst_of_components_and_open_incidents(
     component_statuses, open_severities, expected
 ):
-    result = statuspage.status_indicator(component_statuses, open_severities)
+    result = statuspage.data.status_indicator(component_statuses, open_severities)
     assert (result["indicator"], result["description"]) == expected
 
 
@@ -409,8 +412,8 @@ def test_status_json_counts_only_open_incidents(client):
 
 
 def test_the_shape_functions_return_the_documents_the_urls_serve(client, busy_page):
-    assert client.get("/api/v2/summary.json").json() == statuspage.summary()
-    assert client.get("/api/v2/incidents/unresolved.json").json() == statuspage.incidents(unresolved_only=True)
+    assert client.get("/api/v2/summary.json").json() == statuspage.data.summary()
+    assert client.get("/api/v2/incidents/unresolved.json").json() == statuspage.data.incidents(unresolved_only=True)
 
 
 # --- Caching --------------------------------------------------------------------------------------------

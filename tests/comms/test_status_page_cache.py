@@ -40,7 +40,9 @@ def test_a_version_bumped_by_another_process_shows_at_once_although_this_one_hol
     change_quietly()
     assert "Fix deployed" in client.get(url).content.decode(), "this process's copy, while the version holds"
 
-    cache.set(statuspage.VERSION_KEY, statuspage._new_version(), None)  # what another process invalidating writes
+    cache.set(
+        statuspage.cache.VERSION_KEY, statuspage.cache._new_version(), None
+    )  # what another process invalidating writes
 
     body = client.get(url).content.decode()
     assert "Changed since" in body and "Fix deployed" not in body
@@ -49,19 +51,19 @@ def test_a_version_bumped_by_another_process_shows_at_once_although_this_one_hol
 def test_this_process_copy_is_not_kept_longer_than_the_shared_one(client, published, settings, monkeypatch):
     assert "Fix deployed" in client.get("/api/v2/summary.json").content.decode()
     change_quietly()
-    cache.delete(statuspage.status_cache_key("summary.json"))  # the shared copy expired …
-    later = statuspage.time.monotonic() + settings.STATUS_PAGE_CACHE_SECONDS + 1
-    monkeypatch.setattr(statuspage.time, "monotonic", lambda: later)  # … and so has this process's
+    cache.delete(statuspage.cache.status_cache_key("summary.json"))  # the shared copy expired …
+    later = statuspage.cache.time.monotonic() + settings.STATUS_PAGE_CACHE_SECONDS + 1
+    monkeypatch.setattr(statuspage.cache.time, "monotonic", lambda: later)  # … and so has this process's
 
     assert "Changed since" in client.get("/api/v2/summary.json").content.decode()
 
 
 def test_a_change_inside_a_transaction_changes_the_version_again_when_it_commits(django_capture_on_commit_callbacks):
-    before = statuspage.current_version()
+    before = statuspage.cache.current_version()
     with django_capture_on_commit_callbacks(execute=True):
         statuspage.invalidate_status_page()
-        during = statuspage.current_version()  # a visitor now still reads the rows as they were …
-    after = statuspage.current_version()  # … and whatever they cached under `during` is never read again
+        during = statuspage.cache.current_version()  # a visitor now still reads the rows as they were …
+    after = statuspage.cache.current_version()  # … and whatever they cached under `during` is never read again
 
     assert len({before, during, after}) == 3
 
@@ -87,8 +89,10 @@ def test_the_status_page_has_no_etag_because_each_copy_carries_its_visitors_toke
 
 def test_the_version_read_for_every_request_is_the_one_the_cache_holds():
     statuspage.invalidate_status_page()
-    assert statuspage.current_version() == str(cache.get(statuspage.VERSION_KEY))
-    cache.set(statuspage.VERSION_KEY, "0f3c-from-an-older-release", None)  # not an integer: read through the cache
-    assert statuspage.current_version() == "0f3c-from-an-older-release"
-    cache.delete(statuspage.VERSION_KEY)  # Redis restarted
-    assert statuspage.current_version() == str(cache.get(statuspage.VERSION_KEY))
+    assert statuspage.cache.current_version() == str(cache.get(statuspage.cache.VERSION_KEY))
+    cache.set(
+        statuspage.cache.VERSION_KEY, "0f3c-from-an-older-release", None
+    )  # not an integer: read through the cache
+    assert statuspage.cache.current_version() == "0f3c-from-an-older-release"
+    cache.delete(statuspage.cache.VERSION_KEY)  # Redis restarted
+    assert statuspage.cache.current_version() == str(cache.get(statuspage.cache.VERSION_KEY))

@@ -19,7 +19,6 @@ from comms.rendering import x_weighted_length
 from tests.comms.helpers import scheduled_message
 
 pytestmark = pytest.mark.django_db
-S = DeliveryStatus
 
 
 def http_response(status: int, body: dict | None = None, headers: dict | None = None, url="https://x.test"):
@@ -68,7 +67,7 @@ class TestX:
         assert text.endswith("http://127.0.0.1:8000/status/")
         assert x_weighted_length(text) <= 280
         row = Delivery.objects.get()
-        assert (row.status, row.external_id) == (S.SENT, "1850000000000000001")
+        assert (row.status, row.external_id) == (DeliveryStatus.SENT, "1850000000000000001")
         message.refresh_from_db()
         assert message.state == MessageState.SENT
 
@@ -82,7 +81,7 @@ class TestX:
         assert http.call_count == 1
         assert outcome.retry_ids == ids and outcome.retry_in >= 890
         row = Delivery.objects.get()
-        assert row.status == S.QUEUED and row.last_error == "X rate limit reached (429)"
+        assert row.status == DeliveryStatus.QUEUED and row.last_error == "X rate limit reached (429)"
         assert abs(row.next_attempt_at.timestamp() - reset) < 5
         # The wait is longer than any broker countdown: the sweeper picks it up once it is due.
         assert delivery.send_deliveries(ids).sent == 0 and http.call_count == 1
@@ -114,7 +113,7 @@ class TestX:
 
         assert outcome.failed == 1 and http.call_count == 1
         row = Delivery.objects.get()
-        assert row.status == S.FAILED
+        assert row.status == DeliveryStatus.FAILED
         assert "X refused the post (403)" in row.last_error and "duplicate content" in row.last_error
         message.refresh_from_db()
         assert message.state == MessageState.FAILED
@@ -171,7 +170,7 @@ class TestWebhook:
         assert http.call_count == 2
         assert (outcome.sent, outcome.failed, len(outcome.retry_ids)) == (0, 1, 1)
         assert Delivery.objects.get(endpoint=other).last_error == "https://gone.example.test/ answered 404"
-        assert Delivery.objects.get(endpoint=endpoint).status == S.QUEUED
+        assert Delivery.objects.get(endpoint=endpoint).status == DeliveryStatus.QUEUED
 
     def test_an_unreachable_endpoint_is_retried(self, http, endpoint, lead):
         http.side_effect = requests.ConnectionError("refused")

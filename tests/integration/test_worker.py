@@ -1,7 +1,7 @@
 import pytest
 
-from comms.models import WorkerHeartbeat
-from comms.tasks import record_worker_heartbeat
+from core.models import WorkerHeartbeat
+from core.tasks import record_worker_heartbeat
 from tests.integration.conftest import wait_until
 
 pytestmark = pytest.mark.integration

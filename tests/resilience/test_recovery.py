@@ -20,7 +20,6 @@ from tests.conftest import skip_or_fail
 from tests.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.django_db(transaction=True)
-S = DeliveryStatus
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +40,7 @@ def sink(settings):
 
 @pytest.fixture
 def no_grace(monkeypatch):
-    monkeypatch.setattr(delivery, "DEAD_CLAIM_GRACE_SECONDS", 0)
+    monkeypatch.setattr(delivery.sweep, "DEAD_CLAIM_GRACE_SECONDS", 0)
 
 
 def dispatched_rows(lead, subscribers: int = 4) -> list[int]:
@@ -93,13 +92,13 @@ def test_the_rows_of_a_claim_whose_session_ended_go_back_to_the_queue_at_the_nex
     ids = dispatched_rows(lead)
     with Worker(lambda: delivery.claim(ids)) as worker:
         assert delivery.sweep_deliveries()["recovered"] == 0  # its worker is alive: the claim stands
-        assert set(Delivery.objects.values_list("status", flat=True)) == {S.SENDING}
+        assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENDING}
     assert worker.result.ids == ids
 
     assert delivery.sweep_deliveries()["recovered"] == 4  # the session is gone, and the claim with it
 
     row = Delivery.objects.first()
-    assert (row.status, row.last_error) == (S.QUEUED, "Recovered from a worker that stopped mid-batch")
+    assert (row.status, row.last_error) == (DeliveryStatus.QUEUED, "Recovered from a worker that stopped mid-batch")
 
 
 def test_a_fan_out_whose_dispatcher_session_ended_is_completed_at_the_next_sweep(lead, no_grace):
@@ -107,7 +106,7 @@ def test_a_fan_out_whose_dispatcher_session_ended_is_completed_at_the_next_sweep
     message = scheduled_message(lead, channels=["email"])
     Message.objects.filter(pk=message.pk).update(state=MessageState.SENDING, dispatched_at=timezone.now())
 
-    with Worker(lambda: delivery.hold_lock(delivery.FAN_OUT_LOCKS, message.pk)):
+    with Worker(lambda: delivery.locks.hold_lock(delivery.locks.FAN_OUT_LOCKS, message.pk)):
         assert delivery.sweep_deliveries()["resumed_fan_outs"] == 0  # the dispatcher is still at it
     assert delivery.sweep_deliveries()["resumed_fan_outs"] == 1
 
@@ -150,7 +149,7 @@ def test_a_worker_whose_database_session_is_cut_mid_batch_records_every_send_and
 
     assert (outcome.sent, outcome.given_back) == (6, 0)
     assert sink.total == 6 and sink.duplicates == 0
-    assert set(Delivery.objects.values_list("status", flat=True)) == {S.SENT}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
     assert backend_pid() != pid  # it did reconnect
 
 
@@ -165,13 +164,13 @@ def test_a_worker_whose_session_is_cut_right_after_its_claim_keeps_the_claim_and
         cut_session(backend_pid())
         return claimed
 
-    monkeypatch.setattr(delivery, "claim", claim_then_lose_the_session)
+    monkeypatch.setattr(delivery.send, "claim", claim_then_lose_the_session)
 
     outcome = delivery.send_deliveries(ids)
 
     assert (outcome.sent, outcome.given_back) == (4, 0)
     assert sink.total == 4 and sink.duplicates == 0
-    assert set(Delivery.objects.values_list("status", flat=True)) == {S.SENT}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
 
 
 def test_a_worker_told_to_stop_mid_batch_records_the_send_in_flight_and_gives_back_the_rest(sink, lead, monkeypatch):
@@ -203,8 +202,9 @@ def test_a_worker_told_to_stop_mid_batch_records_the_send_in_flight_and_gives_ba
     assert handler_after is own_handler  # … and the process's own handler is back to take it
     assert sink.total == 2
     rows = dict(Delivery.objects.values_list("recipient", "status"))
-    assert sorted(rows.values()) == [S.QUEUED] * 4 + [S.SENT] * 2
-    assert set(Delivery.objects.filter(status=S.QUEUED).values_list("attempts", "enqueued_at")) == {(0, None)}
+    assert sorted(rows.values()) == [DeliveryStatus.QUEUED] * 4 + [DeliveryStatus.SENT] * 2
+    queued = Delivery.objects.filter(status=DeliveryStatus.QUEUED)
+    assert set(queued.values_list("attempts", "enqueued_at")) == {(0, None)}
 
 
 @pytest.fixture
@@ -226,7 +226,7 @@ def broker(tmp_path, monkeypatch):
     monkeypatch.setattr(tasks.send_deliveries, "apply_async", lambda args, **options: published.append(args[0]))
     queue = current_app.conf.task_default_queue
     with redis.Redis.from_url(server.url) as client:
-        yield client, queue, delivery.BROKER_MARK_KEY.format(queue=queue), published
+        yield client, queue, delivery.sweep.BROKER_MARK_KEY.format(queue=queue), published
     server.stop()
 
 
@@ -252,7 +252,7 @@ def test_rows_whose_task_message_a_dead_worker_held_are_enqueued_again_once_the_
     ids = dispatched_rows(lead)
     delivery.sweep_deliveries()  # sets the mark
     published.clear()
-    a_while_ago = timezone.now() - timezone.timedelta(seconds=delivery.IDLE_LOST_ENQUEUE_SECONDS + 1)
+    a_while_ago = timezone.now() - timezone.timedelta(seconds=delivery.sweep.IDLE_LOST_ENQUEUE_SECONDS + 1)
     Delivery.objects.filter(pk__in=ids[:2]).update(enqueued_at=a_while_ago)  # their message was taken by a worker
     client.rpush(queue, "someone else's task")  # that then died (Redis gives it back only much later)
 

@@ -16,8 +16,9 @@ from django.utils.html import escape
 
 from accounts.models import Account, Compensation, Contact, FollowUp
 from comms.choices import Audience, MessageState
-from comms.models import Component, Incident, Message, MessageTemplate
+from comms.models import Message, MessageTemplate
 from comms.rendering import render_email
+from incidents.models import Component, Incident
 from sentiment.models import Mention
 from tests.security.authorization import ANONYMOUS, LEAD, MANAGER, SUPPORT
 from tests.security.conftest import rolled_back
@@ -187,7 +188,7 @@ def test_the_emails_html_shows_hostile_text_escaped(hostile_world):
     assert hostile("headline") in subject and hostile("explain") in text  # plain text parts stay plain text
 
 
-# --- The public status page, its feed and JSON (comms/statuspage.py and comms/public_views.py) --------------
+# --- The public status page, its feed and JSON (comms/statuspage.py and comms/statuspage/views.py) --------------
 
 def test_the_status_page_shows_hostile_text_escaped(hostile_world):
     response = hostile_world.browser(ANONYMOUS).get(reverse("status-page"))

@@ -30,9 +30,10 @@ from comms.api.message_serializers import (
     ReasonSerializer,
     SubscriberSerializer,
 )
-from comms.api.serializers import ComponentSerializer, IncidentSerializer
 from comms.choices import MessageState
-from comms.models import Component, Incident, Message
+from comms.models import Message
+from incidents.api.serializers import ComponentSerializer, IncidentSerializer
+from incidents.models import Component, Incident
 from sentiment.api.serializers import AssignSerializer, DismissSerializer, EscalateSerializer, RespondSerializer
 from sentiment.models import Mention
 from tests.factories import AccountFactory

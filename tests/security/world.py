@@ -14,9 +14,12 @@ from knox.models import AuthToken
 
 from accounts import services as account_services
 from accounts.models import Account, Compensation, Contact, FollowUp, Impact
-from comms import messaging, roles
-from comms.choices import MessagePhase, Severity
-from comms.models import Component, Incident, Message, MessageTemplate, Subscriber
+from comms import messaging
+from comms.choices import MessagePhase
+from comms.models import Message, MessageTemplate, Subscriber
+from core import roles
+from incidents.choices import Severity
+from incidents.models import Component, Incident
 from sentiment.models import Mention
 from tests.factories import (
     AccountFactory,

@@ -6,8 +6,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.progress import Progress
 from sentiment.models import LexiconEntry, Mention
-from sentiment.progress import Progress
 
 pytestmark = pytest.mark.django_db
 

@@ -87,7 +87,7 @@ def test_who_may_ingest(api_as, users, role, status):
 
 def test_ingested_mentions_are_scored_flagged_and_linked_after_commit(api_as, support, settings, lead,
                                                                       django_capture_on_commit_callbacks):
-    from comms.services import create_incident
+    from incidents.services import create_incident
     from tests.factories import ComponentFactory
 
     settings.CELERY_TASK_ALWAYS_EAGER = True

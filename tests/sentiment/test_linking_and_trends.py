@@ -1,9 +1,10 @@
 import pytest
 from django.utils import timezone
 
-from comms import messaging, services
-from comms.choices import IncidentStatus
+from comms import messaging
 from comms.models import Message
+from incidents import services
+from incidents.choices import IncidentStatus
 from sentiment.linking import IncidentLinker
 from sentiment.models import SentimentAlert
 from sentiment.trends import check_negative_spikes, incident_series

@@ -110,7 +110,12 @@ class TestXReply:
         sent = http.call_args.kwargs["json"]
         assert sent == {"text": "Sorry! We are on it.", "reply": {"in_reply_to_tweet_id": "1850000000000000042"}}
         reply = Delivery.objects.get()
-        assert (reply.mention, reply.status, reply.external_id) == (m, "sent", "99")
+        assert (list(m.replies.all()), reply.in_reply_to, reply.status, reply.external_id) == (
+            [reply],
+            m.external_id,
+            "sent",
+            "99",
+        )
         assert response.json()["replies"][0]["status"] in ("queued", "sent")
 
     def test_with_the_broker_down_the_response_is_recorded_and_its_reply_waits_for_the_sweep(
@@ -127,7 +132,7 @@ class TestXReply:
         assert len(callbacks) == 1  # the enqueue ran, and failed
         assert response.status_code == 200 and response.json()["review_state"] == "responded"
         reply = Delivery.objects.get()
-        assert (reply.mention, reply.status) == (m, "queued")  # sweep_deliveries enqueues queued rows
+        assert (list(m.replies.all()), reply.status) == ([reply], "queued")  # sweep_deliveries enqueues queued rows
 
     def test_only_a_mention_from_x_can_be_answered_on_x(self, api_as, support, x_configured):
         m = mention("api mention", source="api")

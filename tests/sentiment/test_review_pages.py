@@ -9,15 +9,15 @@ from django.core import mail
 from django.utils import timezone
 
 from comms import messaging
-from comms.choices import Audience, TimelineKind
+from comms.choices import Audience
 from comms.models import Delivery, Message
+from incidents.choices import TimelineKind
 from sentiment.choices import Label, ReviewState
 from sentiment.models import Mention, SentimentAlert
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 
-R = ReviewState
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 QUEUE = "/mentions/"
@@ -105,7 +105,7 @@ def test_an_account_manager_sees_the_queue_read_only_and_cannot_post_an_action(c
         assert client.post(f"/mentions/{item.pk}/{action}/", data).status_code == 403
     assert client.post("/mentions/bulk/", {"action": "dismiss", "ids": [item.pk], "reason": "spam"}).status_code == 403
     item.refresh_from_db()
-    assert (item.review_state, item.assignee, item.review_note) == (R.NEW, None, "")
+    assert (item.review_state, item.assignee, item.review_note) == (ReviewState.NEW, None, "")
 
 
 # --- acting on one mention ---------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def test_assign_to_me_puts_the_mention_in_review_and_says_so(client, support):
     assert response.redirect_chain[-1][0] == QUEUE
     assert flashes(response) == ["Mention from @bob assigned to you (in review)."]
     item.refresh_from_db()
-    assert (item.review_state, item.assignee) == (R.IN_REVIEW, support)
+    assert (item.review_state, item.assignee) == (ReviewState.IN_REVIEW, support)
 
 
 def test_respond_records_the_response_without_posting_to_x(client, lead):
@@ -127,8 +127,12 @@ def test_respond_records_the_response_without_posting_to_x(client, lead):
     response = act(client, item, "respond", text="We are sorry, it is fixed now.")
     assert flashes(response) == ["Response to @bob recorded (responded)."]
     item.refresh_from_db()
-    assert (item.review_state, item.review_note, item.assignee) == (R.RESPONDED, "We are sorry, it is fixed now.", lead)
-    assert not Delivery.objects.filter(mention=item).exists()
+    assert (item.review_state, item.review_note, item.assignee) == (
+        ReviewState.RESPONDED,
+        "We are sorry, it is fixed now.",
+        lead,
+    )
+    assert not item.replies.exists()
 
 
 def test_asking_for_an_x_reply_when_x_is_not_configured_is_refused_with_the_reason(client, support, settings):
@@ -143,7 +147,7 @@ def test_asking_for_an_x_reply_when_x_is_not_configured_is_refused_with_the_reas
         "X is not configured: set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET."
     ]
     item.refresh_from_db()
-    assert item.review_state == R.NEW
+    assert item.review_state == ReviewState.NEW
 
 
 def test_the_x_reply_checkbox_is_offered_only_for_mentions_from_x(client, support, settings):
@@ -163,7 +167,7 @@ def test_escalate_with_a_note_emails_account_managers(client, support, manager):
     response = act(client, item, "escalate", note="Key customer, call them")
     assert flashes(response) == ["Mention from @bob escalated to account management."]
     item.refresh_from_db()
-    assert (item.review_state, item.review_note) == (R.ESCALATED, "Key customer, call them")
+    assert (item.review_state, item.review_note) == (ReviewState.ESCALATED, "Key customer, call them")
     assert [m.to for m in mail.outbox] == [[manager.email]]
 
 
@@ -174,7 +178,7 @@ def test_dismiss_with_a_reason_dismisses_and_writes_the_incident_timeline(client
     response = act(client, item, "dismiss", reason="Spam")
     assert flashes(response) == ["Mention from @bob dismissed."]
     item.refresh_from_db()
-    assert (item.review_state, item.review_note) == (R.DISMISSED, "Spam")
+    assert (item.review_state, item.review_note) == (ReviewState.DISMISSED, "Spam")
     assert incident.timeline.filter(kind=TimelineKind.NOTE, description__contains="dismissed: Spam").exists()
 
 
@@ -186,11 +190,11 @@ def test_dismissing_without_a_reason_is_refused_with_the_reason(client, support)
     assert flashes(response) == ["Say why it needs no action (e.g. spam, not about us, already handled)."]
     assert "Say why it needs no action" in response.content.decode()
     item.refresh_from_db()
-    assert item.review_state == R.NEW
+    assert item.review_state == ReviewState.NEW
 
 
 def test_a_move_the_state_machine_refuses_is_shown_as_a_message_not_an_error(client, support):
-    item = mention(review_state=R.DISMISSED, review_note="Spam")
+    item = mention(review_state=ReviewState.DISMISSED, review_note="Spam")
     client.force_login(support)
     response = act(client, item, "dismiss", reason="Spam again")
     assert response.status_code == 200
@@ -200,11 +204,11 @@ def test_a_move_the_state_machine_refuses_is_shown_as_a_message_not_an_error(cli
         "A mention cannot move from dismissed to responded; from dismissed it can move to: in review."
     ]
     item.refresh_from_db()
-    assert (item.review_state, item.review_note) == (R.DISMISSED, "Spam")
+    assert (item.review_state, item.review_note) == (ReviewState.DISMISSED, "Spam")
 
 
 def test_a_closed_mention_offers_only_to_reopen_it(client, support):
-    item = mention(review_state=R.RESPONDED)
+    item = mention(review_state=ReviewState.RESPONDED)
     client.force_login(support)
     content = page(client, f"/mentions/{item.pk}/")
     assert "Reopen and assign to me" in content
@@ -224,24 +228,34 @@ def test_next_must_be_on_this_site(client, support):
 
 
 def test_bulk_assign_assigns_each_selected_mention_and_reports_refusals(client, support):
-    first, second, closed, untouched = (mention(), mention(), mention(review_state=R.RESPONDED), mention())
+    first, second, closed, untouched = (mention(), mention(), mention(review_state=ReviewState.RESPONDED), mention())
     client.force_login(support)
-    response = client.post("/mentions/bulk/", {"action": "assign", "ids": [first.pk, second.pk, 999999],
-                                               "next": QUEUE}, follow=True)
+    response = client.post(
+        "/mentions/bulk/", {"action": "assign", "ids": [first.pk, second.pk, 999999], "next": QUEUE}, follow=True
+    )
     assert flashes(response) == ["2 done, 1 refused (#999999: No such mention.)."]
     states = dict(Mention.objects.values_list("pk", "review_state"))
-    assert states == {first.pk: R.IN_REVIEW, second.pk: R.IN_REVIEW, closed.pk: R.RESPONDED, untouched.pk: R.NEW}
+    assert states == {
+        first.pk: ReviewState.IN_REVIEW,
+        second.pk: ReviewState.IN_REVIEW,
+        closed.pk: ReviewState.RESPONDED,
+        untouched.pk: ReviewState.NEW,
+    }
     assert set(Mention.objects.filter(assignee=support).values_list("pk", flat=True)) == {first.pk, second.pk}
 
 
 def test_bulk_dismiss_applies_the_reason_and_names_the_refused_ones(client, lead):
-    first, second, done_before = mention(), mention(), mention(review_state=R.DISMISSED, review_note="Old")
+    first, second, done_before = mention(), mention(), mention(review_state=ReviewState.DISMISSED, review_note="Old")
     client.force_login(lead)
-    response = client.post("/mentions/bulk/", {"action": "dismiss", "reason": "Not about us",
-                                               "ids": [first.pk, second.pk, done_before.pk]}, follow=True)
+    response = client.post(
+        "/mentions/bulk/",
+        {"action": "dismiss", "reason": "Not about us", "ids": [first.pk, second.pk, done_before.pk]},
+        follow=True,
+    )
     assert flashes(response) == [f"2 done, 1 refused (#{done_before.pk}: The mention is already dismissed.)."]
-    assert list(Mention.objects.filter(review_note="Not about us").order_by("pk").values_list("pk", "review_state")) \
-        == [(first.pk, R.DISMISSED), (second.pk, R.DISMISSED)]
+    assert list(
+        Mention.objects.filter(review_note="Not about us").order_by("pk").values_list("pk", "review_state")
+    ) == [(first.pk, ReviewState.DISMISSED), (second.pk, ReviewState.DISMISSED)]
 
 
 def test_bulk_dismiss_without_a_reason_dismisses_nothing(client, support):
@@ -252,7 +266,7 @@ def test_bulk_dismiss_without_a_reason_dismisses_nothing(client, support):
         f"0 done, 2 refused (#{first.pk}, #{second.pk}: Say why it needs no action (e.g. spam, not about us, "
         "already handled).)."
     ]
-    assert set(Mention.objects.values_list("review_state", flat=True)) == {R.NEW}
+    assert set(Mention.objects.values_list("review_state", flat=True)) == {ReviewState.NEW}
 
 
 def test_bulk_with_nothing_selected_asks_for_a_selection(client, support):
@@ -268,17 +282,17 @@ def test_by_default_the_queue_shows_flagged_mentions_in_open_states_newest_first
     now = timezone.now()
     older = mention(posted_at=now - timezone.timedelta(hours=2))
     newer = mention(posted_at=now - timezone.timedelta(minutes=1))
-    in_review = mention(review_state=R.IN_REVIEW, posted_at=now - timezone.timedelta(hours=1))
+    in_review = mention(review_state=ReviewState.IN_REVIEW, posted_at=now - timezone.timedelta(hours=1))
     mention(flagged=False, flag_reasons=[])
-    mention(review_state=R.RESPONDED)
-    mention(review_state=R.DISMISSED)
+    mention(review_state=ReviewState.RESPONDED)
+    mention(review_state=ReviewState.DISMISSED)
     client.force_login(support)
     content = page(client, QUEUE)
     assert re.findall(r'id="mention-(\d+)"', content) == [str(newer.pk), str(in_review.pk), str(older.pk)]
 
 
 def test_the_state_filter_shows_all_states_or_one(client, support):
-    open_one, responded = mention(), mention(review_state=R.RESPONDED)
+    open_one, responded = mention(), mention(review_state=ReviewState.RESPONDED)
     client.force_login(support)
     assert listed(page(client, QUEUE + "?state=all")) == {open_one.pk, responded.pk}
     assert listed(page(client, QUEUE + "?state=responded")) == {responded.pk}
@@ -294,8 +308,9 @@ def test_unticking_only_flagged_shows_unflagged_mentions_too(client, support):
 def test_filters_by_source_label_reason_and_incident(client, support):
     incident = IncidentFactory(title="Checkout down")
     from_x = mention(source="x", flag_reasons=["Keywords: refund"])
-    by_email = mention(source="email", label=Label.NEUTRAL, compound=0.0, flag_reasons=["Key account: Acme"],
-                       incident=incident)
+    by_email = mention(
+        source="email", label=Label.NEUTRAL, compound=0.0, flag_reasons=["Key account: Acme"], incident=incident
+    )
     client.force_login(support)
     assert listed(page(client, QUEUE + "?source=email")) == {by_email.pk}
     assert listed(page(client, QUEUE + "?label=negative")) == {from_x.pk}
@@ -339,9 +354,18 @@ def test_the_queue_pages_fifty_at_a_time_and_keeps_the_filters(client, support):
 
 def test_a_row_shows_author_score_reasons_incident_state_and_assignee(client, support):
     incident = IncidentFactory(title="Checkout down")
-    item = mention(author_handle="bob", author_name="Bob Smith", author_followers=12345, compound=-0.64,
-                   url="https://x.com/bob/status/1", flag_reasons=["Very negative", "Keywords: refund"],
-                   incident=incident, review_state=R.IN_REVIEW, assignee=support, text="Line one\nLine two")
+    item = mention(
+        author_handle="bob",
+        author_name="Bob Smith",
+        author_followers=12345,
+        compound=-0.64,
+        url="https://x.com/bob/status/1",
+        flag_reasons=["Very negative", "Keywords: refund"],
+        incident=incident,
+        review_state=ReviewState.IN_REVIEW,
+        assignee=support,
+        text="Line one\nLine two",
+    )
     client.force_login(support)
     content = page(client, QUEUE)
     row = re.search(rf'id="mention-{item.pk}"(.*?)</li>', content, flags=re.S).group(1)
@@ -362,8 +386,9 @@ def test_a_url_that_is_not_http_is_not_made_a_link(client, support):
 
 
 def test_html_in_the_text_and_author_is_escaped_on_the_queue_and_the_mention_page(client, support):
-    item = mention(text=f"Broken {XSS}", author_name=f"Eve {XSS}", author_handle=f"eve{XSS}",
-                   flag_reasons=[f"Keywords: {XSS}"])
+    item = mention(
+        text=f"Broken {XSS}", author_name=f"Eve {XSS}", author_handle=f"eve{XSS}", flag_reasons=[f"Keywords: {XSS}"]
+    )
     client.force_login(support)
     for url in (QUEUE, f"/mentions/{item.pk}/"):
         content = page(client, url)
@@ -372,10 +397,25 @@ def test_html_in_the_text_and_author_is_escaped_on_the_queue_and_the_mention_pag
 
 
 def test_the_mention_page_shows_scores_reasons_note_and_x_replies(client, support):
-    item = mention(neg=0.512, neu=0.488, pos=0.0, compound=-0.7351, review_state=R.RESPONDED,
-                   review_note="Called them back", flag_reasons=["Very negative"])
-    Delivery.objects.create(mention=item, channel="x", recipient=f"reply:{item.external_id}", body="Sorry!",
-                            status="failed", last_error="403 Forbidden: duplicate content")
+    item = mention(
+        neg=0.512,
+        neu=0.488,
+        pos=0.0,
+        compound=-0.7351,
+        review_state=ReviewState.RESPONDED,
+        review_note="Called them back",
+        flag_reasons=["Very negative"],
+    )
+    item.replies.add(
+        Delivery.objects.create(
+            in_reply_to=item.external_id,
+            channel="x",
+            recipient=f"reply:{item.external_id}",
+            body="Sorry!",
+            status="failed",
+            last_error="403 Forbidden: duplicate content",
+        )
+    )
     client.force_login(support)
     content = page(client, f"/mentions/{item.pk}/")
     assert "0.512" in content and "0.488" in content and "-0.74" in content
@@ -397,8 +437,14 @@ def test_a_mention_page_offers_the_actions_and_comes_back_to_itself(client, supp
 
 
 def public_message(incident, author, headline, at) -> Message:
-    message = messaging.create_message(incident=incident, author=author, headline=headline, explain="We are on it.",
-                                       audience=Audience.PUBLIC, channels=["statuspage"])
+    message = messaging.create_message(
+        incident=incident,
+        author=author,
+        headline=headline,
+        explain="We are on it.",
+        audience=Audience.PUBLIC,
+        channels=["statuspage"],
+    )
     Message.objects.filter(pk=message.pk).update(dispatched_at=at, state="sent")
     return message
 
@@ -409,12 +455,22 @@ def test_the_incident_page_charts_sentiment_with_a_marker_per_public_message(cli
     first_at, second_at = now - timezone.timedelta(hours=2), now - timezone.timedelta(minutes=50)
     first = public_message(incident, lead, "We are investigating checkout errors", first_at)
     second = public_message(incident, lead, "Checkout is working again", second_at)
-    internal = messaging.create_message(incident=incident, author=lead, headline="Internal only",
-                                        explain="x", audience=Audience.INTERNAL, channels=["email"])
+    internal = messaging.create_message(
+        incident=incident,
+        author=lead,
+        headline="Internal only",
+        explain="x",
+        audience=Audience.INTERNAL,
+        channels=["email"],
+    )
     Message.objects.filter(pk=internal.pk).update(dispatched_at=now - timezone.timedelta(minutes=30), state="sent")
     for minutes, compound in [(150, -0.8), (130, -0.6), (100, -0.2), (70, -0.4), (40, 0.5), (20, 0.3)]:
-        mention(incident=incident, compound=compound, posted_at=now - timezone.timedelta(minutes=minutes),
-                label=Label.NEGATIVE if compound < 0 else Label.POSITIVE)
+        mention(
+            incident=incident,
+            compound=compound,
+            posted_at=now - timezone.timedelta(minutes=minutes),
+            label=Label.NEGATIVE if compound < 0 else Label.POSITIVE,
+        )
     client.force_login(lead)
     content = page(client, incident.get_absolute_url())
 
@@ -465,8 +521,9 @@ def test_an_open_negative_spike_is_shown_as_a_warning_on_the_incident_page(clien
     mention(incident=incident)
     client.force_login(support)
     assert "Negative spike" not in page(client, incident.get_absolute_url())
-    SentimentAlert.objects.create(incident=incident, ratio=4.2, negatives_last_hour=9,
-                                  ended_at=timezone.now())  # over: not shown
+    SentimentAlert.objects.create(
+        incident=incident, ratio=4.2, negatives_last_hour=9, ended_at=timezone.now()
+    )  # over: not shown
     assert "Negative spike" not in page(client, incident.get_absolute_url())
     SentimentAlert.objects.create(incident=incident, ratio=4.2, negatives_last_hour=12)
     content = page(client, incident.get_absolute_url())

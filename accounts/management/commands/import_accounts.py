@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.csv_io import COLUMNS, import_accounts
-from sentiment.progress import Progress
+from core.progress import Progress
 
 
 class Command(BaseCommand):

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.progress import Progress
 from sentiment.choices import Source
 from sentiment.ingest import ingest
-from sentiment.progress import Progress
 
 BATCH = 1000
 FIELDS = ["external_id", "text", "posted_at", "author_handle", "author_name", "author_followers", "url", "language",

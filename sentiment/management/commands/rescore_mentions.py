@@ -2,8 +2,8 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from core.progress import Progress
 from sentiment.models import Mention
-from sentiment.progress import Progress
 from sentiment.services import score_mentions
 
 BATCH = 1000

@@ -1,0 +1,147 @@
+"""Dispatch: a due message becomes one Delivery row per (channel, recipient), enqueued in chunks; a message
+finishes when it is fanned out and no row is queued or sending."""
+
+from collections import defaultdict
+from itertools import islice
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from comms.channels import get_transport
+from comms.choices import Audience, DeliveryStatus, MessageState
+from comms.delivery.locks import FAN_OUT_LOCKS, hold_lock, release_lock
+from comms.models import Delivery, Message
+from incidents import cadence
+from incidents.choices import TimelineKind
+from incidents.services import record
+
+INSERT_BATCH = 2000
+
+
+def dispatch_due_messages(limit: int = 20) -> list[int]:
+    """Claim due scheduled messages and fan each out. Returns the ids this call dispatched."""
+    now = timezone.now()
+    due = list(
+        Message.objects.filter(state=MessageState.SCHEDULED, scheduled_for__lte=now)
+        .order_by("scheduled_for")
+        .values_list("pk", flat=True)[:limit]
+    )
+    dispatched = []
+    for pk in due:
+        locked = False
+        try:
+            with transaction.atomic():
+                if not Message.objects.filter(pk=pk, state=MessageState.SCHEDULED).update(
+                    state=MessageState.SENDING, dispatched_at=now
+                ):
+                    continue  # someone else claimed it
+                # Held by this session until every row exists: if it dies, the sweeper sees the lock gone.
+                locked = hold_lock(FAN_OUT_LOCKS, pk)
+                message = Message.objects.select_related("incident").get(pk=pk)
+                if message.audience == Audience.PUBLIC:
+                    cadence.record_public_update(message.incident, now)
+            complete_fan_out(message)
+        finally:
+            if locked:
+                release_lock(FAN_OUT_LOCKS, pk)
+        dispatched.append(pk)
+    return dispatched
+
+
+def complete_fan_out(message: Message) -> dict[str, int]:
+    """Create every delivery row, enqueueing each committed chunk at once; then mark the message fanned out."""
+    counts = fan_out(message, on_chunk=lambda: enqueue_queued(message.pk, new_only=True))
+    if not Message.objects.filter(pk=message.pk, fanned_out_at__isnull=True).update(fanned_out_at=timezone.now()):
+        return counts  # another sweeper finished it first: it also wrote the timeline
+    summary = ", ".join(f"{n:,} on {kind}" for kind, n in counts.items()) or "no recipients"
+    record(message.incident, TimelineKind.MESSAGE, f"Sending “{message.headline}”: {summary}",
+           message_id=message.pk, recipients=counts)
+    finish_message_if_done(message.pk)  # nothing to send, or everything already sent
+    return counts
+
+
+def fan_out(message: Message, on_chunk=None) -> dict[str, int]:
+    """Create the delivery rows in committed chunks (idempotent: the unique constraint drops repeats)."""
+    counts = {}
+    for kind in message.channels:
+        transport = get_transport(kind)
+        rows = (
+            Delivery(message=message, channel=kind, recipient=r.address, subscriber_id=r.subscriber_id,
+                     endpoint_id=r.endpoint_id)
+            for r in transport.recipients(message)
+        )
+        created = 0
+        while batch := list(islice(rows, INSERT_BATCH)):
+            with transaction.atomic():
+                Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+            created += len(batch)
+            if on_chunk:
+                on_chunk()
+        counts[kind] = created
+    return counts
+
+
+def enqueue_queued(message_id: int | None = None, delivery_ids=None, new_only: bool = False) -> int:
+    """Enqueue send tasks for queued, due deliveries (of one message, or the given ids). Returns the count.
+
+    new_only: only rows never enqueued (during fan-out, so a chunk's rows are not enqueued twice)."""
+    from comms.tasks import send_deliveries
+
+    now = timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    rows = Delivery.objects.filter(due, status=DeliveryStatus.QUEUED)
+    if message_id is not None:
+        rows = rows.filter(message_id=message_id)
+    if new_only:
+        rows = rows.filter(enqueued_at__isnull=True)
+    if delivery_ids is not None:
+        rows = rows.filter(pk__in=delivery_ids)
+    by_channel = defaultdict(list)
+    for pk, channel in rows.order_by("pk").values_list("pk", "channel"):
+        by_channel[channel].append(pk)
+    total = 0
+    for channel, ids in by_channel.items():
+        size = settings.EMAIL_BATCH_SIZE if channel == "email" else 20
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            Delivery.objects.filter(pk__in=chunk).update(enqueued_at=now)
+            send_deliveries.apply_async(args=[chunk])
+            total += len(chunk)
+    return total
+
+
+def mark_enqueued(delivery_ids) -> None:
+    Delivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.QUEUED).update(enqueued_at=timezone.now())
+
+
+def finish_message_if_done(message_id: int) -> str | None:
+    counts = Delivery.objects.filter(message_id=message_id).aggregate(
+        open=Count("pk", filter=Q(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING])),
+        sent=Count("pk", filter=Q(status=DeliveryStatus.SENT)),
+        failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
+    )
+    if counts["open"]:
+        return None
+    if counts["failed"] == 0:
+        state = MessageState.SENT
+    elif counts["sent"] == 0:
+        state = MessageState.FAILED
+    else:
+        state = MessageState.PARTIALLY_FAILED
+    if not Message.objects.filter(pk=message_id, state=MessageState.SENDING, fanned_out_at__isnull=False).update(
+        state=state, finished_at=timezone.now()
+    ):
+        return None
+    message = Message.objects.select_related("incident").get(pk=message_id)
+    record(
+        message.incident,
+        TimelineKind.DELIVERY,
+        f"“{message.headline}” {MessageState(state).label.lower()}: {counts['sent']:,} delivered, "
+        f"{counts['failed']:,} failed",
+        message_id=message_id,
+        sent=counts["sent"],
+        failed=counts["failed"],
+    )
+    return state

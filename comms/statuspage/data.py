@@ -1,0 +1,253 @@
+"""What the public may see, and the Statuspage-compatible JSON.
+
+The JSON documents have the field names and shapes of Atlassian Statuspage's public v2 API
+(/api/v2/summary.json and friends), so status aggregators can read them unchanged. Ids are strings, as
+there. Only *published public updates* ever leave this module: messages with a published_at and the
+public audience. Drafts, internal or account messages and an incident's internal notes never do.
+"""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from comms.choices import Audience
+from comms.models import Message
+from comms.rendering import body_paragraphs, status_page_url
+from incidents.choices import OPEN_STATUSES, SEVERITY_IMPACT, ComponentStatus, IncidentStatus, TimelineKind
+from incidents.models import Component, Incident, TimelineEntry
+
+RESOLVED_SHOWN_DAYS = 90  # resolved incidents stay on the HTML page this long
+INCIDENT_LIMIT = 50  # incidents in incidents.json, entries in the Atom feed
+
+# Statuspage's indicator levels, least to most severe, and its wording for each.
+INDICATORS = ("none", "minor", "major", "critical")
+INDICATOR_DESCRIPTIONS = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major Service Outage",
+}
+MAINTENANCE_DESCRIPTION = "Service Under Maintenance"
+COMPONENT_INDICATOR = {
+    ComponentStatus.OPERATIONAL: "none",
+    ComponentStatus.DEGRADED_PERFORMANCE: "minor",
+    ComponentStatus.UNDER_MAINTENANCE: "minor",
+    ComponentStatus.PARTIAL_OUTAGE: "major",
+    ComponentStatus.MAJOR_OUTAGE: "critical",
+}
+# Timeline entries that change what the public sees of an incident (not internal edits or notes).
+PUBLIC_TIMELINE_KINDS = (TimelineKind.CREATED, TimelineKind.STATUS, TimelineKind.COMPONENTS)
+
+
+def published_updates() -> QuerySet[Message]:
+    """Messages that appeared on the status page and were written for the public; nothing else."""
+    return Message.objects.filter(published_at__isnull=False, audience=Audience.PUBLIC)
+
+
+def with_public_detail(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Prefetch .public_updates (newest first) and components, so the query count does not grow."""
+    return incidents.prefetch_related(
+        Prefetch("messages", queryset=published_updates().order_by("-published_at", "-id"), to_attr="public_updates"),
+        "components",
+    )
+
+
+def page_incidents(now: datetime | None = None) -> tuple[list[Incident], list[Incident]]:
+    """The HTML page's incidents: the open ones, and those resolved in the last 90 days (newest first)."""
+    since = (now or timezone.now()) - timedelta(days=RESOLVED_SHOWN_DAYS)
+    incidents = with_public_detail(
+        Incident.objects.filter(
+            Q(status__in=OPEN_STATUSES)
+            | Q(status__in=(IncidentStatus.RESOLVED, IncidentStatus.CLOSED), resolved_at__gte=since)
+        )
+    )
+    open_incidents = [incident for incident in incidents if incident.is_open]
+    resolved = sorted(
+        (incident for incident in incidents if not incident.is_open), key=lambda i: i.resolved_at, reverse=True
+    )
+    return open_incidents, resolved
+
+
+def incident_link(incident: Incident) -> str:
+    return f"{status_page_url()}#incident-{incident.pk}"
+
+
+def status_indicator(component_statuses, open_severities) -> dict:
+    """Statuspage's {indicator, description}: the worst component status or open incident impact.
+
+    A component under maintenance alone reads as "minor" with a maintenance description.
+    """
+    component_statuses = list(component_statuses)
+    levels = [
+        COMPONENT_INDICATOR[status] for status in component_statuses if status != ComponentStatus.UNDER_MAINTENANCE
+    ]
+    levels += [SEVERITY_IMPACT[severity] for severity in open_severities]
+    worst = max(levels, key=INDICATORS.index, default="none")
+    if worst == "none" and ComponentStatus.UNDER_MAINTENANCE in component_statuses:
+        return {"indicator": "minor", "description": MAINTENANCE_DESCRIPTION}
+    return {"indicator": worst, "description": INDICATOR_DESCRIPTIONS[worst]}
+
+
+# --- Statuspage v2 documents ----------------------------------------------------------------------
+
+
+def summary() -> dict:
+    all_components = list(Component.objects.all())
+    positions = _positions(all_components)
+    unresolved = list(_for_api(Incident.objects.open()))
+    return {
+        "page": _page(),
+        "components": [_component(component, positions) for component in all_components],
+        "incidents": [_incident(incident, positions) for incident in unresolved],
+        "scheduled_maintenances": [],
+        "status": status_indicator(
+            [component.status for component in all_components], [incident.severity for incident in unresolved]
+        ),
+    }
+
+
+def status() -> dict:
+    return {
+        "page": _page(),
+        "status": status_indicator(
+            Component.objects.values_list("status", flat=True),
+            Incident.objects.open().values_list("severity", flat=True),
+        ),
+    }
+
+
+def components() -> dict:
+    all_components = list(Component.objects.all())
+    positions = _positions(all_components)
+    return {"page": _page(), "components": [_component(component, positions) for component in all_components]}
+
+
+def incidents(unresolved_only: bool = False) -> dict:
+    """All unresolved incidents, or the last 50 that are open or have at least one published update."""
+    if unresolved_only:
+        selected = _for_api(Incident.objects.open())
+    else:
+        has_update = Exists(published_updates().filter(incident=OuterRef("pk")))
+        selected = _for_api(Incident.objects.filter(Q(status__in=OPEN_STATUSES) | has_update))[:INCIDENT_LIMIT]
+    positions = _positions(Component.objects.all())
+    return {"page": _page(), "incidents": [_incident(incident, positions) for incident in selected]}
+
+
+def page_id() -> str:
+    """Statuspage pages have a short opaque id; ours comes from SITE_URL, so it is stable per deployment."""
+    return hashlib.sha256(settings.SITE_URL.encode()).hexdigest()[:12]
+
+
+def _page() -> dict:
+    return {
+        "id": page_id(),
+        "name": settings.STATUS_PAGE_NAME,
+        "url": status_page_url(),
+        "time_zone": settings.TIME_ZONE,
+        "updated_at": _iso(_last_public_change()),
+    }
+
+
+def _last_public_change() -> datetime:
+    times = [
+        Component.objects.aggregate(at=Max("updated_at"))["at"],
+        published_updates().aggregate(at=Max("published_at"))["at"],
+        TimelineEntry.objects.filter(kind__in=PUBLIC_TIMELINE_KINDS).aggregate(at=Max("at"))["at"],
+    ]
+    return max((at for at in times if at), default=None) or timezone.now()
+
+
+def _for_api(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    return with_public_detail(incidents).prefetch_related(
+        Prefetch(
+            "timeline",
+            queryset=TimelineEntry.objects.filter(kind__in=(TimelineKind.CREATED, TimelineKind.STATUS)),
+            to_attr="status_entries",
+        )
+    )
+
+
+def _positions(all_components) -> dict[int, int]:
+    """Statuspage positions count from 1 in display order."""
+    return {component.pk: number for number, component in enumerate(all_components, start=1)}
+
+
+def _component(component: Component, positions: dict[int, int]) -> dict:
+    return {
+        "id": str(component.pk),
+        "name": component.name,
+        "status": component.status,
+        # No creation time is stored for a component; its last change is the closest we have.
+        "created_at": _iso(component.updated_at),
+        "updated_at": _iso(component.updated_at),
+        "position": positions.get(component.pk, 0),
+        "description": component.description or None,
+        "showcase": True,
+        "start_date": None,
+        "group_id": None,
+        "page_id": page_id(),
+        "group": False,
+        "only_show_if_degraded": False,
+    }
+
+
+def _monitoring_at(incident: Incident) -> datetime | None:
+    """When the incident last moved into monitoring, read from its timeline (None if it never did)."""
+    times = [
+        entry.at
+        for entry in incident.status_entries
+        if (entry.kind == TimelineKind.STATUS and entry.data.get("new") == IncidentStatus.MONITORING)
+        or (entry.kind == TimelineKind.CREATED and entry.data.get("status") == IncidentStatus.MONITORING)
+    ]
+    return max(times, default=None)
+
+
+def _incident(incident: Incident, positions: dict[int, int]) -> dict:
+    updates = incident.public_updates
+    monitoring_at = _monitoring_at(incident)
+    changed = [incident.created_at, incident.resolved_at, monitoring_at, *(update.published_at for update in updates)]
+    return {
+        "id": str(incident.pk),
+        "name": incident.title,
+        "status": incident.public_status,
+        "created_at": _iso(incident.created_at),
+        "updated_at": _iso(max(at for at in changed if at)),
+        "monitoring_at": _iso(monitoring_at),
+        "resolved_at": _iso(incident.resolved_at),
+        "impact": SEVERITY_IMPACT[incident.severity],
+        "shortlink": incident_link(incident),
+        "started_at": _iso(incident.started_at),
+        "page_id": page_id(),
+        "incident_updates": [_incident_update(update, incident) for update in updates],
+        "components": [_component(component, positions) for component in incident.components.all()],
+    }
+
+
+def _incident_update(message: Message, incident: Incident) -> dict:
+    """One published update. Statuspage has no headline, so the body starts with ours.
+
+    Statuspage records the incident's status with each update; we keep no status history per message,
+    so every update carries the incident's *current* public status.
+    """
+    published = _iso(message.published_at)
+    return {
+        "id": str(message.pk),
+        "status": incident.public_status,
+        "body": "\n\n".join([message.headline, *body_paragraphs(message)]),
+        "incident_id": str(incident.pk),
+        "created_at": published,
+        "updated_at": published,
+        "display_at": published,
+        "affected_components": None,
+        "deliver_notifications": True,
+        "custom_tweet": None,
+        "tweet_id": None,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in the page's time zone, with milliseconds, as Statuspage writes its times."""
+    return timezone.localtime(moment).isoformat(timespec="milliseconds") if moment else None

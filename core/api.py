@@ -1,0 +1,171 @@
+"""API conventions shared by every app: one error shape, role-based permissions, pagination, schema."""
+
+from datetime import UTC, datetime
+
+import django_filters
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, pagination, permissions, serializers
+
+from core.statemachine import TransitionNotAllowed
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+def exception_handler(exc, context):
+    """Every error leaves the API as {"status", "code", "message", "fields"?}."""
+    # Imported here: rest_framework.views loads DEFAULT_PERMISSION_CLASSES, which live in this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, TransitionNotAllowed):
+        exc = Conflict(str(exc))
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)  # keep the rule's own explanation
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    body = {"status": response.status_code, "code": _code(exc), "message": _message(exc)}
+    if isinstance(exc, exceptions.ValidationError):
+        body["fields"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    response.data = body
+    return response
+
+
+def _code(exc) -> str:
+    codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid"
+    return codes if isinstance(codes, str) else "error"
+
+
+def _message(exc) -> str:
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            names = [name for name in detail if name != "non_field_errors"]
+            general = [str(message) for message in detail.get("non_field_errors", [])]
+            parts = general + ([f"Check these fields: {', '.join(names)}."] if names else [])
+            return " ".join(parts) or "The request is invalid."
+        return " ".join(str(message) for message in detail) or "The request is invalid."
+    return str(exc.detail)
+
+
+class ErrorSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="Per-field messages, on 400 only.")
+
+
+class StrictFieldsMixin:
+    """Refuse unknown and read-only fields in a request body instead of silently ignoring them.
+
+    A client that sends `approver` or `state` learns at once that it cannot set them (OWASP API3).
+    """
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            refused = {
+                name: ["This field is read-only and cannot be set."] if name in self.fields else ["Unknown field."]
+                for name in data.keys()
+                if name not in writable
+            }
+            if refused:
+                raise exceptions.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
+class UsernameField(serializers.SlugRelatedField):
+    """A user named by username. A NUL character is "no such user" before it reaches the database: PostgreSQL
+    refuses it in any query, which made `{"commander": "\\u0000"}` a 500 there."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
+
+
+class RolePermissions(permissions.DjangoModelPermissions):
+    """Model permissions from the user's role, for reading too: a role without `view_` cannot list."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view):
+        action_map = getattr(view, "action_map", None)
+        if action_map is not None and request.method.lower() not in action_map and request.method != "OPTIONS":
+            return True  # the viewset has no such operation: let DRF answer 405 rather than 403
+        return super().has_permission(request, view)
+
+
+class _InstantsInUTC:
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                try:
+                    cleaned[name] = value.astimezone(UTC)
+                except OverflowError:  # 9999-12-31T23:00-05:00 is in the year 10000
+                    self.add_error(name, "This date and time is out of range.")
+        return cleaned
+
+
+class FilterSet(django_filters.FilterSet):
+    """The API's filter sets: a date and time with any UTC offset filters as the instant it names. Python reads
+    offsets up to ±23:59, PostgreSQL only to ±15:59: `?started_before=2026-11-23T10:00:00-19:00` was a 500 there."""
+
+    def get_form_class(self):
+        form = super().get_form_class()
+        return type(form.__name__, (_InstantsInUTC, form), {})
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An object id in the query string: a whole number the database can hold, else a 400. (A NumberFilter passed
+    10**30 on to the database, which overflowed into a 500.)"""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def api_router():
+    """The API's router: trailing slashes, no root view, and an id pattern that takes any path segment. DRF's
+    default refuses a `.`, so `/incidents/1.5/` fell through to Django's HTML 404 page; now the view answers
+    the API's JSON 404 for any id it cannot find or read."""
+    # Imported here: rest_framework.routers loads rest_framework.views, which loads this module.
+    from rest_framework.routers import DefaultRouter
+
+    router = DefaultRouter(trailing_slash=True)
+    router.include_root_view = False
+    router._default_value_pattern = "[^/]+"
+    return router

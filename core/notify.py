@@ -1,0 +1,22 @@
+"""Email to staff (reminders, alerts, escalations). A notification that cannot be sent never stops the work
+that triggered it: the failure is logged and returned as a sentence, for the caller to put on a timeline."""
+
+import logging
+import smtplib
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+log = logging.getLogger(__name__)
+
+
+def notify_people(subject: str, body: str, recipients: list[str]) -> str | None:
+    """Email these people. Returns None when sent (or nobody to send to), else why it failed."""
+    if not recipients:
+        return None
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    except (smtplib.SMTPException, OSError) as error:
+        log.warning("notification %r could not be emailed: %s", subject, error)
+        return f"the email could not be sent ({type(error).__name__})"
+    return None

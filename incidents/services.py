@@ -1,0 +1,168 @@
+"""Changes to incidents. The API, the pages and the admin all go through here, so that every change
+is checked against the state machine and written to the timeline the same way."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.statemachine import TransitionNotAllowed
+from incidents import cadence, hooks
+from incidents.choices import INCIDENT_MACHINE, OPEN_STATUSES, IncidentStatus, TimelineKind
+from incidents.models import Component, Incident, TimelineEntry
+from incidents.signals import public_change
+
+# Fields whose change is recorded on the timeline as a plain edit, with a label for the description.
+EDITABLE_FIELDS = {
+    "title": "title",
+    "kind": "kind",
+    "impact_summary": "impact summary",
+    "internal_notes": "internal notes",
+    "commander": "commander",
+    "started_at": "start time",
+    "detected_at": "detection time",
+}
+
+def record(incident: Incident, kind: str, description: str, actor=None, **data) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        incident=incident, kind=kind, description=description[:500], actor=actor, data=data
+    )
+
+
+@transaction.atomic
+def create_incident(*, actor, components: Iterable[Component] = (), **fields) -> Incident:
+    status = fields.get("status", IncidentStatus.INVESTIGATING)
+    if status not in OPEN_STATUSES:
+        raise TransitionNotAllowed(
+            "A new incident starts as investigating, identified or monitoring; resolve it afterwards."
+        )
+    incident = Incident(created_by=actor, **fields)
+    cadence.schedule_next_update(incident)
+    incident.save()
+    components = list(components)
+    incident.components.set(components)
+    record(
+        incident,
+        TimelineKind.CREATED,
+        f"Incident opened as {incident.severity}, {incident.get_status_display().lower()}"
+        + (f", affecting {_names(components)}" if components else ""),
+        actor,
+        severity=incident.severity,
+        status=incident.status,
+        components=[c.pk for c in components],
+    )
+    public_change.send(sender=Incident)
+    return incident
+
+
+@transaction.atomic
+def update_incident(incident: Incident, *, actor, components: Iterable[Component] | None = None, **changes):
+    """Apply changes and record each on the timeline. A status change goes through the state machine."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident.components_changed = False
+    status = changes.pop("status", incident.status)
+    note = changes.pop("note", "")
+
+    edited = []
+    for field, value in changes.items():
+        if field not in EDITABLE_FIELDS and field != "severity":
+            raise ValueError(f"{field} cannot be changed through update_incident")
+        if getattr(incident, field) != value:
+            if field == "severity":
+                record(
+                    incident,
+                    TimelineKind.SEVERITY,
+                    f"Severity changed from {incident.severity} to {value}",
+                    actor,
+                    old=incident.severity,
+                    new=value,
+                )
+            else:
+                edited.append(EDITABLE_FIELDS[field])
+            setattr(incident, field, value)
+    if edited:
+        record(incident, TimelineKind.EDITED, f"Edited {', '.join(edited)}", actor, fields=edited)
+
+    if components is not None:
+        _change_components(incident, list(components), actor)
+
+    old_severity, old_status = Incident.objects.values_list("severity", "status").get(pk=incident.pk)
+    if status != incident.status:
+        _change_status(incident, status, actor, note)
+    if incident.severity != old_severity or incident.status != old_status:
+        reopened = old_status not in OPEN_STATUSES and incident.is_open
+        cadence.schedule_next_update(incident, since=timezone.now() if reopened else None)
+    incident.save()
+    if edited or incident.severity != old_severity or incident.status != old_status or incident.components_changed:
+        public_change.send(sender=Incident)  # title, severity, impact and status are all on the public page
+    return incident
+
+
+def change_status(incident: Incident, status: str, *, actor, note: str = "") -> Incident:
+    return update_incident(incident, actor=actor, status=status, note=note)
+
+
+def close_blockers(incident: Incident) -> list[str]:
+    return [blocker for check in hooks.close_checks for blocker in check(incident)]
+
+
+def check_status_change(incident: Incident, status: str) -> None:
+    """Raise TransitionNotAllowed, with the reason, unless the incident may move to this status now."""
+    INCIDENT_MACHINE.check(incident.status, status)
+    if status == IncidentStatus.CLOSED:
+        blockers = close_blockers(incident)
+        if blockers:
+            raise TransitionNotAllowed("The incident cannot be closed yet: " + "; ".join(blockers) + ".")
+
+
+def _change_status(incident: Incident, status: str, actor, note: str) -> None:
+    check_status_change(incident, status)
+    now = timezone.now()
+    old = incident.status
+    if status == IncidentStatus.RESOLVED:
+        incident.resolved_at = now
+    elif status == IncidentStatus.CLOSED:
+        incident.closed_at = now
+    elif old == IncidentStatus.RESOLVED:
+        incident.resolved_at = None  # reopened
+    incident.status = status
+    description = f"Status changed from {IncidentStatus(old).label.lower()} to {IncidentStatus(status).label.lower()}"
+    if old == IncidentStatus.RESOLVED and status in OPEN_STATUSES:
+        description = f"Reopened as {IncidentStatus(status).label.lower()}"
+    record(
+        incident,
+        TimelineKind.STATUS,
+        description + (f": {note}" if note else ""),
+        actor,
+        old=old,
+        new=status,
+        note=note,
+    )
+
+
+def _change_components(incident: Incident, components: list[Component], actor) -> None:
+    before = set(incident.components.all())
+    after = set(components)
+    if before == after:
+        return
+    added, removed = after - before, before - after
+    parts = []
+    if added:
+        parts.append(f"added {_names(added)}")
+    if removed:
+        parts.append(f"removed {_names(removed)}")
+    incident.components.set(components)
+    incident.components_changed = True
+    record(
+        incident,
+        TimelineKind.COMPONENTS,
+        "Components " + "; ".join(parts),
+        actor,
+        added=sorted(c.pk for c in added),
+        removed=sorted(c.pk for c in removed),
+    )
+
+
+def _names(components: Iterable[Component]) -> str:
+    return ", ".join(sorted(c.name for c in components))
+
