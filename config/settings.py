@@ -1,4 +1,4 @@
-"""The one settings module. Every value comes from the environment; see README.md, "Configuration".
+"""The one settings module. Every value comes from the environment; see docs/configuration.md.
 
 With no variables set this is the *embedded default*: SQLite under var/, Celery on kombu's filesystem
 transport and a file-based cache, so that `make run` needs no server. `DATABASE_URL` and `REDIS_URL`
@@ -223,7 +223,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 24 * 1024 * 1024
 
 # --- Accounts --------------------------------------------------------------------------------------
 
-# Points each part of the priority score is worth (accounts/priority.py, README "Priority score").
+# Points each part of the priority score is worth (accounts/priority.py, docs/configuration.md "Priority score").
 IMPACT_SCORE_WEIGHTS = env_weights(
     "IMPACT_SCORE_WEIGHTS", "revenue=30,tier=15,impact=20,duration=10,sla=10,mentions=10,renewal=5",
     ("revenue", "tier", "impact", "duration", "sla", "mentions", "renewal"),
@@ -394,7 +394,7 @@ LOGGING = {
 }
 
 # --- Abuse protection ------------------------------------------------------------------------------
-# Counters live in the default cache (core/ratelimit.py); README "Abuse protection".
+# Counters live in the default cache (core/ratelimit.py); docs/configuration.md "Abuse protection".
 
 # How many reverse proxies of ours stand in front of the web processes. 0: the client is REMOTE_ADDR and
 # X-Forwarded-For is ignored (anyone can write it). N: the client is the N-th address from the right of it.
