@@ -72,6 +72,21 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
+def smtp_sink(settings):
+    """A local SMTP server for this test, with Django's SMTP backend pointed at it. Yields the sink's handler:
+    what it received (.messages, .received, .total, .duplicates, .sessions), what makes it refuse
+    (.refuse_recipients, .data_replies, .tempfail_until, ...), and .host/.port for processes the test starts."""
+    from tests.smtp_sink import SmtpSink
+
+    with SmtpSink() as sink:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = sink.host, sink.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_TIMEOUT = 5
+        yield sink.handler
+
+
+@pytest.fixture
 def default_data(db):
     """The templates, lexicon and flag rules that data migrations create; transactional tests flush them."""
     from comms.defaults import create_default_templates

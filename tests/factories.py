@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from comms.choices import MessageState
 from incidents.choices import ComponentTier, IncidentStatus, Severity
 from incidents.models import Component, Incident
 
@@ -68,3 +69,32 @@ class ImpactFactory(factory.django.DjangoModelFactory):
     account = factory.SubFactory(AccountFactory)
     owner = factory.LazyAttribute(lambda impact: impact.account.owner)
     level = "major"
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """A draft public update with every EARS part written, stored as is: no timeline entry, no checks (use
+    comms.messaging.create_message for what a person writing it goes through). Pass state=... for another state."""
+
+    class Meta:
+        model = "comms.Message"
+
+    incident = factory.SubFactory(IncidentFactory)
+    author = factory.SubFactory(UserFactory)
+    headline = factory.Sequence(lambda n: f"Update {n}: checkout is failing for some customers")
+    explain = "Some card payments fail at checkout; we are working on it."
+    acknowledge = "We are sorry for the disruption."
+    resolve = "Payments work again; failed orders can be placed once more."
+    study = "A configuration change caused it; we now test such changes before release."
+    channels = factory.LazyFunction(lambda: ["statuspage", "email"])
+    state = MessageState.DRAFT
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """One email delivery of a MessageFactory message, queued, to a recipient of its own."""
+
+    class Meta:
+        model = "comms.Delivery"
+
+    message = factory.SubFactory(MessageFactory)
+    channel = "email"
+    recipient = factory.Sequence(lambda n: f"recipient{n}@example.com")

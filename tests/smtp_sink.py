@@ -1,4 +1,6 @@
-"""A local SMTP server that records what it receives and can be told to refuse, for tests and benchmarks."""
+"""A local SMTP server that records what it receives and can be told to refuse, for tests and benchmarks.
+
+Tests use the `smtp_sink` fixture of tests/conftest.py, which starts one and points Django at it."""
 
 import asyncio
 import re
@@ -30,6 +32,7 @@ class SinkHandler:
         self.tempfailed = 0  # RCPT commands refused by the outage
         self.refused = Counter()  # address -> RCPT commands refused (refuse_recipients or the outage)
         self.delay = 0.0  # seconds spent on each DATA before accepting it (a slower server)
+        self.host, self.port = None, None  # where the sink listens, set by SmtpSink
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions += 1
@@ -80,6 +83,7 @@ class SmtpSink:
     def __init__(self, host="127.0.0.1", port=0):
         self.handler = SinkHandler()
         self.controller = Controller(self.handler, hostname=host, port=port or _free_port(host))
+        self.handler.host, self.handler.port = self.host, self.port
 
     @property
     def host(self):

@@ -134,7 +134,7 @@ def build_world() -> dict[str, str]:
     from accounts import services
     from comms import messaging
     from comms.defaults import create_default_templates
-    from comms.models import Delivery, MessageTemplate, Subscriber
+    from comms.models import MessageTemplate, Subscriber
     from core.roles import ACCOUNT_MANAGER, COMMS_LEAD, SUPPORT
     from incidents.services import record
     from sentiment.defaults import create_default_rules_and_lexicon
@@ -143,6 +143,7 @@ def build_world() -> dict[str, str]:
         AccountFactory,
         ComponentFactory,
         ContactFactory,
+        DeliveryFactory,
         ImpactFactory,
         IncidentFactory,
         UserFactory,
@@ -173,8 +174,7 @@ def build_world() -> dict[str, str]:
                                      channels=["statuspage"])
     sent = messaging.create_message(incident=incident, author=lead, headline="Checkout works again",
                                     channels=["statuspage", "email"])
-    Delivery.objects.create(message=sent, channel="email", recipient="reader@example.com", status="failed",
-                            last_error="SMTP 550")
+    DeliveryFactory(message=sent, recipient="reader@example.com", status="failed", last_error="SMTP 550")
     unscored = Mention.objects.create(source="x", external_id="1", text="acme is down", posted_at=timezone.now(),
                                       author_handle="customer", incident=incident, account=account)
     scored = Mention.objects.create(source="api", external_id="2", text="acme is great", posted_at=timezone.now(),

@@ -38,3 +38,15 @@ def test_healthz_reports_when_a_worker_last_ran(client):
     assert worker["ok"] is True
     assert worker["seconds_ago"] < 90
     assert WorkerHeartbeat.objects.count() == 1
+
+
+def test_healthz_does_not_reveal_connection_details(client, monkeypatch):
+    from core import health
+
+    def refuse():
+        raise OSError("connection to server at 10.0.3.4 port 5432 failed for user ears")
+
+    monkeypatch.setitem(health.CHECKS, "database", refuse)
+    body = client.get("/healthz").json()
+    assert body["checks"]["database"] == {"ok": False, "ms": body["checks"]["database"]["ms"], "error": "OSError"}
+    assert "10.0.3.4" not in str(body)

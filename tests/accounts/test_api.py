@@ -30,11 +30,6 @@ READ_ONLY = ["This field is read-only and cannot be set."]
 
 
 @pytest.fixture
-def other_manager(db):
-    return UserFactory(username="manager2", role=ACCOUNT_MANAGER)
-
-
-@pytest.fixture
 def other_lead(db):
     return UserFactory(username="lead2", role=COMMS_LEAD)
 

@@ -156,6 +156,22 @@ def test_a_row_with_more_values_than_columns_is_reported(db):
     assert report.errors == [(2, "more values than the 11 columns (quote values with commas)")]
 
 
+def test_reimporting_a_name_in_another_case_updates_the_account(db):
+    import_accounts("name,tier\nAcme,growth\n")
+
+    report = import_accounts("name,tier\nACME,strategic\n")
+
+    assert (report.created, report.updated) == (0, 1)
+    assert list(Account.objects.values_list("name", "tier")) == [("ACME", "strategic")]
+
+
+def test_a_contact_name_too_long_for_the_column_is_reported_not_a_crash(db):
+    report = import_accounts(f'name,contacts\nAcme,"{"A" * 201} <a@acme.example>"\n')
+
+    assert not report.committed
+    assert report.errors == [(2, "the contact name for a@acme.example is longer than 200 characters")]
+
+
 def test_the_command_shows_progress_reports_bad_lines_and_exits_with_status_1(tmp_path, anna, components):
     bad = tmp_path / "accounts.csv"
     bad.write_text(GOOD + "Bad tier,gold,10,,,,,,,,\n")

@@ -144,6 +144,19 @@ def test_reopening_with_a_note_is_recorded_on_the_account_and_the_incident_timel
     ]
 
 
+def test_a_closed_impact_takes_no_new_follow_up_or_compensation_until_reopened(manager):
+    impact = ImpactFactory(account=AccountFactory(owner=manager))
+    services.move_impact(impact, "contacted", actor=manager)
+    services.move_impact(impact, "closed", actor=manager)
+
+    with pytest.raises(TransitionNotAllowed, match="reopen it"):
+        services.add_follow_up(impact, actor=manager, summary="Call", due_at=timezone.now())
+    with pytest.raises(TransitionNotAllowed, match="reopen it"):
+        services.propose_compensation(impact, actor=manager, kind="gift", amount=10, reason="sorry")
+
+    assert not impact.follow_ups.exists() and not impact.compensations.exists()
+
+
 # --- The close gate of one impact ------------------------------------------------------------------------
 
 def test_closing_is_refused_while_a_follow_up_or_compensation_is_open_and_each_is_named(manager, impact):
@@ -327,6 +340,36 @@ def test_an_incident_without_components_derives_nothing(lead, acme, incident):
     assert not Impact.objects.exists() and not incident.timeline.exists()
 
 
+def test_a_manager_recording_another_managers_account_cannot_make_the_impact_their_own(manager, other_manager):
+    theirs = AccountFactory(name="Theirs", owner=other_manager)
+
+    with pytest.raises(PermissionDenied, match="Only the owner of Theirs"):
+        services.create_impact(incident=IncidentFactory(), account=theirs, actor=manager, owner=manager)
+
+    assert not Impact.objects.exists()
+
+
+def test_a_manager_recording_another_managers_account_leaves_it_with_its_owner(manager, other_manager):
+    theirs = AccountFactory(name="Theirs", owner=other_manager)
+
+    impact = services.create_impact(incident=IncidentFactory(), account=theirs, actor=manager)
+
+    assert impact.owner == other_manager
+
+
+def test_no_affected_account_is_added_to_or_reopened_on_a_closed_incident(manager, lead):
+    incident = IncidentFactory(status="resolved", resolved_at=timezone.now())
+    impact = ImpactFactory(incident=incident, account=AccountFactory(owner=manager))
+    services.move_impact(impact, "contacted", actor=manager)
+    services.move_impact(impact, "closed", actor=manager)
+    incident_services.change_status(incident, "closed", actor=lead)
+
+    with pytest.raises(TransitionNotAllowed, match="is closed"):
+        services.create_impact(incident=incident, account=AccountFactory(owner=manager), actor=manager)
+    with pytest.raises(TransitionNotAllowed, match="is closed"):
+        services.move_impact(impact, "follow_up", actor=manager, note="they called back")
+
+
 # --- Editing ---------------------------------------------------------------------------------------------
 
 
@@ -363,6 +406,13 @@ def test_another_account_manager_may_not_edit_the_impact(impact):
         services.update_impact(impact, actor=other, level="critical")
     impact.refresh_from_db()
     assert impact.level == "major"
+
+
+def test_a_share_of_users_above_100_percent_is_refused(manager):
+    impact = ImpactFactory(account=AccountFactory(owner=manager))
+
+    with pytest.raises(ValidationError):
+        Impact(incident=impact.incident, account=impact.account, affected_share=150).full_clean()
 
 
 # --- The incident's close gate ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from accounts import services
 from accounts.models import AccountEvent, Compensation, EmailDomain, FollowUp, Impact, SocialHandle
 from accounts.outreach import draft_account_message
 from comms import messaging
@@ -288,3 +289,19 @@ def test_escalating_a_mention_of_an_account_but_no_incident_emails_every_account
 
     assert not FollowUp.objects.exists() and not Impact.objects.exists()
     assert [email.to for email in mailoutbox] == [["manager@example.com"]]
+
+
+def test_an_escalation_on_a_closed_impact_reopens_it_for_the_owner(support, manager):
+    incident = IncidentFactory()
+    account = AccountFactory(owner=manager)
+    impact = ImpactFactory(incident=incident, account=account)
+    services.move_impact(impact, "contacted", actor=manager)
+    services.move_impact(impact, "closed", actor=manager)
+    mention = Mention.objects.create(source="x", external_id="1", author_handle="acme", text="still broken",
+                                     posted_at=timezone.now() - timedelta(minutes=1), account=account,
+                                     incident=incident, flagged=True)
+
+    review.escalate(mention, actor=support)
+
+    impact.refresh_from_db()
+    assert impact.state == "follow_up" and impact.follow_ups.filter(done_at__isnull=True).count() == 1

@@ -332,6 +332,19 @@ def test_html_in_account_names_and_notes_is_escaped(client, manager):
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def test_the_account_page_shows_a_manager_only_mentions_they_may_read(client, manager, other_manager):
+    theirs = AccountFactory(name="Theirs", owner=other_manager)
+    Mention.objects.create(source="api", external_id="m1", text="secret complaint from their CTO",
+                           posted_at=timezone.now(), account=theirs)
+
+    client.force_login(manager)
+    hidden = client.get(f"/accounts/{theirs.pk}/").content.decode()
+    client.force_login(other_manager)
+    shown = client.get(f"/accounts/{theirs.pk}/").content.decode()
+
+    assert "secret complaint" not in hidden and "secret complaint" in shown
+
+
 # --- Contacts ----------------------------------------------------------------------------------------
 
 def test_the_owner_adds_edits_and_removes_a_contact(client, manager, own_account):
@@ -650,6 +663,13 @@ def test_an_impact_is_on_the_board_of_its_owner_and_of_its_accounts_owner(client
     assert "Globex" in client.get("/board/").content.decode()
     client.force_login(others_impact.account.owner)
     assert "Globex" in client.get("/board/").content.decode()
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000, "-1", "0", "abc"])
+def test_a_bad_per_column_on_the_board_falls_back_to_the_default(client, manager, value):
+    client.force_login(manager)
+
+    assert client.get("/board/", {"per_column": value}).status_code == 200
 
 
 # --- The incident page -------------------------------------------------------------------------------

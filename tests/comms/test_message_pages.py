@@ -13,7 +13,7 @@ from comms.choices import DeliveryStatus, MessageState
 from comms.models import Delivery, Message, MessageTemplate
 from core.roles import COMMS_LEAD
 from incidents.choices import Severity
-from tests.factories import ComponentFactory, IncidentFactory, UserFactory
+from tests.factories import ComponentFactory, DeliveryFactory, IncidentFactory, MessageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -386,12 +386,11 @@ def test_a_rejection_needs_a_reason_and_the_author_sees_it(client, lead, support
 
 
 def sent_with_failures(incident, author, state=MessageState.PARTIALLY_FAILED) -> Message:
-    message = write(incident, author, channels=["email", "statuspage"])
-    Message.objects.filter(pk=message.pk).update(state=state)
-    Delivery.objects.create(message=message, channel="statuspage", recipient="statuspage",
-                            status=DeliveryStatus.SENT, attempts=1, sent_at=timezone.now(), external_id="sp-1")
-    Delivery.objects.create(message=message, channel="email", recipient="ada@example.com",
-                            status=DeliveryStatus.FAILED, attempts=5, last_error="550 mailbox unavailable")
+    message = MessageFactory(incident=incident, author=author, channels=["email", "statuspage"], state=state)
+    DeliveryFactory(message=message, channel="statuspage", recipient="statuspage", status=DeliveryStatus.SENT,
+                    attempts=1, sent_at=timezone.now(), external_id="sp-1")
+    DeliveryFactory(message=message, recipient="ada@example.com", status=DeliveryStatus.FAILED, attempts=5,
+                    last_error="550 mailbox unavailable")
     return message
 
 

@@ -1,8 +1,11 @@
 """Messages through the API: the state machine and the approval rules, by role."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from comms import messaging
 from comms.choices import MessageState
 from comms.models import Message, MessageTemplate, Subscriber
 from tests.factories import IncidentFactory, UserFactory
@@ -176,6 +179,17 @@ class TestPreApproved:
         assert act(api_as, lead, message["id"], "approve").status_code == 200
 
 
+    @pytest.mark.parametrize("change", [{"channels": ["statuspage", "email", "webhook"]}, {"phase": "resolution"},
+                                        {"audience": "internal", "channels": ["email"]}, {"is_announcement": True}])
+    def test_a_pre_approved_message_changed_in_anything_but_time_needs_approval(self, support, change):
+        template = MessageTemplate.objects.get(name="Initial acknowledgement")
+        message = messaging.create_message(incident=IncidentFactory(severity="SEV1"), author=support,
+                                           template=template)
+        assert message.is_unchanged_preapproved
+        message = messaging.update_message(message, actor=support, **change)
+        assert not Message.objects.get(pk=message.pk).is_unchanged_preapproved
+
+
 def test_choosing_x_without_credentials_is_refused_with_what_to_set(api_as, lead, incident, settings):
     settings.X_CONFIGURED = False
     response = api_as(lead).post(
@@ -223,6 +237,22 @@ def test_deliveries_of_a_message_are_listed(api_as, lead, incident):
                                             last_error="boom")
     body = api_as(lead).get(f"/api/v1/messages/{message['id']}/deliveries/?status=failed").json()
     assert [(d["recipient"], d["last_error"]) for d in body["results"]] == [("status-page", "boom")]
+
+
+def test_the_message_list_queries_do_not_grow_with_the_messages(api_as, lead):
+    incident = IncidentFactory()
+    client = api_as(lead)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/messages/").status_code == 200
+        return len(captured)
+
+    messaging.create_message(incident=incident, author=lead, headline="one", channels=["statuspage"])
+    before = queries()
+    for n in range(10):
+        messaging.create_message(incident=incident, author=lead, headline=f"m{n}", channels=["statuspage"])
+    assert queries() == before
 
 
 @pytest.mark.parametrize(("role", "status"), [("lead", 201), ("support", 403), ("manager", 403)])

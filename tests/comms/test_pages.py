@@ -1,8 +1,11 @@
 """The server-rendered pages: who sees what, and what happens when they act."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from incidents import services
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
 from tests.factories import ComponentFactory, IncidentFactory
@@ -115,6 +118,21 @@ def test_the_detail_page_offers_only_the_allowed_moves(client, lead):
     assert "Reopen as investigating" in page
     assert "Mark closed" in page
     assert "Mark resolved" not in page
+
+
+def test_the_incident_page_queries_do_not_grow_with_the_timeline(client, lead):
+    incident = services.create_incident(actor=lead, title="x")
+    client.force_login(lead)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(incident.get_absolute_url()).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for n in range(15):
+        services.record(incident, "note", f"note {n}", lead)
+    assert queries() == before
 
 
 def test_a_status_change_from_the_page_lands_and_a_refused_one_explains_itself(client, lead):

@@ -1,3 +1,6 @@
+import smtplib
+from unittest import mock
+
 import pytest
 from django.core import mail
 from django.utils import timezone
@@ -144,6 +147,17 @@ class TestCadence:
         assert "is 15 min overdue" in mail.outbox[0].body
         assert incident.timeline.last().description == "Update overdue by 15 min; reminded 1 lead(s)"
         assert overdue.remind_overdue(now + timezone.timedelta(minutes=31)) == 1  # a whole period later
+
+    def test_a_failing_reminder_email_is_recorded_and_the_other_incidents_still_reminded(self, lead):
+        for title in ("First", "Second"):
+            create_incident(actor=lead, title=title, severity="SEV1",
+                            started_at=timezone.now() - timezone.timedelta(hours=2))
+        with mock.patch("core.notify.send_mail", side_effect=smtplib.SMTPServerDisconnected("gone")):
+            assert overdue.remind_overdue() == 2
+        from incidents.models import TimelineEntry
+
+        failures = TimelineEntry.objects.filter(description__contains="reminding the leads failed")
+        assert failures.count() == 2
 
     def test_the_reminder_also_goes_to_internal_webhooks(self, lead, monkeypatch):
         import requests

@@ -13,12 +13,11 @@ from django.utils import timezone
 
 from comms import statuspage
 from comms.choices import Audience, MessageState
-from comms.messaging import create_message
 from comms.models import Message, Subscriber
 from incidents import services
 from incidents.choices import ComponentStatus, IncidentStatus
 from incidents.models import Component
-from tests.factories import ComponentFactory, IncidentFactory
+from tests.factories import ComponentFactory, IncidentFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,14 +57,11 @@ UPDATE_KEYS = {
 def post_update(incident, author, headline, *, published_at="now", audience=Audience.PUBLIC,
                 state=MessageState.SENT, **parts) -> Message:
     """A message as publishing leaves it: published_at set (unless None), in the given state and audience."""
-    message = create_message(
-        incident=incident, author=author, headline=headline,
-        explain=parts.pop("explain", f"Explanation of {headline}."), channels=["statuspage"], **parts,
+    return MessageFactory(
+        incident=incident, author=author, headline=headline, channels=["statuspage"], state=state, audience=audience,
+        published_at=timezone.now() if published_at == "now" else published_at,
+        **{"explain": f"Explanation of {headline}.", "acknowledge": "", "resolve": "", "study": "", **parts},
     )
-    published_at = timezone.now() if published_at == "now" else published_at
-    Message.objects.filter(pk=message.pk).update(state=state, published_at=published_at, audience=audience)
-    message.refresh_from_db()
-    return message
 
 
 def text_of(response) -> str:
@@ -471,6 +467,14 @@ def test_the_query_count_does_not_grow_with_incidents_and_updates(client, lead, 
             post_update(target, lead, f"First about {target.title}")
             post_update(target, lead, f"Second about {target.title}")
     assert queries() == few
+
+
+def test_a_new_title_or_severity_shows_on_the_status_json_at_once(client, lead):
+    incident = services.create_incident(actor=lead, title="Slow search", severity="SEV3")
+    assert client.get("/api/v2/incidents/unresolved.json").json()["incidents"][0]["impact"] == "minor"
+    services.update_incident(incident, actor=lead, title="Search down", severity="SEV1")
+    fresh = client.get("/api/v2/incidents/unresolved.json").json()["incidents"][0]
+    assert (fresh["name"], fresh["impact"]) == ("Search down", "critical")
 
 
 # --- Subscribing ----------------------------------------------------------------------------------------

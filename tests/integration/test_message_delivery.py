@@ -9,12 +9,13 @@ from comms.models import Delivery, Message, Subscriber
 from tests.comms.helpers import confirmed_subscribers
 from tests.factories import IncidentFactory, UserFactory
 from tests.integration.conftest import wait_until
-from tests.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.integration
 
 
-def test_an_approved_message_scheduled_ahead_is_delivered_once_to_each_confirmed_subscriber(start_worker, client):
+def test_an_approved_message_scheduled_ahead_is_delivered_once_to_each_confirmed_subscriber(
+    start_worker, client, smtp_sink
+):
     author = UserFactory(username="author", role="Communications lead")
     approver = UserFactory(username="approver", role="Communications lead")
     incident = IncidentFactory(title="Checkout errors", severity="SEV1")
@@ -28,13 +29,12 @@ def test_an_approved_message_scheduled_ahead_is_delivered_once_to_each_confirmed
     messaging.submit(message, actor=author)
     assert messaging.approve(message, actor=approver).state == MessageState.SCHEDULED
 
-    with SmtpSink() as sink:
-        # The worker runs beat too: its dispatcher (every 3 s) finds the message once it is due.
-        queue = f"delivery-{message.pk}-{timezone.now():%H%M%S%f}"
-        start_worker(queue=queue, beat=True, env={"EMAIL_HOST": sink.host, "EMAIL_PORT": str(sink.port),
-                                                  "EMAIL_USE_TLS": "false", "CELERY_QUEUE": queue})
-        done = wait_until(lambda: Message.objects.get(pk=message.pk).state == MessageState.SENT, timeout=60)
-        received = dict(sink.handler.received)
+    # The worker runs beat too: its dispatcher (every 3 s) finds the message once it is due.
+    queue = f"delivery-{message.pk}-{timezone.now():%H%M%S%f}"
+    start_worker(queue=queue, beat=True, env={"EMAIL_HOST": smtp_sink.host, "EMAIL_PORT": str(smtp_sink.port),
+                                              "EMAIL_USE_TLS": "false", "CELERY_QUEUE": queue})
+    done = wait_until(lambda: Message.objects.get(pk=message.pk).state == MessageState.SENT, timeout=60)
+    received = dict(smtp_sink.received)
 
     assert done, f"message ended {Message.objects.get(pk=message.pk).state}; deliveries: " + str(
         list(Delivery.objects.values_list("recipient", "status", "last_error")))

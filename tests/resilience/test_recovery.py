@@ -17,7 +17,6 @@ from comms.choices import DeliveryStatus, MessageState
 from comms.models import Delivery, Message
 from tests.comms.helpers import confirmed_subscribers, scheduled_message
 from tests.conftest import skip_or_fail
-from tests.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,16 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def postgresql():
     if connection.vendor != "postgresql":
         skip_or_fail("the claim and fan-out locks are PostgreSQL advisory locks; set DATABASE_URL to PostgreSQL")
-
-
-@pytest.fixture
-def sink(settings):
-    with SmtpSink() as sink:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = sink.host, sink.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_TIMEOUT = 5
-        yield sink.handler
 
 
 @pytest.fixture
@@ -132,29 +121,29 @@ def cut_session(pid: int) -> None:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
-def test_a_worker_whose_database_session_is_cut_mid_batch_records_every_send_and_repeats_none(sink, lead):
+def test_a_worker_whose_database_session_is_cut_mid_batch_records_every_send_and_repeats_none(smtp_sink, lead):
     ids = dispatched_rows(lead, subscribers=6)
     pid = backend_pid()
-    accept = sink.handle_DATA
+    accept = smtp_sink.handle_DATA
 
     async def cut_after_the_third(server, session, envelope):
         reply = await accept(server, session, envelope)
-        if sink.total == 3:  # the third is accepted: end the worker's session before it records it
+        if smtp_sink.total == 3:  # the third is accepted: end the worker's session before it records it
             cut_session(pid)
         return reply
 
-    sink.handle_DATA = cut_after_the_third
+    smtp_sink.handle_DATA = cut_after_the_third
 
     outcome = delivery.send_deliveries(ids)
 
     assert (outcome.sent, outcome.given_back) == (6, 0)
-    assert sink.total == 6 and sink.duplicates == 0
+    assert smtp_sink.total == 6 and smtp_sink.duplicates == 0
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
     assert backend_pid() != pid  # it did reconnect
 
 
 def test_a_worker_whose_session_is_cut_right_after_its_claim_keeps_the_claim_and_sends_the_batch(
-    sink, lead, monkeypatch
+    smtp_sink, lead, monkeypatch
 ):
     ids = dispatched_rows(lead)
     claim = delivery.claim
@@ -169,22 +158,24 @@ def test_a_worker_whose_session_is_cut_right_after_its_claim_keeps_the_claim_and
     outcome = delivery.send_deliveries(ids)
 
     assert (outcome.sent, outcome.given_back) == (4, 0)
-    assert sink.total == 4 and sink.duplicates == 0
+    assert smtp_sink.total == 4 and smtp_sink.duplicates == 0
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
 
 
-def test_a_worker_told_to_stop_mid_batch_records_the_send_in_flight_and_gives_back_the_rest(sink, lead, monkeypatch):
+def test_a_worker_told_to_stop_mid_batch_records_the_send_in_flight_and_gives_back_the_rest(
+    smtp_sink, lead, monkeypatch
+):
     ids = dispatched_rows(lead, subscribers=6)
     resumed = []
     monkeypatch.setattr(delivery.StopRequest, "resume", staticmethod(lambda: resumed.append(True)))
-    accept = sink.handle_DATA
+    accept = smtp_sink.handle_DATA
 
     async def stop_during_the_second(server, session, envelope):
-        if sink.total == 1:
+        if smtp_sink.total == 1:
             os.kill(os.getpid(), signal.SIGTERM)  # as Celery terminates a task after losing its broker
         return await accept(server, session, envelope)
 
-    sink.handle_DATA = stop_during_the_second
+    smtp_sink.handle_DATA = stop_during_the_second
     own_handler_calls = []
 
     def own_handler(*_):  # stands in for the process's own SIGTERM handler (Celery's, or the default)
@@ -200,7 +191,7 @@ def test_a_worker_told_to_stop_mid_batch_records_the_send_in_flight_and_gives_ba
     assert (outcome.sent, outcome.stopped, resumed) == (2, True, [True])  # resume(): handed on once recorded
     assert own_handler_calls == []  # the stop did not cut the batch between a send and its record …
     assert handler_after is own_handler  # … and the process's own handler is back to take it
-    assert sink.total == 2
+    assert smtp_sink.total == 2
     rows = dict(Delivery.objects.values_list("recipient", "status"))
     assert sorted(rows.values()) == [DeliveryStatus.QUEUED] * 4 + [DeliveryStatus.SENT] * 2
     queued = Delivery.objects.filter(status=DeliveryStatus.QUEUED)

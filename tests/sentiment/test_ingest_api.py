@@ -133,6 +133,15 @@ def test_a_source_that_is_not_a_string_is_an_item_error_not_a_server_error(api_a
     assert results[1]["status"] == "created"
 
 
+@pytest.mark.parametrize(("followers", "text"), [("²", "fine"), (2**31, "fine"), (-1, "fine"), (5, "nul \x00 byte")])
+def test_an_item_with_a_bad_follower_count_or_a_nul_byte_is_reported_and_the_others_kept(api_as, support,
+                                                                                         followers, text):
+    items = [{"external_id": "good", "text": "acme down", "posted_at": "2026-11-23T10:00:00Z"},
+             {"external_id": "bad", "text": text, "posted_at": "2026-11-23T10:00:00Z", "author_followers": followers}]
+    body = api_as(support).post("/api/v1/mentions/bulk/", items, format="json").json()
+    assert [r["status"] for r in body["results"]] == ["created", "error"]
+
+
 def test_a_batch_ingested_while_the_broker_is_down_is_stored_reported_and_scored_later(
     api_as, support, monkeypatch, settings, django_capture_on_commit_callbacks
 ):

@@ -1,14 +1,12 @@
 import pytest
 from django.utils import timezone
 
-from comms import messaging
-from comms.models import Message
 from incidents import services
 from incidents.choices import IncidentStatus
 from sentiment.linking import IncidentLinker
 from sentiment.models import SentimentAlert
 from sentiment.trends import check_negative_spikes, incident_series
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, MessageFactory
 from tests.sentiment.helpers import mention
 
 pytestmark = pytest.mark.django_db
@@ -57,9 +55,8 @@ def test_the_series_buckets_mentions_and_marks_each_public_message(payments, lea
     for offset, compound, label in [(5, -0.8, "negative"), (7, -0.6, "negative"), (20, 0.3, "positive")]:
         mention(f"m{offset}", incident=payments, posted_at=start + minutes(offset), compound=compound, label=label,
                 scored_at=now())
-    message = messaging.create_message(incident=payments, author=lead, headline="We are on it",
-                                       channels=["statuspage"])
-    Message.objects.filter(pk=message.pk).update(dispatched_at=start + minutes(15), state="sent")
+    MessageFactory(incident=payments, author=lead, headline="We are on it", channels=["statuspage"],
+                   dispatched_at=start + minutes(15), state="sent")
 
     series = incident_series(payments)
 

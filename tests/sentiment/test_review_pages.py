@@ -8,13 +8,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from comms import messaging
 from comms.choices import Audience
 from comms.models import Delivery, Message
 from incidents.choices import TimelineKind
 from sentiment.choices import Label, ReviewState
 from sentiment.models import Mention, SentimentAlert
-from tests.factories import IncidentFactory
+from tests.factories import IncidentFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -437,16 +436,9 @@ def test_a_mention_page_offers_the_actions_and_comes_back_to_itself(client, supp
 
 
 def public_message(incident, author, headline, at) -> Message:
-    message = messaging.create_message(
-        incident=incident,
-        author=author,
-        headline=headline,
-        explain="We are on it.",
-        audience=Audience.PUBLIC,
-        channels=["statuspage"],
-    )
-    Message.objects.filter(pk=message.pk).update(dispatched_at=at, state="sent")
-    return message
+    return MessageFactory(incident=incident, author=author, headline=headline, explain="We are on it.",
+                          acknowledge="", resolve="", study="", audience=Audience.PUBLIC, channels=["statuspage"],
+                          dispatched_at=at, state="sent")
 
 
 def test_the_incident_page_charts_sentiment_with_a_marker_per_public_message(client, lead):
@@ -455,15 +447,9 @@ def test_the_incident_page_charts_sentiment_with_a_marker_per_public_message(cli
     first_at, second_at = now - timezone.timedelta(hours=2), now - timezone.timedelta(minutes=50)
     first = public_message(incident, lead, "We are investigating checkout errors", first_at)
     second = public_message(incident, lead, "Checkout is working again", second_at)
-    internal = messaging.create_message(
-        incident=incident,
-        author=lead,
-        headline="Internal only",
-        explain="x",
-        audience=Audience.INTERNAL,
-        channels=["email"],
-    )
-    Message.objects.filter(pk=internal.pk).update(dispatched_at=now - timezone.timedelta(minutes=30), state="sent")
+    MessageFactory(incident=incident, author=lead, headline="Internal only", explain="x", acknowledge="", resolve="",
+                   study="", audience=Audience.INTERNAL, channels=["email"],
+                   dispatched_at=now - timezone.timedelta(minutes=30), state="sent")
     for minutes, compound in [(150, -0.8), (130, -0.6), (100, -0.2), (70, -0.4), (40, 0.5), (20, 0.3)]:
         mention(
             incident=incident,
