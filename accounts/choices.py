@@ -81,6 +81,13 @@ OPEN_COMPENSATION_STATES = (
     CompensationState.APPROVED,
     CompensationState.OFFERED,
 )  # an impact with one of these cannot close
+COUNTED_COMPENSATION_STATES = (
+    CompensationState.PROPOSED,
+    CompensationState.APPROVED,
+    CompensationState.OFFERED,
+    CompensationState.ACCEPTED,
+    CompensationState.APPLIED,
+)  # added up against the approval limit: all but declined and withdrawn
 COMPENSATION_MACHINE = StateMachine(
     "compensation",
     {

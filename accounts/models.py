@@ -3,10 +3,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import (
+    COUNTED_COMPENSATION_STATES,
     KEY_TIERS,
     OPEN_COMPENSATION_STATES,
     OPEN_IMPACT_STATES,
@@ -178,6 +181,21 @@ class FollowUp(models.Model):
         return self.done_at is None and self.due_at <= timezone.now()
 
 
+class CompensationQuerySet(models.QuerySet):
+    def counted(self):
+        """What is added up against the approval limit: all but declined and withdrawn compensation."""
+        return self.filter(state__in=COUNTED_COMPENSATION_STATES)
+
+    def with_approval_total(self):
+        """Annotated with what the rest of the impact's counted compensation is worth, so that approval_total()
+        takes no query per row."""
+        others = (Compensation.objects.counted().filter(impact=OuterRef("impact")).exclude(pk=OuterRef("pk"))
+                  .order_by().values("impact").annotate(total=Sum("value")).values("total"))
+        money = models.DecimalField(**MONEY)
+        return self.annotate(others_counted=Coalesce(Subquery(others, output_field=money), Value(Decimal(0)),
+                                                     output_field=money))
+
+
 class Compensation(models.Model):
     impact = models.ForeignKey(Impact, on_delete=models.CASCADE, related_name="compensations")
     kind = models.CharField(max_length=16, choices=CompensationKind.choices, default=CompensationKind.SERVICE_CREDIT)
@@ -190,8 +208,9 @@ class Compensation(models.Model):
     reason = models.TextField()
     value = models.DecimalField(
         **MONEY, default=Decimal(0), editable=False,
-        help_text="What it is worth in the currency, fixed when proposed: the amount, or a discount's percentage "
-                  "of one month's fee then. The approval limit is compared with this.",
+        help_text="What it is worth in the currency: the amount, or a discount's percentage of one month's fee, "
+                  "computed when proposed and again when approved and when offered. The approval limit is "
+                  "compared with the sum of these over the impact.",
     )
     suggested_amount = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
     suggestion = models.JSONField(default=dict, blank=True, editable=False,
@@ -207,6 +226,8 @@ class Compensation(models.Model):
     state_changed_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CompensationQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         permissions = [("approve_compensation", "Can approve compensation above the approval limit")]
@@ -219,12 +240,22 @@ class Compensation(models.Model):
         return self.state in OPEN_COMPENSATION_STATES
 
     def worth(self) -> Decimal:
-        """The amount, or a discount's percentage of the account's monthly fee now (stored as value on proposal)."""
+        """The amount, or a discount's percentage of the account's monthly fee now (stored as value when proposed,
+        approved and offered)."""
         if self.amount is not None:
             return self.amount
         if self.percentage is not None:
             return (self.impact.account.monthly_fee * Decimal(self.percentage) / 100).quantize(Decimal("0.01"))
         return Decimal(0)
+
+    def approval_total(self) -> Decimal:
+        """What the approval limit is compared with: this compensation's value plus the values of the impact's
+        other compensation that is not declined or withdrawn."""
+        others = getattr(self, "others_counted", None)  # annotated by CompensationQuerySet.with_approval_total()
+        if others is None:
+            others = (Compensation.objects.counted().filter(impact_id=self.impact_id).exclude(pk=self.pk)
+                      .aggregate(total=Sum("value"))["total"]) or Decimal(0)
+        return self.value + others
 
     @property
     def value_display(self) -> str:

@@ -4,7 +4,9 @@
   impacts they own); any account manager and communications lead reads everything; support reads only.
 - Anyone who may add impacts (communications leads, account managers) may identify an affected account on
   any incident: triage is incident-wide, and the new impact belongs to the account's owner.
-- Compensation above COMPENSATION_APPROVAL_LIMIT is approved by a communications lead who did not propose it.
+- Compensation is approved by a communications lead who did not propose it once the impact's compensation, the
+  one being approved included and declined or withdrawn ones left out, adds up to more than
+  COMPENSATION_APPROVAL_LIMIT: splitting a credit into small ones does not avoid the lead.
 - Admins (superusers) may do everything.
 """
 
@@ -62,18 +64,26 @@ def check_identify(user) -> None:
 
 
 def needs_lead_approval(compensation) -> bool:
-    return compensation.value > settings.COMPENSATION_APPROVAL_LIMIT
+    """The impact's counted compensation, this one included, adds up to more than the limit."""
+    return compensation.approval_total() > settings.COMPENSATION_APPROVAL_LIMIT
+
+
+def above_limit_text(compensation) -> str:
+    """Why a lead approves it: the limit and, when only the sum is above it, what the sum comes to."""
+    text = (f"Compensation worth more than {settings.COMPENSATION_APPROVAL_LIMIT:,} {compensation.currency} is "
+            "approved by a communications lead.")
+    if compensation.value <= settings.COMPENSATION_APPROVAL_LIMIT:
+        text += (f" With this one, {compensation.impact.account}'s compensation for this incident comes to "
+                 f"{compensation.approval_total():,.2f} {compensation.currency}.")
+    return text
 
 
 def check_approve(user, compensation) -> None:
-    """Above the limit: a communications lead (or admin) who did not propose it. At or below: whoever works
-    the impact, the proposer included."""
+    """Above the limit (the impact's sum, see needs_lead_approval): a communications lead (or admin) who did not
+    propose it. At or below: whoever works the impact, the proposer included."""
     if needs_lead_approval(compensation):
-        limit = f"{settings.COMPENSATION_APPROVAL_LIMIT:,} {compensation.currency}"
         if not user.has_perm("accounts.approve_compensation"):
-            raise PermissionDenied(
-                f"Compensation worth more than {limit} is approved by a communications lead."
-            )
+            raise PermissionDenied(above_limit_text(compensation))
         if compensation.proposed_by_id == user.pk:
             raise PermissionDenied("The person who proposed this compensation cannot approve it; ask another lead.")
         return

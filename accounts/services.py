@@ -250,8 +250,10 @@ def follow_up_escalation(mention, *, actor) -> FollowUp | None:
     owner = impact.owner or account.owner
     if owner is None:
         return None
-    who = f"@{mention.author_handle}" if mention.author_handle else mention.author_name or "a customer"
-    return _new_follow_up(impact, actor=actor, summary=f"Answer {who}: support escalated their mention #{mention.pk}",
+    # No author or text here: the summary is copied onto the incident's timeline, which every role reads; the
+    # owner, who may read the mention, follows its number.
+    summary = f"Answer the author of mention #{mention.pk}: support escalated it"
+    return _new_follow_up(impact, actor=actor, summary=summary,
                           due_at=timezone.now() + ESCALATION_DUE, kind="call", owner=owner)
 
 
@@ -319,25 +321,60 @@ def propose_compensation(impact: Impact, *, actor, kind: str, reason: str, amoun
     return compensation
 
 
-@transaction.atomic
 def move_compensation(compensation: Compensation, state: str, *, actor, note: str = "") -> Compensation:
-    compensation = (Compensation.objects.select_for_update(of=("self",))
-                    .select_related("impact__account", "impact__incident").get(pk=compensation.pk))
+    """Approving and offering first value the compensation again from the account as it is now (a discount follows
+    the monthly fee), and store that value. An offer whose value has risen so that it now needs a lead's approval
+    is refused: the compensation goes back to proposed, with the reason on both timelines, and
+    TransitionNotAllowed is raised once that is saved."""
+    with transaction.atomic():
+        compensation, refusal = _move_compensation(compensation, state, actor=actor, note=(note or "").strip())
+    if refusal:
+        raise TransitionNotAllowed(refusal)
+    return compensation
+
+
+def _move_compensation(compensation: Compensation, state: str, *, actor, note: str) -> tuple[Compensation, str]:
+    """The move, or (when an offer needs a lead's approval again) the return to proposed and why."""
+    impact = (Impact.objects.select_for_update(of=("self",)).select_related("account", "incident")
+              .get(pk=compensation.impact_id))  # one move per impact at a time: the approval limit adds them up
+    compensation = Compensation.objects.select_for_update(of=("self",)).get(pk=compensation.pk)
+    compensation.impact = impact
+    stored_value = compensation.value
+    if state in (CompensationState.APPROVED, CompensationState.OFFERED):
+        compensation.value = compensation.worth()
     if state == CompensationState.APPROVED:
         rules.check_approve(actor, compensation)
     else:
-        rules.check_work_impact(actor, compensation.impact)
+        rules.check_work_impact(actor, impact)
     COMPENSATION_MACHINE.check(compensation.state, state)
+    revalued = (f"now worth {compensation.value:,.2f} {compensation.currency}, was "
+                f"{stored_value:,.2f} {compensation.currency}" if compensation.value != stored_value else "")
+    if state == CompensationState.OFFERED and compensation.value > stored_value and rules.needs_lead_approval(
+            compensation):
+        return compensation, _return_for_approval(compensation, actor, revalued)
     compensation.state = state
     compensation.state_changed_at = timezone.now()
     if state == CompensationState.APPROVED:
         compensation.approved_by, compensation.approved_at = actor, compensation.state_changed_at
     compensation.save()
-    note = (note or "").strip()
+    description = f"{compensation} {compensation.get_state_display().lower()}"
+    record_impact(impact, AccountEventKind.COMPENSATION,
+                  description + (f" ({revalued})" if revalued else "") + (f": {note}" if note else ""),
+                  actor, compensation_id=compensation.pk, state=state, value=str(compensation.value))
+    return compensation, ""
+
+
+def _return_for_approval(compensation: Compensation, actor, revalued: str) -> str:
+    """Back to proposed, no longer approved, so that a lead approves the new value; the reason, for the refusal."""
+    compensation.state, compensation.state_changed_at = CompensationState.PROPOSED, timezone.now()
+    compensation.approved_by = compensation.approved_at = None
+    compensation.save()
     record_impact(compensation.impact, AccountEventKind.COMPENSATION,
-                  f"{compensation} {compensation.get_state_display().lower()}" + (f": {note}" if note else ""),
-                  actor, compensation_id=compensation.pk, state=state)
-    return compensation
+                  f"{compensation} back to proposed instead of offered: {revalued} when approved, above the "
+                  "approval limit", actor, compensation_id=compensation.pk, state=CompensationState.PROPOSED,
+                  value=str(compensation.value))
+    return (f"{compensation} was not offered: it is {revalued} when approved. {rules.above_limit_text(compensation)} "
+            "It is back to proposed until a lead approves it.")
 
 
 def _check_owner(owner) -> None:

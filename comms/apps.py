@@ -18,11 +18,11 @@ class CommsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from accounts import hooks as account_hooks
-        from comms import outreach
+        from comms import messaging, outreach
         from comms.statuspage import invalidate_status_page
         from core.roles import COMMS_LEAD, EVERY_ROLE, SUPPORT, grant
         from incidents.models import Component
-        from incidents.signals import public_change
+        from incidents.signals import public_change, severity_changed
 
         grant(EVERY_ROLE, *_WRITE_MESSAGES)
         grant(COMMS_LEAD, "comms.approve_message", "comms.publish_preapproved_message", "comms.add_messagetemplate",
@@ -33,6 +33,10 @@ class CommsConfig(AppConfig):
         account_hooks.message_drafter.register(outreach.draft_account_message)
         account_hooks.timeline_sources.register(outreach.messages_to_account)
         public_change.connect(lambda **kwargs: invalidate_status_page(), weak=False, dispatch_uid="comms.public")
+        severity_changed.connect(
+            lambda incident, new, **kwargs: messaging.reopen_self_approved(incident, severity=new),
+            weak=False, dispatch_uid="comms.four_eyes",
+        )
         post_save.connect(
             lambda **kwargs: invalidate_status_page(),
             sender=Component,

@@ -7,7 +7,7 @@ from comms.channels import REGISTRY, channel_choices, get_transport
 from comms.choices import Audience, MessagePhase
 from comms.messaging import CONTENT_FIELDS, EDITABLE_FIELDS, validate_channels
 from comms.models import Message, MessageTemplate
-from comms.rendering import fill_placeholders, placeholder_values
+from comms.rendering import fill_placeholders, guidance_in, placeholder_values
 from core.forms import DateTimeLocalInput
 from incidents.choices import OPEN_STATUSES, IncidentStatus
 from incidents.models import Component, Incident
@@ -36,7 +36,14 @@ class IncidentForm(forms.ModelForm):
             "impact_summary": forms.Textarea(attrs={"rows": 3}),
             "internal_notes": forms.Textarea(attrs={"rows": 3}),
         }
-        help_texts = {"status": "A new incident starts investigating, identified or monitoring."}
+        help_texts = {
+            "status": "A new incident starts investigating, identified or monitoring.",
+            "title": "Public once the incident is on the status page: write it for customers.",
+            "impact_summary": "Public once the incident is on the status page: what customers experience.",
+            "components": "Public once the incident is on the status page.",
+            "internal_notes": "Internal only; never shown publicly.",
+            "kind": "A security incident is never public by default: a communications lead decides.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,6 +114,13 @@ class MessageForm(forms.Form):
         for name, label in PART_LABELS.items():
             self.fields[name].label = label
             self.fields[name].help_text = Message._meta.get_field(name).help_text
+        self._note_guidance()
+
+    def _note_guidance(self):
+        """Each content field's [[guidance]] from a template, as field.guidance, for the composer to list above
+        the field: it must be replaced before the message can be approved."""
+        for name in CONTENT_FIELDS:
+            self.fields[name].guidance = guidance_in(str(self[name].value() or ""))
 
     def clean(self):
         data = super().clean()

@@ -1,10 +1,12 @@
-"""Warnings on a draft: shown on the page and in the API, never blocking.
+"""Lint on a draft: errors that block approval, and warnings shown on the page and in the API that never block.
 
-Rules (thresholds in config/settings.py): a missing EARS part for the phase; an ETA or time promise before
+Errors (level "error", listed first; approval_blockers gives them as sentences for the approval and publish
+checks): [[guidance]] from a template still in the text, a "[[" or "]]" left over, a {placeholder} not filled in.
+
+Warning rules (thresholds in config/settings.py): a missing EARS part for the phase; an ETA or time promise before
 the incident is resolved; jargon from COMMS_JARGON; an X post over 280 weighted characters; a tone that reads
 as hype (VADER compound ≥ 0.8, or repeated exclamation marks) or blame (blaming phrases); a resolution without
-a thank-you; an announcement on social channels during the quiet period after a SEV1/SEV2; a {placeholder}
-left unfilled.
+a thank-you; an announcement on social channels during the quiet period after a SEV1/SEV2.
 """
 
 import re
@@ -15,7 +17,16 @@ from django.utils import timezone
 
 from comms.choices import MessagePhase
 from comms.models import Message
-from comms.rendering import PLACEHOLDER_RE, X_LIMIT, X_URL_WEIGHT, x_weighted_length
+from comms.rendering import (
+    PLACEHOLDER_RE,
+    PLACEHOLDERS,
+    SEND_TIME_PLACEHOLDERS,
+    X_LIMIT,
+    X_URL_WEIGHT,
+    guidance_in,
+    has_stray_guidance_mark,
+    x_weighted_length,
+)
 from core.vader import compound
 from incidents.choices import Severity
 from incidents.models import Incident
@@ -27,6 +38,8 @@ REQUIRED_PARTS = {
     MessagePhase.REVIEW: ("explain", "study"),
 }
 PART_LABELS = {"explain": "Explain", "acknowledge": "Acknowledge", "resolve": "Resolve", "study": "Study"}
+FIELD_LABELS = {"headline": "Headline", **PART_LABELS}
+QUOTE_LENGTH = 60
 
 _UNIT = r"(?:minutes?|mins?|hours?|hrs?|days?)"
 TIME_PROMISE_RE = re.compile(
@@ -45,22 +58,63 @@ THANKS_RE = re.compile(r"\bthank", re.IGNORECASE)
 HYPE_COMPOUND = 0.8
 
 
+ERROR, WARNING = "error", "warning"
+
+
 @dataclass(frozen=True)
 class LintWarning:
+    """One finding. level is "error" (must be fixed before approval) or "warning" (advice, never blocks)."""
+
     code: str
     message: str
     field: str | None = None
+    level: str = WARNING
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == ERROR
+
+
+class LintResults(list):
+    """lint_message's list of findings, errors first, with each kind to hand for templates."""
+
+    @property
+    def errors(self) -> list[LintWarning]:
+        return [finding for finding in self if finding.is_error]
+
+    @property
+    def warnings(self) -> list[LintWarning]:
+        return [finding for finding in self if not finding.is_error]
 
 
 _UNKNOWN = object()
 
 
-def lint_message(message: Message, quiet_until=_UNKNOWN) -> list[LintWarning]:
-    """quiet_until: pass quiet_period_until() when linting many messages, so it is looked up once."""
+def approval_blockers(message: Message) -> list[str]:
+    """Why message cannot be approved or published yet, one plain sentence per problem; empty when it can.
+
+    The problems are the text's (guidance left in, placeholders not filled in), not who may approve or when.
+    """
+    return [finding.message for finding in blocking_problems(message)]
+
+
+def blocking_problems(message: Message) -> list[LintWarning]:
+    """The lint errors: per part, in the order headline, explain, acknowledge, resolve, study."""
+    problems = []
+    for field, value in message.parts().items():
+        problems += _guidance_left(field, value)
+        problems += _unfilled_placeholders(field, value)
+    return problems
+
+
+def lint_message(message: Message, quiet_until=_UNKNOWN) -> LintResults:
+    """Errors first, then warnings. quiet_until: pass quiet_period_until() when linting many messages, so it is
+    looked up once."""
     text = "\n".join(message.parts().values())
     if quiet_until is _UNKNOWN:
         quiet_until = quiet_period_until()
-    return [
+    return LintResults([
+        *blocking_problems(message),
         *_missing_parts(message),
         *_time_promises(message),
         *_jargon(message),
@@ -68,8 +122,54 @@ def lint_message(message: Message, quiet_until=_UNKNOWN) -> list[LintWarning]:
         *_tone(text),
         *_missing_thanks(message, text),
         *_quiet_period(message, quiet_until),
-        *_placeholders(message),
+    ])
+
+
+def _guidance_left(field: str, value: str) -> list[LintWarning]:
+    """Each [[guidance]] still in a part, quoted; and a "[[" or "]]" left over from guidance half deleted."""
+    label = FIELD_LABELS[field]
+    problems = [
+        LintWarning(
+            "guidance",
+            f"{label} still has the template's guidance “{_shorten(snippet)}”: replace it with what customers "
+            "should read, or delete it.",
+            field,
+            ERROR,
+        )
+        for snippet in guidance_in(value)
     ]
+    if has_stray_guidance_mark(value):
+        problems.append(LintWarning(
+            "guidance_mark", f"{label} has a “[[” or “]]” left over from guidance: finish the edit or remove it.",
+            field, ERROR,
+        ))
+    return problems
+
+
+def _unfilled_placeholders(field: str, value: str) -> list[LintWarning]:
+    """Each {placeholder} left in a part, once, in name order: a message's placeholders are filled when it is
+    made from a template, so one left in the text would go out as written."""
+    label = FIELD_LABELS[field]
+    problems = []
+    for name in sorted(set(PLACEHOLDER_RE.findall(value)) - SEND_TIME_PLACEHOLDERS):
+        if name in PLACEHOLDERS:
+            reason = f"write {PLACEHOLDERS[name]} in its place"
+        else:
+            reason = "it is not a placeholder EARS knows; write the text in its place"
+        problems.append(LintWarning(
+            "placeholder", f"{label} has the placeholder {{{name}}}, which is not filled in: {reason}.", field, ERROR,
+        ))
+    return problems
+
+
+def _shorten(text: str, limit: int = QUOTE_LENGTH) -> str:
+    """text cut at a word to at most limit characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:.") + "…"
 
 
 def _missing_parts(message: Message) -> list[LintWarning]:
@@ -158,12 +258,6 @@ def _quiet_period(message: Message, quiet_until) -> list[LintWarning]:
             f"Quiet period after a major incident: hold announcements on social channels until {quiet_until:%Y-%m-%d}.",
         )]
     return []
-
-
-def _placeholders(message: Message) -> list[LintWarning]:
-    """Each {placeholder} left unfilled, once, in name order."""
-    names = {name for value in message.parts().values() for name in PLACEHOLDER_RE.findall(value)}
-    return [LintWarning("placeholder", f"The placeholder {{{name}}} is not filled in.") for name in sorted(names)]
 
 
 def quiet_period_until():

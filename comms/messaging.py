@@ -11,11 +11,12 @@ from django.utils import timezone
 from comms.channels import REGISTRY, get_transport
 from comms.choices import EDITABLE_STATES, MESSAGE_MACHINE, Audience, DeliveryStatus, MessageState
 from comms.delivery.dispatch import enqueue_queued
+from comms.lint import approval_blockers
 from comms.models import EARS_PARTS, Message, MessageTemplate
 from comms.rendering import fill_placeholders, placeholder_values
 from core.statemachine import TransitionNotAllowed
-from incidents.choices import Severity, TimelineKind
-from incidents.models import Incident
+from incidents.choices import IncidentKind, Severity, TimelineKind
+from incidents.models import Incident, TimelineEntry
 from incidents.services import record
 
 CONTENT_FIELDS = ("headline", *EARS_PARTS)
@@ -91,6 +92,8 @@ def update_message(message: Message, *, actor, **changes) -> Message:
         return message
     for name in changed:
         setattr(message, name, changes[name])
+    if set(changed) & set(CONTENT_FIELDS):
+        message.text_edited_by = actor  # whoever changed the text last is an author for the four-eyes rule
     validate_channels(message.audience, message.channels)
     description = f"“{message.headline}” edited"
     if message.state in (MessageState.APPROVED, MessageState.SCHEDULED):
@@ -117,21 +120,75 @@ def approve(message: Message, *, actor) -> Message:
     if message.state == MessageState.DRAFT:
         raise TransitionNotAllowed("Submit the draft for approval first.")
     check_four_eyes(message, actor)
+    check_text_is_ready(message)
+    check_may_go_public(message)
     target = MessageState.SCHEDULED if message.scheduled_for else MessageState.APPROVED
     when = f"; it goes out at {timezone.localtime(message.scheduled_for):%H:%M %Z}" if message.scheduled_for else ""
     return _move(message, target, actor, f"approved{when}", approver=actor, approved_at=timezone.now())
 
 
-def check_four_eyes(message: Message, actor) -> None:
-    if (
-        message.incident.severity in FOUR_EYES_SEVERITIES
-        and message.author_id == actor.pk
-        and not message.is_unchanged_preapproved
-    ):
-        raise PermissionDenied(
-            f"For a {message.incident.severity} incident another communications lead must approve: "
-            "you wrote this message."
+def check_text_is_ready(message: Message) -> None:
+    """Guidance from a template, or a placeholder nobody filled in, never reaches a customer."""
+    blockers = approval_blockers(message)
+    if blockers:
+        raise TransitionNotAllowed(" ".join(blockers))
+
+
+def check_may_go_public(message: Message) -> None:
+    """A public message about a security incident waits until a lead chose to show the incident on the status
+    page: a security incident is never public by default."""
+    incident = message.incident
+    if message.audience == Audience.PUBLIC and incident.kind == IncidentKind.SECURITY and not incident.is_public:
+        raise TransitionNotAllowed(
+            "This is a security incident, which is never public by default: a communications lead first shows it "
+            "on the status page (incident page → Show on status page), then its public messages can go out."
         )
+
+
+def authors(message: Message) -> set[int]:
+    """Who wrote the text: its author and whoever last changed it."""
+    return {message.author_id, message.text_edited_by_id} - {None}
+
+
+def highest_severity(message: Message) -> str:
+    """The highest severity the incident had while this message was open: lowering it for a moment (to approve
+    one's own message) does not lower the bar."""
+    incident = message.incident
+    seen = {incident.severity}
+    changes = TimelineEntry.objects.filter(incident=incident, kind=TimelineKind.SEVERITY, at__gte=message.created_at)
+    for data in changes.values_list("data", flat=True):
+        seen.update(value for value in (data.get("old"), data.get("new")) if value)
+    return min(seen)  # SEV1 < SEV2 < …: the smallest name is the most severe
+
+
+def needs_four_eyes(message: Message) -> bool:
+    return highest_severity(message) in FOUR_EYES_SEVERITIES and not message.is_unchanged_preapproved
+
+
+def check_four_eyes(message: Message, actor) -> None:
+    if actor.pk in authors(message) and needs_four_eyes(message):
+        severity = highest_severity(message)
+        raise PermissionDenied(
+            f"This message is for a {severity} incident (at its highest while the message was open), so another "
+            "communications lead must approve it: you wrote or last changed its text."
+        )
+
+
+def reopen_self_approved(incident: Incident, *, severity: str) -> int:
+    """The incident's severity rose to one that needs four eyes: approved or scheduled messages approved by one
+    of their own authors need another lead's approval again. Returns how many."""
+    if severity not in FOUR_EYES_SEVERITIES:
+        return 0
+    reopened = 0
+    pending = Message.objects.filter(incident=incident, state__in=(MessageState.APPROVED, MessageState.SCHEDULED),
+                                     approver__isnull=False).select_related("incident", "template")
+    for message in pending:
+        if message.approver_id in authors(message) and not message.is_unchanged_preapproved:
+            _move(message, MessageState.SUBMITTED, None,
+                  f"needs another lead's approval: the incident is now {severity} and its approver wrote it",
+                  approver=None, approved_at=None)
+            reopened += 1
+    return reopened
 
 
 def reject(message: Message, *, actor, reason: str) -> Message:
@@ -155,6 +212,8 @@ def publish(message: Message, *, actor, at=None) -> Message:
     """Send now (or at `at`): approved messages by a lead; unchanged pre-approved drafts by lead or support."""
     message = _locked(message)
     at = at or timezone.now()
+    check_text_is_ready(message)
+    check_may_go_public(message)
     if message.state in (MessageState.APPROVED, MessageState.SCHEDULED):
         if not actor.has_perm("comms.approve_message"):
             raise PermissionDenied("Only communications leads publish approved messages.")

@@ -2,8 +2,16 @@
 
 X posts are kept to one post: the headline, then as much of Explain as fits, then a link to the status
 page, never more than 280 weighted characters. The full text always lives on the status page.
+
+Template text has two kinds of marks, and neither reaches customers as written:
+- {placeholder}: a fact about the incident (PLACEHOLDERS), filled in when a message is made from a template.
+- [[guidance]]: an instruction to the writer, e.g. "[[Describe any service credit offered, or delete this.]]".
+  Double square brackets do not occur in prose and cannot be mistaken for a {placeholder}. Guidance is for
+  the writer to replace: a message that still has any cannot be approved or published
+  (comms.lint.approval_blockers), and every customer rendering below leaves it out as a second line of defence.
 """
 
+import copy
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,18 +22,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comms.models import EARS_PARTS, Message
+from incidents import cadence
 from incidents.models import Incident
 
 X_LIMIT = 280
 X_URL_WEIGHT = 23
 URL_RE = re.compile(r"https?://\S+")
 PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
+GUIDANCE_OPEN, GUIDANCE_CLOSE = "[[", "]]"
+GUIDANCE_RE = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
 PLACEHOLDERS = {
     "incident_title": "the incident's title",
     "components": "the affected components, comma-separated",
     "status": "the incident's public status",
     "severity": "SEV1 … SEV4",
-    "next_update": "when the next update is due, e.g. 14:30 UTC",
+    "next_update": "when the next update is due, e.g. 14:30 UTC: filled in when the message goes out, with the "
+                   "deadline the update cadence then tracks",
     "status_page_url": "the public status page link",
 }
 
@@ -38,20 +50,63 @@ def status_page_url() -> str:
     return settings.SITE_URL + reverse("status-page")
 
 
+# Filled when the message goes out, not when it is drafted: the promise customers read is the deadline the cadence
+# tracks from that moment (and the overdue reminder fires against it).
+SEND_TIME_PLACEHOLDERS = frozenset({"next_update"})
+NO_CADENCE_PROMISE = "as soon as we know more"
+
+
 def placeholder_values(incident: Incident) -> dict[str, str]:
-    due = incident.next_update_due_at
+    """The values filled in when a message is made from a template (send-time placeholders stay)."""
     return {
         "incident_title": incident.title,
         "components": ", ".join(c.name for c in incident.components.all()) or "our service",
         "status": incident.public_status_label.lower(),
         "severity": incident.severity,
-        "next_update": timezone.localtime(due).strftime("%H:%M %Z") if due else "as soon as we know more",
         "status_page_url": status_page_url(),
     }
 
 
+def promised_next_update(message: Message) -> str:
+    """When customers are told the next update comes: the cadence's deadline fixed when the message went out, or,
+    before it goes out, the deadline it would set if it went out now."""
+    if message.dispatched_at is not None:
+        due = message.promised_next_update_at
+    else:
+        due = cadence.next_due(message.incident.severity, timezone.now()) if message.incident.is_open else None
+    return timezone.localtime(due).strftime("%H:%M %Z") if due else NO_CADENCE_PROMISE
+
+
+def customer_text(message: Message, text: str) -> str:
+    """A part of the message as customers read it: guidance left out, send-time placeholders filled in."""
+    text = without_guidance(text)
+    if "{next_update}" in text:
+        text = text.replace("{next_update}", promised_next_update(message))
+    return text
+
+
 def unknown_placeholders(text: str) -> list[str]:
     return sorted({name for name in PLACEHOLDER_RE.findall(text) if name not in PLACEHOLDERS})
+
+
+def guidance_in(text: str) -> list[str]:
+    """The guidance snippets in text, in order, without their brackets and with whitespace collapsed."""
+    return [" ".join(snippet.split()) for snippet in GUIDANCE_RE.findall(text or "")]
+
+
+def has_stray_guidance_mark(text: str) -> bool:
+    """A "[[" or "]]" left over once whole guidance is removed: guidance half deleted, or never closed."""
+    rest = GUIDANCE_RE.sub("", text or "")
+    return GUIDANCE_OPEN in rest or GUIDANCE_CLOSE in rest
+
+
+def without_guidance(text: str) -> str:
+    """Text as customers may read it: guidance removed, with the spaces and blank lines it leaves tidied."""
+    if GUIDANCE_OPEN not in (text or ""):
+        return text
+    text = GUIDANCE_RE.sub("", text)
+    lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
@@ -104,16 +159,19 @@ def _truncate_to_weight(text: str, limit: int) -> str:
 
 def render_x_post(message: Message) -> str:
     link = status_page_url()
-    text = message.headline.strip()
-    if message.explain.strip():
-        text = f"{text} — {message.explain.strip()}"
+    text = customer_text(message, message.headline).strip()
+    explain = customer_text(message, message.explain).strip()
+    if explain:
+        text = f"{text} — {explain}"
     text = " ".join(text.split())
     room = X_LIMIT - X_URL_WEIGHT - 1
     return f"{_truncate_to_weight(text, room)} {link}"
 
 
 def body_paragraphs(message: Message) -> list[str]:
-    return [getattr(message, part).strip() for part in EARS_PARTS if getattr(message, part).strip()]
+    """The EARS parts customers read, guidance left out, empty ones skipped."""
+    paragraphs = (customer_text(message, getattr(message, part)).strip() for part in EARS_PARTS)
+    return [paragraph for paragraph in paragraphs if paragraph]
 
 
 @dataclass
@@ -144,7 +202,7 @@ def email_context(message: Message, unsubscribe_url: str | None) -> dict:
         "incident": incident,
         "paragraphs": body_paragraphs(message),
         "status": incident.public_status_label,
-        "next_update": placeholder_values(incident)["next_update"] if incident.is_open else None,
+        "next_update": promised_next_update(message) if incident.is_open else None,
         "status_page_url": status_page_url(),
         "unsubscribe_url": unsubscribe_url,
     }
@@ -153,10 +211,20 @@ def email_context(message: Message, unsubscribe_url: str | None) -> dict:
 def render_email(message: Message, unsubscribe_url: str | None = None) -> tuple[str, str, str]:
     """Subject, text and HTML as plain strings: whoever shows them on a page must escape them."""
     context = email_context(message, unsubscribe_url)
+    context["message"] = _without_guidance_copy(message)  # the email templates read message.headline
     subject = " ".join(render_to_string("comms/email/update-subject.txt", context).split())
     text = _plain(render_to_string("comms/email/update-body.txt", context))
     html = _plain(render_to_string("comms/email/update-body.html", context))
     return subject, text, html
+
+
+def _without_guidance_copy(message: Message) -> Message:
+    headline = customer_text(message, message.headline)
+    if headline == message.headline:
+        return message
+    shown = copy.copy(message)
+    shown.headline = headline
+    return shown
 
 
 def _plain(rendered) -> str:
@@ -179,8 +247,8 @@ def render_webhook(message: Message, event: str = "message.published") -> dict:
             "id": message.pk,
             "phase": message.phase,
             "audience": message.audience,
-            "headline": message.headline,
-            **{part: getattr(message, part) for part in EARS_PARTS},
+            "headline": customer_text(message, message.headline),
+            **{part: customer_text(message, getattr(message, part)) for part in EARS_PARTS},
         },
         "status_page_url": status_page_url(),
     }
@@ -188,7 +256,8 @@ def render_webhook(message: Message, event: str = "message.published") -> dict:
 
 def render_slack(message: Message) -> dict:
     incident = message.incident
-    text = f"*[{incident.severity} · {incident.public_status_label}] {incident.title}*\n{message.headline}"
+    headline = customer_text(message, message.headline)
+    text = f"*[{incident.severity} · {incident.public_status_label}] {incident.title}*\n{headline}"
     return {
         "text": text,
         "blocks": [
@@ -207,7 +276,7 @@ def render_all(message: Message) -> Rendering:
         email_text=text,
         email_html=html,
         statuspage={
-            "title": message.headline,
+            "title": customer_text(message, message.headline),
             "status": message.incident.public_status,
             "body": "\n\n".join(body_paragraphs(message)),
         },

@@ -9,6 +9,7 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="incident-detail"),
     path("incidents/<int:pk>/edit/", views.IncidentUpdateView.as_view(), name="incident-update"),
     path("incidents/<int:pk>/status/", views.change_incident_status, name="incident-status"),
+    path("incidents/<int:pk>/show-on-status-page/", views.show_incident_on_status_page, name="incident-show-public"),
     path("incidents/<int:pk>/messages/new/", views.message_create, name="message-create"),
     path("messages/<int:pk>/", views.MessageDetailView.as_view(), name="message-detail"),
     path("messages/<int:pk>/edit/", views.message_update, name="message-update"),

@@ -71,6 +71,7 @@ class TimelineKind(models.TextChoices):
     DELIVERY = "delivery", "Delivery"
     CADENCE = "cadence", "Update overdue"
     ACCOUNT = "account", "Customer follow-up"
+    PUBLIC = "public", "Shown on the status page"
 
 
 # Statuspage's "impact" for each severity, used by the public v2 JSON.

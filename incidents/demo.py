@@ -57,6 +57,9 @@ def demo_incidents(demo) -> str:
             commander=lead,
             impact_summary=f"Some customers are affected: {', '.join(names)}.",
         )
+        if kind == IncidentKind.SERVICE and severity != Severity.SEV1:
+            # The SEV1 becomes public with its acknowledgement (comms' demo); the security incident stays internal.
+            services.show_on_status_page(incident, actor=lead)
         for status in moves:
             incident = services.change_status(incident, status, actor=lead)
         if incident.is_open:

@@ -20,6 +20,7 @@ class Component(models.Model):
     tier = models.PositiveSmallIntegerField(choices=ComponentTier.choices, default=ComponentTier.TIER2)
     status = models.CharField(max_length=32, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL)
     display_order = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -30,6 +31,10 @@ class Component(models.Model):
 
 
 class IncidentQuerySet(models.QuerySet):
+    def public(self):
+        """Incidents a lead made public (by publishing a public message, or showing it on the status page)."""
+        return self.filter(public_since__isnull=False)
+
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
@@ -54,6 +59,11 @@ class Incident(models.Model):
     started_at = models.DateTimeField(default=timezone.now, help_text="When the disruption began.")
     detected_at = models.DateTimeField(null=True, blank=True, help_text="When we noticed it.")
     acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="First public acknowledgement.")
+    public_since = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When it first showed on the public status page; empty while it is internal. A new incident is "
+        "internal until a lead publishes its first public message or shows it on the status page.",
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Update cadence: when the next public update is due, and when leads were last reminded it is overdue.
@@ -78,6 +88,10 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_public(self) -> bool:
+        return self.public_since is not None
 
     @property
     def public_status(self) -> str:

@@ -3,6 +3,7 @@ is checked against the state machine and written to the timeline the same way.""
 
 from collections.abc import Iterable
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -10,7 +11,7 @@ from core.statemachine import TransitionNotAllowed
 from incidents import cadence, hooks
 from incidents.choices import INCIDENT_MACHINE, OPEN_STATUSES, IncidentStatus, TimelineKind
 from incidents.models import Component, Incident, TimelineEntry
-from incidents.signals import public_change
+from incidents.signals import public_change, severity_changed
 
 # Fields whose change is recorded on the timeline as a plain edit, with a label for the description.
 EDITABLE_FIELDS = {
@@ -95,6 +96,29 @@ def update_incident(incident: Incident, *, actor, components: Iterable[Component
     incident.save()
     if edited or incident.severity != old_severity or incident.status != old_status or incident.components_changed:
         public_change.send(sender=Incident)  # title, severity, impact and status are all on the public page
+    if incident.severity != old_severity:
+        severity_changed.send(sender=Incident, incident=incident, old=old_severity, new=incident.severity)
+    return incident
+
+
+def show_on_status_page(incident: Incident, *, actor) -> Incident:
+    """A communications lead's explicit decision to make an internal incident public (its title, impact summary,
+    status and components; never its internal notes). The only way a security incident becomes public."""
+    if not actor.has_perm("incidents.change_incident"):
+        raise PermissionDenied("Only communications leads decide what shows on the status page.")
+    return mark_public(incident, actor=actor, reason="by a communications lead")
+
+
+@transaction.atomic
+def mark_public(incident: Incident, *, actor=None, reason: str, at=None) -> Incident:
+    """From now on the incident shows on the status page; idempotent. Callers check who may do it."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.is_public:
+        return incident
+    incident.public_since = at or timezone.now()
+    Incident.objects.filter(pk=incident.pk).update(public_since=incident.public_since)
+    record(incident, TimelineKind.PUBLIC, f"Shown on the status page {reason}", actor)
+    public_change.send(sender=Incident)
     return incident
 
 

@@ -2,12 +2,19 @@
 
 Each function checks the role (sentiment.review_mention) and the state machine, raising PermissionDenied
 (403) or TransitionNotAllowed (409), and writes the incident timeline when the mention is linked.
+
+Everyone who may read the incident reads its timeline, but a mention is readable only by reviewers and by the
+manager who owns its account (visible_mentions). So a timeline entry names the mention by number ("Mention 12
+dismissed") with `mention_id` in its data, and never carries its text, its author's handle or a reviewer's note
+about it; whoever may read the mention follows the id. Only an escalation email carries the text, and it goes
+only to people who may read the mention.
 """
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import follow_up_escalation
@@ -15,7 +22,7 @@ from comms.delivery import enqueue_queued
 from comms.models import Delivery
 from comms.rendering import x_weighted_length
 from core.notify import notify_people
-from core.roles import ACCOUNT_MANAGER
+from core.roles import COMMS_LEAD
 from incidents.choices import TimelineKind
 from incidents.services import record
 from sentiment.choices import OPEN_REVIEW_STATES, REVIEW_MACHINE, ReviewState, Source
@@ -58,8 +65,8 @@ def _move(mention: Mention, target: str, actor, note: str, *, verb: str, **field
         mention.review_note = note
     mention.save()
     if mention.incident_id:
-        who = f"@{mention.author_handle}" if mention.author_handle else f"{mention.get_source_display()} mention"
-        record(mention.incident, TimelineKind.NOTE, f"Mention from {who} {verb}", actor, mention_id=mention.pk)
+        record(mention.incident, TimelineKind.NOTE, f"Mention {mention.pk} {verb}", actor, mention_id=mention.pk,
+               review_state=target)
     return mention
 
 
@@ -99,30 +106,40 @@ def _check_x_reply(mention: Mention, text: str) -> None:
         raise ValidationError({"text": f"An X reply holds 280 weighted characters; this has {length}."})
 
 
+def may_read(user, mention: Mention) -> bool:
+    return user.is_active and visible_mentions(user).filter(pk=mention.pk).exists()
+
+
+def escalation_recipients(mention: Mention) -> list:
+    """Who is emailed about an escalated mention: the owner of its account; or the communications leads when it
+    has no account, the account has no owner, or the owner cannot be reached (inactive, no email address) or may
+    not read it. Each of them may read the mention, so the email may carry its text."""
+    owner = mention.account.owner if mention.account_id else None
+    if owner is not None and owner.email and may_read(owner, mention):
+        return [owner]
+    leads = get_user_model().objects.filter(is_active=True, groups__name=COMMS_LEAD).exclude(email="").distinct()
+    return [lead for lead in leads.order_by("pk") if may_read(lead, mention)]
+
+
 def escalate(mention: Mention, *, actor, note: str = "") -> Mention:
     """Hand the customer to account management: a follow-up call for the owner of the mention's account on that
-    account's impact, or, when the mention is not tied to an owned account and incident, an email to every
-    account manager."""
+    account's impact (when it has an account, an incident and an owner), and an email to the account's owner — or,
+    without an account or an owner, to the communications leads; never to every account manager."""
     with transaction.atomic():
         mention = _move(mention, ReviewState.ESCALATED, actor, note, verb="escalated to account management",
                         assignee=mention.assignee or actor)
         follow_up = follow_up_escalation(mention, actor=actor)
-    if follow_up is not None:
-        recipients = [follow_up.owner.email] if follow_up.owner.email else []
-        url = settings.SITE_URL + follow_up.impact.get_absolute_url()
-    else:
-        recipients = list(
-            get_user_model().objects.filter(is_active=True, groups__name=ACCOUNT_MANAGER).exclude(email="")
-            .values_list("email", flat=True)
-        )
-        url = settings.SITE_URL + f"/mentions/{mention.pk}/"
+    people = escalation_recipients(mention)
+    links = [settings.SITE_URL + reverse("mention-detail", args=[mention.pk])]
+    if follow_up is not None and follow_up.owner in people:
+        links.append(f"The follow-up call on the impact: {settings.SITE_URL}{follow_up.impact.get_absolute_url()}")
     failure = notify_people(
         f"Escalated: {mention.author_handle or mention.get_source_display()} needs account follow-up",
-        f"{actor} escalated this mention:\n\n{mention.text}\n\nNote: {note or '—'}\n\n{url}\n",
-        recipients,
+        f"{actor} escalated this mention:\n\n{mention.text}\n\nNote: {note or '—'}\n\n" + "\n".join(links) + "\n",
+        [person.email for person in people],
     )
     if failure and mention.incident_id:
-        record(mention.incident, TimelineKind.NOTE, f"Emailing the account managers about an escalation failed: "
+        record(mention.incident, TimelineKind.NOTE, f"Emailing about the escalation of mention {mention.pk} failed: "
                f"{failure}", actor, mention_id=mention.pk)
     return mention
 
@@ -131,5 +148,5 @@ def dismiss(mention: Mention, *, actor, reason: str) -> Mention:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why it needs no action (e.g. spam, not about us, already handled)."})
-    return _move(mention, ReviewState.DISMISSED, actor, reason, verb=f"dismissed: {reason}")
+    return _move(mention, ReviewState.DISMISSED, actor, reason, verb="dismissed")  # the reason stays on the mention
 

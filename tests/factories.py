@@ -40,6 +40,9 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     severity = Severity.SEV2
     status = IncidentStatus.INVESTIGATING
     started_at = factory.LazyFunction(timezone.now)
+    # Already on the status page, as most incidents a test looks at publicly are; one opened through
+    # incidents.services.create_incident (the API, the pages) starts internal, as in production.
+    public_since = factory.LazyFunction(timezone.now)
 
 
 class AccountFactory(factory.django.DjangoModelFactory):

@@ -176,11 +176,13 @@ class CompensationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     impact = serializers.PrimaryKeyRelatedField(queryset=Impact.objects.all())
     value = serializers.DecimalField(
         max_digits=14, decimal_places=2, read_only=True,
-        help_text="What it is worth in `currency`: the amount, or a discount's share of one month's fee.",
+        help_text="What it is worth in `currency`: the amount, or a discount's share of one month's fee (valued "
+                  "again when approved and when offered).",
     )
     value_display = serializers.CharField(read_only=True)
     needs_lead_approval = serializers.SerializerMethodField(
-        help_text="Worth more than the approval limit: a communications lead who did not propose it approves."
+        help_text="The impact's compensation, this one included and declined or withdrawn ones left out, is worth "
+                  "more than the approval limit: a communications lead who did not propose it approves."
     )
     allowed_states = serializers.SerializerMethodField(help_text="States it may move to next.")
 

@@ -91,7 +91,8 @@ def follow_ups_open_first():
 
 def with_work(impacts):
     """Also the follow-ups and compensation, for the detail representation."""
-    return impacts.prefetch_related(Prefetch("follow_ups", queryset=follow_ups_open_first()), "compensations")
+    return impacts.prefetch_related(Prefetch("follow_ups", queryset=follow_ups_open_first()),
+                                    Prefetch("compensations", queryset=Compensation.objects.with_approval_total()))
 
 
 # --- Accounts and contacts ---------------------------------------------------------------------------
@@ -350,11 +351,13 @@ class CompensationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
     them on. A service credit records the SLA calculator's suggestion; a different amount needs an
     `override_reason`.
 
-    Approval: compensation worth more than the approval limit is approved by a communications lead who did not
-    propose it; at or below the limit, whoever works the impact approves. `state`, `proposed_by` and
-    `approved_by` are never sent: they follow from who does what."""
+    Approval: once the impact's compensation (this one included, declined and withdrawn left out) adds up to more
+    than the approval limit, a communications lead who did not propose it approves; at or below the limit,
+    whoever works the impact approves. Approving and offering value a discount again from the account's fee now;
+    an offer whose value rose and so takes the sum above the limit goes back to proposed for a lead (409). `state`,
+    `proposed_by` and `approved_by` are never sent: they follow from who does what."""
 
-    queryset = Compensation.objects.select_related("impact__account")
+    queryset = Compensation.objects.with_approval_total().select_related("impact__account")
     serializer_class = CompensationSerializer
     filterset_class = CompensationFilter
     ordering_fields = ["created_at", "state_changed_at", "amount"]
@@ -363,7 +366,8 @@ class CompensationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
     @action(detail=True, methods=["post"], permission_classes=[CompensationMovePermissions])
     def move(self, request, pk=None):
         """Move to another state (`allowed_states`): approved, offered, accepted or declined, applied, or
-        withdrawn. A refused move answers 409; approving above the limit without being another lead, 403."""
+        withdrawn. A refused move answers 409 (an offer whose value rose above the limit also goes back to
+        proposed); approving above the limit without being another lead, 403."""
         body = CompensationMoveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         compensation = services.move_compensation(self.get_object(), actor=request.user, **body.validated_data)

@@ -78,7 +78,7 @@ def impact_context(request, impact: Impact, **forms) -> dict:
     follow_ups = list(impact.follow_ups.select_related("owner"))
     open_follow_ups = sorted((f for f in follow_ups if f.is_open), key=lambda f: (f.due_at, f.pk))
     done_follow_ups = sorted((f for f in follow_ups if not f.is_open), key=lambda f: f.done_at, reverse=True)
-    compensations = list(impact.compensations.select_related("proposed_by", "approved_by"))
+    compensations = list(impact.compensations.with_approval_total().select_related("proposed_by", "approved_by"))
     for compensation in compensations:
         compensation.impact = impact
         compensation.moves = compensation_moves(user, compensation, can_work)

@@ -1,3 +1,5 @@
+import re
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -122,13 +124,57 @@ class PreviewSerializer(serializers.Serializer):
     lint = LintWarningSerializer(many=True)
 
 
+SEE_RECIPIENTS = "comms.view_subscriber"
+PERSONAL_CHANNELS = frozenset({"email"})  # channels whose recipient is a person's address
+ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
+HIDDEN_ADDRESS = "[address hidden]"
+
+
+def may_see_recipients(user) -> bool:
+    """Recipients' addresses (subscribers', account contacts', staff's) are for those who may read subscribers;
+    everyone else sees counts, and the channel's own recipient on channels that do not reach a person."""
+    return bool(user is not None and user.is_authenticated and user.has_perm(SEE_RECIPIENTS))
+
+
+def hides_recipient(delivery, user) -> bool:
+    return delivery.channel in PERSONAL_CHANNELS and not may_see_recipients(user)
+
+
+def without_addresses(text: str) -> str:
+    """The text with every email address in it replaced (an SMTP refusal often quotes the address)."""
+    return ADDRESS.sub(HIDDEN_ADDRESS, text or "")
+
+
 class DeliverySerializer(serializers.ModelSerializer):
+    """One delivery. Its `recipient` on the email channel is an email address (a subscriber's, an account contact's
+    or a colleague's), shown only to users with `comms.view_subscriber` (communications leads): for everyone
+    else it is null and any address in `last_error` is replaced by "[address hidden]". Other channels' recipients
+    (`statuspage`, `x`, `reply:<post id>`, `endpoint:<id>`) are shown to every reader. Without a request in the
+    context nothing is shown (fail closed)."""
+
+    recipient = serializers.CharField(
+        read_only=True, allow_null=True,
+        help_text="Email address, endpoint id, or the channel name. Null for an email delivery unless you may "
+                  "read subscribers (comms.view_subscriber); count with the `status` filter instead.",
+    )
+    last_error = serializers.CharField(
+        read_only=True, help_text="Why the last attempt failed; email addresses hidden as for `recipient`.",
+    )
+
     class Meta:
         model = Delivery
         fields = [
             "id", "channel", "recipient", "status", "attempts", "next_attempt_at", "sent_at", "external_id",
             "last_error", "created_at",
         ]
+
+    def to_representation(self, delivery):
+        data = super().to_representation(delivery)
+        request = self.context.get("request")
+        if hides_recipient(delivery, getattr(request, "user", None)):
+            data["recipient"] = None
+            data["last_error"] = without_addresses(data["last_error"])
+        return data
 
 
 class MessageTemplateSerializer(StrictFieldsMixin, serializers.ModelSerializer):

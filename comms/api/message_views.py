@@ -141,13 +141,21 @@ class MessageViewSet(
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def deliveries(self, request, pk=None):
-        """Every delivery of this message, per channel and recipient. Filter with `status`."""
+        """Every delivery of this message, per channel and recipient. Filter with `status`; the paginated `count`
+        is then the number in those statuses.
+
+        Email recipients are subscribers, account contacts or colleagues: their addresses are shown only to users
+        who may read subscribers (`comms.view_subscriber`, communications leads). For everyone else an email
+        delivery's `recipient` is null and addresses in its `last_error` read "[address hidden]"; they see the
+        channel, status, attempts and counts. Other channels' recipients (`statuspage`, `x`, `endpoint:<id>`) are
+        shown to every reader."""
         message = self.get_object()
         rows = DeliveryFilter(request.query_params, queryset=message.deliveries.order_by("channel", "pk"))
         if not rows.is_valid():  # an unknown status is a 400, as in every other filter (and no NUL reaches SQL)
             raise ValidationError(translate_validation(rows.errors))
         page = self.paginate_queryset(rows.qs)
-        return self.get_paginated_response(DeliverySerializer(page, many=True).data)
+        return self.get_paginated_response(
+            DeliverySerializer(page, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses=MessageSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ApproverPermissions])

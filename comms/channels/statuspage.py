@@ -21,6 +21,13 @@ class StatusPageTransport(Transport):
         from comms.models import Message
         from comms.statuspage import invalidate_status_page
 
-        Message.objects.filter(pk=delivery.message_id, published_at__isnull=True).update(published_at=timezone.now())
+        incident = delivery.message.incident
+        Message.objects.filter(pk=delivery.message_id, published_at__isnull=True).update(
+            published_at=timezone.now(),
+            # What Statuspage records with each update: the status then, and the components' statuses then.
+            published_status=incident.public_status,
+            published_components=[{"id": component.pk, "name": component.name, "status": component.status}
+                                  for component in incident.components.all()],
+        )
         invalidate_status_page()
         return f"status-page:{delivery.message_id}"

@@ -15,7 +15,7 @@ from comms.delivery.locks import FAN_OUT_LOCKS, hold_lock, release_lock
 from comms.models import Delivery, Message
 from incidents import cadence
 from incidents.choices import TimelineKind
-from incidents.services import record
+from incidents.services import mark_public, record
 
 INSERT_BATCH = 2000
 
@@ -41,7 +41,12 @@ def dispatch_due_messages(limit: int = 20) -> list[int]:
                 locked = hold_lock(FAN_OUT_LOCKS, pk)
                 message = Message.objects.select_related("incident").get(pk=pk)
                 if message.audience == Audience.PUBLIC:
+                    # The first public message a lead approved (or support published from a pre-approved
+                    # template) is what makes a service incident public.
+                    mark_public(message.incident, reason=f"with “{message.headline}”", at=now)
                     cadence.record_public_update(message.incident, now)
+                # {next_update} in its text is this deadline: the one the cadence now tracks.
+                Message.objects.filter(pk=pk).update(promised_next_update_at=message.incident.next_update_due_at)
             complete_fan_out(message)
         finally:
             if locked:

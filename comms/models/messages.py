@@ -69,6 +69,22 @@ class Message(EarsContent):
     template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL)
     template_digest = models.CharField(max_length=64, blank=True, editable=False)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages_written")
+    promised_next_update_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="The next update customers were promised when it went out ({next_update}): the cadence's deadline.",
+    )
+    published_status = models.CharField(
+        max_length=16, blank=True, editable=False,
+        help_text="The incident's public status when this update appeared on the status page.",
+    )
+    published_components = models.JSONField(
+        default=list, blank=True, editable=False,
+        help_text="The incident's components and their statuses when this update appeared: [{id, name, status}].",
+    )
+    text_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Who last changed the text after it was drafted: an author too, for the four-eyes rule.",
+    )
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="messages_approved"
     )

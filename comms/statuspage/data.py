@@ -39,12 +39,14 @@ COMPONENT_INDICATOR = {
     ComponentStatus.MAJOR_OUTAGE: "critical",
 }
 # Timeline entries that change what the public sees of an incident (not internal edits or notes).
-PUBLIC_TIMELINE_KINDS = (TimelineKind.CREATED, TimelineKind.STATUS, TimelineKind.COMPONENTS)
+PUBLIC_TIMELINE_KINDS = (TimelineKind.CREATED, TimelineKind.STATUS, TimelineKind.COMPONENTS, TimelineKind.PUBLIC)
 
 
 def published_updates() -> QuerySet[Message]:
-    """Messages that appeared on the status page and were written for the public; nothing else."""
-    return Message.objects.filter(published_at__isnull=False, audience=Audience.PUBLIC)
+    """Messages that appeared on the status page and were written for the public, of public incidents; nothing
+    else."""
+    return Message.objects.filter(published_at__isnull=False, audience=Audience.PUBLIC,
+                                  incident__public_since__isnull=False)
 
 
 def with_public_detail(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
@@ -59,7 +61,7 @@ def page_incidents(now: datetime | None = None) -> tuple[list[Incident], list[In
     """The HTML page's incidents: the open ones, and those resolved in the last 90 days (newest first)."""
     since = (now or timezone.now()) - timedelta(days=RESOLVED_SHOWN_DAYS)
     incidents = with_public_detail(
-        Incident.objects.filter(
+        Incident.objects.public().filter(
             Q(status__in=OPEN_STATUSES)
             | Q(status__in=(IncidentStatus.RESOLVED, IncidentStatus.CLOSED), resolved_at__gte=since)
         )
@@ -97,7 +99,7 @@ def status_indicator(component_statuses, open_severities) -> dict:
 def summary() -> dict:
     all_components = list(Component.objects.all())
     positions = _positions(all_components)
-    unresolved = list(_for_api(Incident.objects.open()))
+    unresolved = list(_for_api(Incident.objects.public().open()))
     return {
         "page": _page(),
         "components": [_component(component, positions) for component in all_components],
@@ -114,7 +116,7 @@ def status() -> dict:
         "page": _page(),
         "status": status_indicator(
             Component.objects.values_list("status", flat=True),
-            Incident.objects.open().values_list("severity", flat=True),
+            Incident.objects.public().open().values_list("severity", flat=True),
         ),
     }
 
@@ -128,10 +130,12 @@ def components() -> dict:
 def incidents(unresolved_only: bool = False) -> dict:
     """All unresolved incidents, or the last 50 that are open or have at least one published update."""
     if unresolved_only:
-        selected = _for_api(Incident.objects.open())
+        selected = _for_api(Incident.objects.public().open())
     else:
         has_update = Exists(published_updates().filter(incident=OuterRef("pk")))
-        selected = _for_api(Incident.objects.filter(Q(status__in=OPEN_STATUSES) | has_update))[:INCIDENT_LIMIT]
+        selected = _for_api(
+            Incident.objects.public().filter(Q(status__in=OPEN_STATUSES) | has_update)
+        )[:INCIDENT_LIMIT]
     positions = _positions(Component.objects.all())
     return {"page": _page(), "incidents": [_incident(incident, positions) for incident in selected]}
 
@@ -155,7 +159,8 @@ def _last_public_change() -> datetime:
     times = [
         Component.objects.aggregate(at=Max("updated_at"))["at"],
         published_updates().aggregate(at=Max("published_at"))["at"],
-        TimelineEntry.objects.filter(kind__in=PUBLIC_TIMELINE_KINDS).aggregate(at=Max("at"))["at"],
+        TimelineEntry.objects.filter(kind__in=PUBLIC_TIMELINE_KINDS, incident__public_since__isnull=False)
+        .aggregate(at=Max("at"))["at"],
     ]
     return max((at for at in times if at), default=None) or timezone.now()
 
@@ -180,8 +185,7 @@ def _component(component: Component, positions: dict[int, int]) -> dict:
         "id": str(component.pk),
         "name": component.name,
         "status": component.status,
-        # No creation time is stored for a component; its last change is the closest we have.
-        "created_at": _iso(component.updated_at),
+        "created_at": _iso(component.created_at),
         "updated_at": _iso(component.updated_at),
         "position": positions.get(component.pk, 0),
         "description": component.description or None,
@@ -221,27 +225,40 @@ def _incident(incident: Incident, positions: dict[int, int]) -> dict:
         "shortlink": incident_link(incident),
         "started_at": _iso(incident.started_at),
         "page_id": page_id(),
-        "incident_updates": [_incident_update(update, incident) for update in updates],
+        "incident_updates": _incident_updates(updates, incident),
         "components": [_component(component, positions) for component in incident.components.all()],
     }
 
 
-def _incident_update(message: Message, incident: Incident) -> dict:
-    """One published update. Statuspage has no headline, so the body starts with ours.
+def _incident_updates(updates: list[Message], incident: Incident) -> list[dict]:
+    """Newest first, as Statuspage lists them; each update's affected components compare the components'
+    statuses when it appeared with those at the update before it (operational before the first)."""
+    before: dict[int, str] = {}
+    documents = []
+    for update in reversed(updates):
+        affected = [
+            {"code": str(item["id"]), "name": item["name"], "old_status": before.get(item["id"], "operational"),
+             "new_status": item["status"]}
+            for item in update.published_components
+        ]
+        before.update({item["id"]: item["status"] for item in update.published_components})
+        documents.append(_incident_update(update, incident, affected or None))
+    return documents[::-1]
 
-    Statuspage records the incident's status with each update; we keep no status history per message,
-    so every update carries the incident's *current* public status.
-    """
+
+def _incident_update(message: Message, incident: Incident, affected_components: list[dict] | None) -> dict:
+    """One published update. Statuspage has no headline, so the body starts with ours. Its status is the
+    incident's public status when it appeared (the current one for updates published before that was kept)."""
     published = _iso(message.published_at)
     return {
         "id": str(message.pk),
-        "status": incident.public_status,
+        "status": message.published_status or incident.public_status,
         "body": "\n\n".join([message.headline, *body_paragraphs(message)]),
         "incident_id": str(incident.pk),
         "created_at": published,
         "updated_at": published,
         "display_at": published,
-        "affected_components": None,
+        "affected_components": affected_components,
         "deliver_notifications": True,
         "custom_tweet": None,
         "tweet_id": None,

@@ -6,6 +6,7 @@ from comms.views.incidents import (
     IncidentUpdateView,
     change_incident_status,
     coming_soon,
+    show_incident_on_status_page,
 )
 from comms.views.message_templates import (
     MessageTemplateCreateView,
@@ -22,6 +23,7 @@ __all__ = [
     "IncidentListView",
     "IncidentUpdateView",
     "MessageDetailView",
+    "show_incident_on_status_page",
     "MessageTemplateCreateView",
     "MessageTemplateListView",
     "MessageTemplateUpdateView",

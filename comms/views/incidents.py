@@ -148,6 +148,15 @@ def change_incident_status(request, pk):
     return redirect(incident)
 
 
+@require_POST
+@permission_required("incidents.change_incident", raise_exception=True)
+def show_incident_on_status_page(request, pk):
+    incident = get_object_or_404(Incident, pk=pk)
+    services.show_on_status_page(incident, actor=request.user)
+    messages.success(request, "The incident is now on the status page.")
+    return redirect(incident)
+
+
 def coming_soon(request, area: str, issue: str):
     return render(request, "comms/coming_soon.html", {"area": area, "issue": issue})
 

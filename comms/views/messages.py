@@ -284,6 +284,14 @@ class MessageDetailView(RolePermissionMixin, DetailView):
             .order_by("channel")
         )
         actions = message_actions(message, user)
+        deliveries = Paginator(rows, self.deliveries_per_page).get_page(self.request.GET.get("page"))
+        # Recipients' email addresses only for those who may read subscribers (the API's rule); others see counts.
+        from comms.api.message_serializers import hides_recipient, without_addresses
+
+        for delivery in deliveries:
+            hidden = hides_recipient(delivery, user)
+            delivery.shown_recipient = None if hidden else delivery.recipient
+            delivery.shown_error = without_addresses(delivery.last_error) if hidden else delivery.last_error
         return super().get_context_data(
             incident=message.incident,
             preview=preview_of(message),
@@ -291,7 +299,7 @@ class MessageDetailView(RolePermissionMixin, DetailView):
             four_eyes=four_eyes_reason(message, user) if actions["approve"] else "",
             publish_label=publish_label(message),
             delivery_counts=counts,
-            deliveries=Paginator(rows, self.deliveries_per_page).get_page(self.request.GET.get("page")),
+            deliveries=deliveries,
             delivery_status=status,
             delivery_statuses=DeliveryStatus.choices,
             **kwargs,

@@ -36,6 +36,9 @@ class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     )
     public_status = serializers.CharField(read_only=True, help_text="A closed incident reads as resolved.")
     is_open = serializers.BooleanField(read_only=True)
+    is_public = serializers.BooleanField(
+        read_only=True, help_text="On the public status page. A new incident is internal until its first public "
+        "message goes out or a lead shows it (POST …/show-on-status-page/); a security incident only the latter way.")
     allowed_statuses = serializers.SerializerMethodField(help_text="Statuses this incident may move to next.")
     update_overdue = serializers.BooleanField(read_only=True, help_text="The next public update is overdue.")
     time_to_acknowledge_seconds = serializers.SerializerMethodField(
@@ -45,7 +48,8 @@ class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Incident
         fields = [
-            "id", "title", "kind", "severity", "status", "public_status", "is_open", "allowed_statuses",
+            "id", "title", "kind", "severity", "status", "public_status", "is_open", "is_public", "public_since",
+            "allowed_statuses",
             "components", "impact_summary", "internal_notes", "commander", "note",
             "started_at", "detected_at", "acknowledged_at", "time_to_acknowledge_seconds", "last_public_update_at",
             "next_update_due_at", "update_overdue", "resolved_at", "closed_at", "created_at", "updated_at",

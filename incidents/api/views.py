@@ -1,8 +1,10 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from core.api import FilterSet, IdFilter
+from core.api import ErrorSerializer, FilterSet, IdFilter
+from incidents import services
 from incidents.api.serializers import ComponentSerializer, IncidentSerializer, TimelineEntrySerializer
 from incidents.filters import IncidentFilter
 from incidents.models import Component, Incident
@@ -44,6 +46,17 @@ class IncidentViewSet(
     serializer_class = IncidentSerializer
     filterset_class = IncidentApiFilter
     ordering_fields = ["started_at", "severity", "status", "updated_at"]
+
+    @extend_schema(request=None, responses={200: IncidentSerializer,
+                                            403: OpenApiResponse(ErrorSerializer, description="Not a lead.")})
+    @action(detail=True, methods=["post"], url_path="show-on-status-page", filter_backends=[])
+    def show_on_status_page(self, request, pk=None):
+        """Make an internal incident public: its title, impact summary, status and components show on the status
+        page, its feed and the v2 JSON from now on (never its internal notes). Communications leads only. A new
+        incident is internal until this, or until its first public message goes out; a security incident only
+        this way. Idempotent."""
+        incident = services.show_on_status_page(self.get_object(), actor=request.user)
+        return Response(IncidentSerializer(incident, context=self.get_serializer_context()).data)
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])

@@ -718,6 +718,44 @@ def test_the_proposer_cannot_approve_their_own_compensation_above_the_limit(api_
                 {"state": "approved"}).status_code == 200
 
 
+def test_a_second_gift_that_takes_the_impacts_sum_over_the_limit_is_a_403_for_the_owner(api_as, manager, lead, impact):
+    services.move_compensation(gift(impact, manager, "500"), "approved", actor=manager)
+    second = gift(impact, manager, "500")
+    url = f"/api/v1/compensations/{second.pk}/move/"
+
+    response = post(api_as(manager), url, {"state": "approved"})
+
+    assert response.json() == {
+        "status": 403, "code": "permission_denied",
+        "message": "Compensation worth more than 500 USD is approved by a communications lead. With this one, Acme's "
+                   "compensation for this incident comes to 1,000.00 USD.",
+    }
+    assert api_as(manager).get(url.replace("move/", "")).json()["needs_lead_approval"] is True
+    assert post(api_as(lead), url, {"state": "approved"}).json()["approved_by"] == lead.pk
+
+
+def test_offering_a_discount_whose_value_rose_above_the_limit_is_a_409_and_it_goes_back_to_proposed(
+        api_as, manager, impact):
+    services.save_account(impact.account, actor=manager, arr=Decimal(0))
+    discount = services.propose_compensation(impact, actor=manager, kind="discount", percentage=Decimal(100),
+                                             reason="A month free")
+    services.move_compensation(discount, "approved", actor=manager)
+    services.save_account(impact.account, actor=manager, arr=Decimal(120_000))
+    client = api_as(manager)
+
+    response = post(client, f"/api/v1/compensations/{discount.pk}/move/", {"state": "offered"})
+
+    assert response.json() == {
+        "status": 409, "code": "conflict",
+        "message": "Discount 100% of the monthly fee was not offered: it is now worth 10,000.00 USD, was 0.00 USD "
+                   "when approved. Compensation worth more than 500 USD is approved by a communications lead. It is "
+                   "back to proposed until a lead approves it.",
+    }
+    body = client.get(f"/api/v1/compensations/{discount.pk}/").json()
+    assert (body["state"], body["value"], body["approved_by"], body["needs_lead_approval"]) == (
+        "proposed", "10000.00", None, True)
+
+
 def test_a_compensation_move_the_state_does_not_allow_is_a_409(api_as, manager, impact):
     proposed = gift(impact, manager, "100")
     response = post(api_as(manager), f"/api/v1/compensations/{proposed.pk}/move/", {"state": "accepted"})

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts import rules, services
+from accounts import services
 from accounts.choices import COMPENSATION_MACHINE, CompensationState
 from accounts.models import AccountEvent, Compensation, Impact
 from accounts.sla import suggest_credit, suggest_for
@@ -165,6 +165,165 @@ def test_the_approval_limit_is_a_setting(settings, manager, impact):
         approve(compensation, manager)
 
 
+# --- The limit adds up per impact -----------------------------------------------------------------------
+
+
+def test_six_gifts_of_500_the_owner_approves_the_first_and_a_lead_each_of_the_others(manager, lead, impact):
+    first = propose(impact, manager, "500.00")
+    approve(first, manager)
+
+    for number in range(2, 7):
+        gift = propose(impact, manager, "500.00")
+        with pytest.raises(PermissionDenied) as refusal:
+            approve(gift, manager)
+        assert str(refusal.value) == (
+            f"{ABOVE_LIMIT} With this one, Acme's compensation for this incident comes to {500 * number:,}.00 USD."
+        )
+        assert state_of(gift) == CompensationState.PROPOSED
+        approve(gift, lead)
+        assert state_of(gift) == CompensationState.APPROVED
+
+
+def test_compensation_still_proposed_counts_towards_the_sum(manager, lead, impact):
+    first = propose(impact, manager, "300.00")
+    propose(impact, manager, "300.00")
+
+    with pytest.raises(PermissionDenied, match="comes to 600.00 USD"):
+        approve(first, manager)
+    approve(first, lead)
+    assert state_of(first) == CompensationState.APPROVED
+
+
+def test_withdrawn_and_declined_compensation_is_left_out_of_the_sum_and_the_rest_counts(manager, impact):
+    kept = propose(impact, manager, "300.00")
+    approve(kept, manager)
+    withdrawn = propose(impact, manager, "100.00")
+    services.move_compensation(withdrawn, CompensationState.WITHDRAWN, actor=manager)
+    declined = propose(impact, manager, "100.00")
+    approve(declined, manager)
+    services.move_compensation(declined, CompensationState.OFFERED, actor=manager)
+    services.move_compensation(declined, CompensationState.DECLINED, actor=manager)
+
+    up_to_the_limit = propose(impact, manager, "200.00")
+    approve(up_to_the_limit, manager)  # 300 + 200: the withdrawn and declined 100s are not counted
+    one_cent_over = propose(impact, manager, "0.01")
+    with pytest.raises(PermissionDenied, match="comes to 500.01 USD"):
+        approve(one_cent_over, manager)
+
+
+def test_a_lead_who_proposed_cannot_approve_what_the_sum_puts_above_the_limit(impact, other_lead):
+    both = UserFactory(username="lead-and-manager", role=COMMS_LEAD)
+    both.groups.add(Group.objects.get(name=ACCOUNT_MANAGER))
+    impact.account.owner = both
+    impact.account.save()
+    approve(propose(impact, both, "500.00"), both)
+    second = propose(impact, both, "500.00")
+
+    with pytest.raises(PermissionDenied, match=f"^{OWN_PROPOSAL}$"):
+        approve(second, both)
+    approve(second, other_lead)
+    assert state_of(second) == CompensationState.APPROVED
+
+
+# --- The value again when approved and when offered ------------------------------------------------------
+
+
+def set_revenue(account, arr, actor):
+    services.save_account(account, actor=actor, arr=Decimal(arr))
+
+
+def test_lowering_the_revenue_to_self_approve_a_discount_is_refused_at_offer_and_needs_a_lead_again(
+    manager, lead, impact
+):
+    set_revenue(impact.account, 0, manager)
+    discount = propose(impact, manager, None, kind="discount", percentage=Decimal("100"))
+    approve(discount, manager)  # worth 0.00 while the revenue is 0: the owner approves it
+    set_revenue(impact.account, 120_000, manager)
+
+    with pytest.raises(TransitionNotAllowed) as refusal:
+        services.move_compensation(discount, CompensationState.OFFERED, actor=manager)
+
+    assert str(refusal.value) == (
+        "Discount 100% of the monthly fee was not offered: it is now worth 10,000.00 USD, was 0.00 USD when "
+        f"approved. {ABOVE_LIMIT} It is back to proposed until a lead approves it."
+    )
+    discount.refresh_from_db()
+    assert (discount.state, discount.value, discount.approved_by, discount.approved_at) == (
+        CompensationState.PROPOSED,
+        Decimal("10000.00"),
+        None,
+        None,
+    )
+    event = AccountEvent.objects.first()
+    assert (event.description, event.actor, event.data["state"]) == (
+        "Discount 100% of the monthly fee back to proposed instead of offered: now worth 10,000.00 USD, was 0.00 "
+        "USD when approved, above the approval limit",
+        manager,
+        "proposed",
+    )
+    assert TimelineEntry.objects.last().description == f"Acme: {event.description}"
+
+    with pytest.raises(PermissionDenied, match=f"^{ABOVE_LIMIT}$"):
+        approve(discount, manager)
+    approve(discount, lead)
+    services.move_compensation(discount, CompensationState.OFFERED, actor=manager)
+    assert state_of(discount) == CompensationState.OFFERED
+
+
+def test_an_offer_whose_value_rose_within_the_limit_goes_ahead_at_the_new_value(manager, impact):
+    discount = propose(impact, manager, None, kind="discount", percentage=Decimal("2"))  # 2 % of 10,000.00
+    approve(discount, manager)
+    set_revenue(impact.account, 240_000, manager)
+
+    services.move_compensation(discount, CompensationState.OFFERED, actor=manager)
+
+    discount.refresh_from_db()
+    assert (discount.state, discount.value) == (CompensationState.OFFERED, Decimal("400.00"))
+    assert AccountEvent.objects.filter(kind="compensation").first().description == (
+        "Discount 2% of the monthly fee offered (now worth 400.00 USD, was 200.00 USD)"
+    )
+
+
+def test_an_offer_whose_value_rose_only_with_the_rest_of_the_impacts_compensation_needs_a_lead(manager, impact):
+    approve(propose(impact, manager, "300.00"), manager)
+    discount = propose(impact, manager, None, kind="discount", percentage=Decimal("1"))  # 100.00: 400 in all
+    approve(discount, manager)
+    set_revenue(impact.account, 360_000, manager)  # 1 % of 30,000.00
+
+    with pytest.raises(TransitionNotAllowed, match="comes to 600.00 USD"):
+        services.move_compensation(discount, CompensationState.OFFERED, actor=manager)
+
+    assert state_of(discount) == CompensationState.PROPOSED
+
+
+def test_an_offer_whose_value_fell_goes_ahead_at_the_lower_value(manager, lead, impact):
+    discount = propose(impact, manager, None, kind="discount", percentage=Decimal("10"))  # 1,000.00
+    approve(discount, lead)
+    set_revenue(impact.account, 60_000, manager)
+
+    services.move_compensation(discount, CompensationState.OFFERED, actor=manager)
+
+    discount.refresh_from_db()
+    assert (discount.state, discount.value, discount.approved_by) == (
+        CompensationState.OFFERED,
+        Decimal("500.00"),
+        lead,
+    )
+
+
+def test_approval_values_a_discount_from_the_monthly_fee_now(manager, lead, impact):
+    discount = propose(impact, manager, None, kind="discount", percentage=Decimal("5"))  # 500.00 when proposed
+    set_revenue(impact.account, 240_000, manager)
+
+    with pytest.raises(PermissionDenied, match=f"^{ABOVE_LIMIT}$"):
+        approve(discount, manager)
+    assert state_of(discount) == CompensationState.PROPOSED
+
+    approve(discount, lead)
+    discount.refresh_from_db()
+    assert (discount.state, discount.value) == (CompensationState.APPROVED, Decimal("1000.00"))
+
+
 # --- What a discount is worth ----------------------------------------------------------------------------
 
 
@@ -186,7 +345,8 @@ def test_a_discount_is_worth_its_percentage_of_the_monthly_fee(manager, arr, per
 
 def test_a_discount_at_the_limit_is_approved_by_its_owner_and_one_cent_over_needs_a_lead(manager, lead, impact):
     at_limit = propose(impact, manager, None, kind="discount", percentage=Decimal("5"))
-    over = propose(impact, manager, None, kind="discount", percentage=Decimal("5.01"))
+    another_incident = ImpactFactory(account=impact.account, state="compensation")  # the limit adds up per impact
+    over = propose(another_incident, manager, None, kind="discount", percentage=Decimal("5.01"))
 
     approve(at_limit, manager)
     with pytest.raises(PermissionDenied, match=f"^{ABOVE_LIMIT}$"):
@@ -215,6 +375,7 @@ def test_an_allowed_compensation_move_changes_the_state_and_is_recorded(manager,
         impact=impact,
         kind="gift",
         amount=Decimal("100.00"),
+        value=Decimal("100.00"),
         currency="USD",
         reason="downtime",
         proposed_by=manager,
@@ -292,22 +453,6 @@ def test_compensation_in_another_currency_than_the_accounts_is_refused(manager, 
 
     assert "in the account's currency, USD" in refusal.value.message_dict["currency"][0]
     assert not Compensation.objects.exists()
-
-
-def test_a_discounts_value_is_fixed_when_proposed_so_a_later_revenue_change_cannot_lift_it_over_the_limit(
-    manager, lead, impact, settings
-):
-    settings.COMPENSATION_APPROVAL_LIMIT = 500
-    account = impact.account
-    account.arr = Decimal("0")
-    account.save()
-    discount = propose(impact, manager, kind="discount", amount=None, percentage=Decimal("100"))
-    services.move_compensation(discount, CompensationState.APPROVED, actor=manager)  # worth 0: the owner approves it
-    account.arr = Decimal("1200000")
-    account.save()
-
-    discount.refresh_from_db()
-    assert discount.value == 0 and not rules.needs_lead_approval(discount)
 
 
 def test_the_currency_defaults_to_the_accounts(manager):

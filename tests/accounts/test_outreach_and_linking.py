@@ -15,7 +15,7 @@ from comms import messaging
 from comms.channels import get_transport
 from comms.choices import Audience
 from comms.models import Message
-from core.roles import ACCOUNT_MANAGER
+from core.roles import ACCOUNT_MANAGER, COMMS_LEAD
 from incidents.models import TimelineEntry
 from sentiment import review
 from sentiment.models import Mention
@@ -238,7 +238,7 @@ def test_escalating_a_linked_mention_plans_a_call_for_the_account_owner_on_the_i
     follow_up = FollowUp.objects.get()
     assert (follow_up.impact, follow_up.owner, follow_up.created_by, follow_up.kind) == (
         impact, manager, support, "call")
-    assert follow_up.summary == f"Answer @acmeops: support escalated their mention #{mention.pk}"
+    assert follow_up.summary == f"Answer the author of mention #{mention.pk}: support escalated it"
     assert before + timedelta(hours=4) <= follow_up.due_at <= timezone.now() + timedelta(hours=4)
     assert Impact.objects.count() == 1
     (email,) = mailoutbox
@@ -262,22 +262,22 @@ def test_escalating_records_an_impact_for_the_account_when_there_is_none(support
     assert FollowUp.objects.get().impact == impact
     assert list(AccountEvent.objects.order_by("id").values_list("kind", "description")) == [
         ("impact", "identified as affected (escalated from a mention)"),
-        ("follow_up", f"call planned for manager: Answer @acmeops: support escalated their mention #{mention.pk}"),
+        ("follow_up", f"call planned for manager: Answer the author of mention #{mention.pk}: support escalated it"),
     ]
     assert [email.to for email in mailoutbox] == [["manager@example.com"]]
 
 
-def test_escalating_a_mention_without_an_account_emails_every_account_manager(support, manager, incident,
-                                                                               mailoutbox):
+def test_escalating_a_mention_without_an_account_emails_the_leads_not_every_account_manager(
+        support, manager, lead, incident, mailoutbox):
     UserFactory(username="deputy", role=ACCOUNT_MANAGER)
-    UserFactory(username="silent", role=ACCOUNT_MANAGER, email="")
+    UserFactory(username="silent", role=COMMS_LEAD, email="")
     mention = mention_from(None, incident, handle="stranger")
 
     review.escalate(mention, actor=support)
 
     assert not FollowUp.objects.exists() and not Impact.objects.exists()
     (email,) = mailoutbox
-    assert sorted(email.to) == ["deputy@example.com", "manager@example.com"]
+    assert sorted(email.to) == ["lead@example.com"]
     assert f"/mentions/{mention.pk}/" in email.body
 
 

@@ -548,6 +548,41 @@ def test_compensation_above_the_limit_is_approved_by_a_lead_from_the_read_only_p
     assert (compensation.state, compensation.approved_by) == ("approved", lead)
 
 
+def test_an_offer_refused_because_the_discount_rose_is_shown_and_the_page_then_asks_for_a_lead(client, manager,
+                                                                                                  impact):
+    services.save_account(impact.account, actor=manager, arr=Decimal(0))
+    discount = services.propose_compensation(impact, actor=manager, kind="discount", percentage=Decimal(100),
+                                             reason="A month free")
+    services.move_compensation(discount, "approved", actor=manager)
+    services.save_account(impact.account, actor=manager, arr=Decimal(48_000))
+    client.force_login(manager)
+
+    response = client.post(reverse("compensation-move", args=[discount.pk]), {"state": "offered"}, follow=True)
+
+    assert flashes(response) == [
+        "Discount 100% of the monthly fee was not offered: it is now worth 4,000.00 USD, was 0.00 USD when approved. "
+        "Compensation worth more than 500 USD is approved by a communications lead. It is back to proposed until a "
+        "lead approves it."
+    ]
+    page = response.content.decode()
+    assert ">Approve</button>" not in page and ">Mark offered</button>" not in page
+    assert "Above 500 USD: a communications lead who did not propose it approves." in page
+
+
+def test_the_page_says_when_the_impacts_other_compensation_puts_a_small_gift_above_the_limit(client, manager,
+                                                                                              impact):
+    first = services.propose_compensation(impact, actor=manager, kind="gift", amount=Decimal("450"), reason="Launch")
+    services.move_compensation(first, "approved", actor=manager)
+    services.propose_compensation(impact, actor=manager, kind="gift", amount=Decimal("100"), reason="And a mug")
+    client.force_login(manager)
+
+    page = client.get(impact.get_absolute_url()).content.decode()
+
+    assert ">Approve</button>" not in page
+    assert ("Above 500 USD with the impact's other compensation: a communications lead who did not propose it "
+            "approves.") in page
+
+
 def test_editing_the_impact_changes_only_what_changed_and_a_bad_value_is_shown_on_the_form(client, manager, impact):
     client.force_login(manager)
     url = reverse("impact-update", args=[impact.pk])

@@ -36,3 +36,10 @@ def scheduled_message(author, *, incident=None, channels=("email", "statuspage")
     )
     message.refresh_from_db()
     return message
+
+
+def open_public_incident(lead, **fields):
+    """An incident opened as a lead would, then shown on the status page (a new incident starts internal)."""
+    from incidents import services
+
+    return services.show_on_status_page(services.create_incident(actor=lead, **fields), actor=lead)

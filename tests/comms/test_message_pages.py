@@ -426,9 +426,9 @@ def test_a_message_that_is_not_failed_cannot_be_retried(client, lead, support, i
     assert message.state == MessageState.SENT
 
 
-def test_the_message_page_lists_deliveries_failed_first_with_their_last_error(client, support, incident):
+def test_the_message_page_lists_deliveries_failed_first_with_their_last_error(client, lead, support, incident):
     message = sent_with_failures(incident, support)
-    client.force_login(support)
+    client.force_login(lead)  # addresses are for those who may read subscribers (tests/comms/test_recipient_privacy.py)
     content = page(client, message.get_absolute_url())
     assert "550 mailbox unavailable" in content and "sp-1" in content
     assert content.index("ada@example.com") < content.index("sp-1")  # failed first
@@ -437,12 +437,12 @@ def test_the_message_page_lists_deliveries_failed_first_with_their_last_error(cl
     assert "sp-1" in only_sent and "ada@example.com" not in only_sent
 
 
-def test_the_deliveries_list_is_paginated(client, support, incident):
+def test_the_deliveries_list_is_paginated(client, lead, support, incident):
     message = write(incident, support, channels=["email"])
     Delivery.objects.bulk_create(
         Delivery(message=message, channel="email", recipient=f"r{n:03}@example.com") for n in range(60)
     )
-    client.force_login(support)
+    client.force_login(lead)  # who may read the addresses, so that each page's rows can be told apart
     first = page(client, message.get_absolute_url())
     assert "r000@example.com" in first and "r059@example.com" not in first and "Page 1 of 2" in first
     assert "r059@example.com" in page(client, f"{message.get_absolute_url()}?page=2")
@@ -513,11 +513,11 @@ def test_four_eyes_a_lead_cannot_approve_their_own_message_on_a_sev1_incident(cl
     message = write(incident, lead, submit=True)
     client.force_login(lead)
     content = page(client, "/approvals/")
-    assert "another communications lead must approve: you wrote this message" in content
+    assert "another communications lead must approve it: you wrote or last changed its text" in content
     assert re.search(r"<button class=\"primary\" disabled[^>]*>Approve</button>", content)
 
     response = client.post(f"/messages/{message.pk}/approve/", {"next": "/approvals/"}, follow=True)
-    assert any("another communications lead must approve" in text for text in flashes(response))
+    assert any("another communications lead must approve it" in text for text in flashes(response))
     message.refresh_from_db()
     assert message.state == MessageState.SUBMITTED and message.approver is None
 

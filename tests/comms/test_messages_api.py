@@ -81,7 +81,8 @@ def test_a_lead_cannot_approve_their_own_sev1_message(api_as, lead, incident):
     act(api_as, lead, message["id"], "submit")
     response = act(api_as, lead, message["id"], "approve")
     assert response.status_code == 403
-    assert "another communications lead must approve: you wrote this message" in response.json()["message"]
+    refusal = response.json()["message"]
+    assert "another communications lead must approve it: you wrote or last changed its text" in refusal
     assert Message.objects.get().state == MessageState.SUBMITTED
 
 

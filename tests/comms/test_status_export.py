@@ -23,7 +23,7 @@ from config.env import env_absolute_path
 from incidents import services
 from incidents.choices import ComponentStatus, IncidentStatus
 from incidents.models import Incident
-from tests.comms.helpers import scheduled_message
+from tests.comms.helpers import open_public_incident, scheduled_message
 from tests.factories import ComponentFactory, IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -303,7 +303,7 @@ def test_publishing_an_update_exports_the_page_with_it(export_dir, eager, lead, 
 
 
 def test_changing_an_incidents_status_exports_the_page(export_dir, eager, lead, django_capture_on_commit_callbacks):
-    incident = services.create_incident(actor=lead, title="Checkout errors")
+    incident = open_public_incident(lead, title="Checkout errors")
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(incident, IncidentStatus.MONITORING, actor=lead)
 
@@ -315,7 +315,7 @@ def test_a_change_queues_the_export_only_once_it_is_committed(
     export_dir, queued, lead, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.create_incident(actor=lead, title="Checkout errors")
+        open_public_incident(lead, title="Checkout errors")
     assert queued == []
 
     for callback in callbacks:
@@ -341,7 +341,7 @@ def test_drafting_submitting_and_editing_updates_exports_nothing(
 
 def test_many_changes_committed_together_queue_one_export(export_dir, queued, lead, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        incident = services.create_incident(actor=lead, title="Checkout errors")
+        incident = open_public_incident(lead, title="Checkout errors")
         services.change_status(incident, IncidentStatus.IDENTIFIED, actor=lead)
         component = ComponentFactory(name="API")
         component.status = ComponentStatus.MAJOR_OUTAGE
@@ -354,7 +354,7 @@ def test_many_changes_committed_together_queue_one_export(export_dir, queued, le
 
 def test_a_change_after_the_export_started_queues_another(export_dir, queued, lead, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        incident = services.create_incident(actor=lead, title="Checkout errors")
+        incident = open_public_incident(lead, title="Checkout errors")
     export.export_status_page()  # the queued export runs …
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(incident, IncidentStatus.IDENTIFIED, actor=lead)  # … and a change follows
@@ -366,7 +366,7 @@ def test_the_export_shows_the_state_when_it_runs_not_when_it_was_queued(
     export_dir, queued, lead, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        incident = services.create_incident(actor=lead, title="Checkout errors")
+        incident = open_public_incident(lead, title="Checkout errors")
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(incident, IncidentStatus.MONITORING, actor=lead)  # debounced: nothing new queued
 
@@ -388,7 +388,7 @@ def test_an_export_waits_while_another_is_writing_and_is_queued_again(export_dir
 def test_nothing_is_queued_when_no_export_is_configured(settings, queued, lead, django_capture_on_commit_callbacks):
     settings.STATUS_EXPORT_DIR = settings.STATUS_EXPORT_STORAGE = None
     with django_capture_on_commit_callbacks(execute=True):
-        services.create_incident(actor=lead, title="Checkout errors")
+        open_public_incident(lead, title="Checkout errors")
     assert queued == []
 
 
@@ -416,7 +416,7 @@ def test_a_failing_storage_is_logged_and_the_change_and_the_directory_export_sti
 ):
     settings.STORAGES = {**settings.STORAGES, "broken": {"BACKEND": f"{__name__}.BrokenStorage"}}
     settings.STATUS_EXPORT_STORAGE = "broken"
-    incident = services.create_incident(actor=lead, title="Checkout errors")
+    incident = open_public_incident(lead, title="Checkout errors")
 
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(incident, IncidentStatus.RESOLVED, actor=lead)
@@ -433,7 +433,7 @@ def test_an_unwritable_directory_is_logged_and_never_breaks_the_change(
     (tmp_path / "a-file").write_text("not a directory")
     settings.STATUS_EXPORT_DIR = tmp_path / "a-file" / "export"
     settings.STATUS_EXPORT_STORAGE = None
-    incident = services.create_incident(actor=lead, title="Checkout errors")
+    incident = open_public_incident(lead, title="Checkout errors")
 
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(incident, IncidentStatus.IDENTIFIED, actor=lead)
@@ -449,7 +449,7 @@ def test_a_broker_that_refuses_the_export_is_logged_and_never_breaks_the_change(
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(export.export_status_page, "apply_async", refuse)
-    incident = services.create_incident(actor=lead, title="Checkout errors")
+    incident = open_public_incident(lead, title="Checkout errors")
 
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(incident, IncidentStatus.IDENTIFIED, actor=lead)

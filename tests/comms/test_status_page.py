@@ -17,6 +17,7 @@ from comms.models import Message, Subscriber
 from incidents import services
 from incidents.choices import ComponentStatus, IncidentStatus
 from incidents.models import Component
+from tests.comms.helpers import open_public_incident
 from tests.factories import ComponentFactory, IncidentFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -264,7 +265,7 @@ def test_the_feed_holds_the_last_50_updates(client, lead):
 def busy_page(lead):
     api = ComponentFactory(name="API", display_order=1, status=ComponentStatus.PARTIAL_OUTAGE)
     ComponentFactory(name="Dashboard", display_order=2, description="Where you sign in")
-    incident = services.create_incident(actor=lead, title="API errors", severity="SEV2", components=[api])
+    incident = open_public_incident(lead, title="API errors", severity="SEV2", components=[api])
     services.change_status(incident, IncidentStatus.MONITORING, actor=lead)
     post_update(incident, lead, "We are on it", explain="Requests fail.",
                 published_at=timezone.now() - timedelta(minutes=5))
@@ -341,9 +342,9 @@ def test_times_in_the_json_are_iso_8601_in_the_page_time_zone(client, lead, sett
 
 
 def test_monitoring_at_is_when_the_incident_moved_to_monitoring(client, lead):
-    watched = services.create_incident(actor=lead, title="Watched")
+    watched = open_public_incident(lead, title="Watched")
     services.change_status(watched, IncidentStatus.MONITORING, actor=lead)
-    services.create_incident(actor=lead, title="Still investigating")
+    open_public_incident(lead, title="Still investigating")
     moved_at = watched.timeline.get(kind="status").at
     listed = {item["name"]: item for item in client.get("/api/v2/incidents/unresolved.json").json()["incidents"]}
     assert listed["Watched"]["monitoring_at"] == timezone.localtime(moved_at).isoformat(timespec="milliseconds")
@@ -470,7 +471,7 @@ def test_the_query_count_does_not_grow_with_incidents_and_updates(client, lead, 
 
 
 def test_a_new_title_or_severity_shows_on_the_status_json_at_once(client, lead):
-    incident = services.create_incident(actor=lead, title="Slow search", severity="SEV3")
+    incident = open_public_incident(lead, title="Slow search", severity="SEV3")
     assert client.get("/api/v2/incidents/unresolved.json").json()["incidents"][0]["impact"] == "minor"
     services.update_incident(incident, actor=lead, title="Search down", severity="SEV1")
     fresh = client.get("/api/v2/incidents/unresolved.json").json()["incidents"][0]

@@ -39,6 +39,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "incident-detail": {"GET": STAFF},
     "incident-update": {"GET": LEADS, "POST": LEADS},
     "incident-status": {"POST": LEADS},
+    "incident-show-public": {"POST": LEADS},
     "message-create": {"GET": STAFF, "POST": STAFF},
     "message-detail": {"GET": STAFF},
     "message-update": {"GET": STAFF, "POST": STAFF},  # their own messages; leads any
@@ -102,6 +103,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-incident-detail": {"GET": STAFF, "PUT": LEADS, "PATCH": LEADS},
     "api-incident-sentiment": {"GET": STAFF},
     "api-incident-timeline": {"GET": STAFF},
+    "api-incident-show-on-status-page": {"POST": LEADS},
     "api-component-list": {"GET": STAFF, "POST": LEADS},
     "api-component-detail": {"GET": STAFF, "PUT": LEADS, "PATCH": LEADS},
     "api-message-list": {"GET": STAFF, "POST": STAFF},

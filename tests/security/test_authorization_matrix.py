@@ -76,9 +76,9 @@ def _api_message_detail(world, role, method):
 
 
 TARGETS = {
-    **dict.fromkeys(["incident-detail", "incident-update", "incident-status", "message-create", "incident-impact-add",
-                     "incident-impacts-derive", "api-incident-detail", "api-incident-sentiment",
-                     "api-incident-timeline"], _object("incident")),
+    **dict.fromkeys(["incident-detail", "incident-update", "incident-status", "incident-show-public", "message-create",
+                     "incident-impact-add", "incident-impacts-derive", "api-incident-detail", "api-incident-sentiment",
+                     "api-incident-timeline", "api-incident-show-on-status-page"], _object("incident")),
     **dict.fromkeys(["api-incident-impacts", "api-incident-impacts-derive"],
                     lambda world, role, method: {"incident_pk": world.incident.pk}),
     "api-component-detail": _object("component"),

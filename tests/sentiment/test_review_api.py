@@ -64,21 +64,22 @@ def test_dismissing_needs_a_reason_and_responding_needs_text(api_as, support):
     assert Mention.objects.get().review_state == "new"
 
 
-def test_actions_on_a_linked_mention_are_written_to_the_incident_timeline(api_as, support):
+def test_actions_on_a_linked_mention_are_written_to_the_incident_timeline_by_its_number(api_as, support):
     incident = IncidentFactory()
     m = mention("acme down", incident=incident, author_handle="angry")
     act(api_as, support, m, "assign")
     act(api_as, support, m, "dismiss", {"reason": "duplicate of a ticket"})
-    assert list(incident.timeline.values_list("description", flat=True)) == [
-        "Mention from @angry assigned to support",
-        "Mention from @angry dismissed: duplicate of a ticket",
+    assert list(incident.timeline.values_list("description", "data__mention_id")) == [
+        (f"Mention {m.pk} assigned to support", m.pk),
+        (f"Mention {m.pk} dismissed", m.pk),
     ]
 
 
-def test_escalating_emails_the_account_managers(api_as, support, manager, mailoutbox):
+def test_escalating_a_mention_without_an_account_emails_the_leads_not_the_account_managers(
+        api_as, support, manager, lead, mailoutbox):
     act(api_as, support, mention("we will sue"), "escalate", {"note": "legal threat"})
     assert len(mailoutbox) == 1
-    assert mailoutbox[0].to == ["manager@example.com"] and "legal threat" in mailoutbox[0].body
+    assert mailoutbox[0].to == [lead.email] and "legal threat" in mailoutbox[0].body
 
 
 def test_the_queue_filters_by_flag_state_label_and_reason(api_as, support):

@@ -18,11 +18,51 @@
     return body;
   }
 
+  var GUIDANCE = /\[\[([\s\S]*?)\]\]/g;  // the same marks as comms.rendering.GUIDANCE_RE
+
+  function guidanceIn(text) {
+    var found = [], match;
+    GUIDANCE.lastIndex = 0;
+    while ((match = GUIDANCE.exec(text))) found.push(match[1].split(/\s+/).join(" ").trim());
+    return found;
+  }
+
+  function listGuidance(form) {  // the server lists it too; this keeps the lists current while typing
+    form.querySelectorAll("[data-guidance-for]").forEach(function (note) {
+      var field = form.elements[note.dataset.guidanceFor], snippets = field ? guidanceIn(field.value) : [];
+      var list = note.querySelector("ul");
+      list.replaceChildren.apply(list, snippets.map(function (text) {
+        var li = document.createElement("li"); li.textContent = text; return li; }));
+      note.hidden = !snippets.length;
+    });
+  }
+
+  function item(finding, prefix) {
+    var li = document.createElement("li");
+    li.className = (prefix ? "lint-error " : "") + "lint-" + finding.code;
+    if (prefix) { var strong = document.createElement("strong"); strong.textContent = prefix; li.append(strong, " "); }
+    li.append(finding.message);
+    return li;
+  }
+
+  function showLint(root, lint) {
+    var errors = lint.filter(function (f) { return f.level === "error"; });
+    var warnings = lint.filter(function (f) { return f.level !== "error"; });
+    var box = root.querySelector('[data-preview="lint-errors-box"]'), errorList = root.querySelector('[data-preview="lint-errors"]');
+    if (box && errorList) {
+      errorList.replaceChildren.apply(errorList, errors.map(function (f) { return item(f, "Error:"); }));
+      box.hidden = !errors.length;
+    } else {
+      warnings = lint;
+    }
+    var ok = { code: "ok", message: errors.length ? "No other warnings." : "No warnings." };
+    var list = root.querySelector('[data-preview="lint"]');
+    list.replaceChildren.apply(list, (warnings.length ? warnings : [ok]).map(function (f) { return item(f); }));
+  }
+
   function show(root, data) {
     function set(name, text) { var el = root.querySelector('[data-preview="' + name + '"]'); if (el) el.textContent = text; }
-    var list = root.querySelector('[data-preview="lint"]');
-    list.replaceChildren.apply(list, (data.lint.length ? data.lint : [{ code: "ok", message: "No warnings." }]).map(
-      function (w) { var li = document.createElement("li"); li.className = "lint-" + w.code; li.textContent = w.message; return li; }));
+    showLint(root, data.lint);
     set("email-subject", data.email.subject);
     set("email-text", data.email.text);
     root.querySelector('[data-preview="email-html"]').srcdoc = data.email.html;  // sandboxed iframe: no scripts
@@ -58,6 +98,7 @@
     var timer;
     function changed() {
       keepPublishHonest(form);
+      listGuidance(form);
       clearTimeout(timer);
       if (root) timer = setTimeout(function () { preview(form, root); }, 300);
     }
