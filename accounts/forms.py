@@ -184,6 +184,7 @@ class ImpactForm(forms.Form):
 
     def __init__(self, *args, impact: Impact, **kwargs):
         kwargs.setdefault("initial", {name: getattr(impact, name) for name in self.FIELDS})
+        kwargs.setdefault("auto_id", "impact-%s")  # the impact page has three forms with a kind or an owner
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = account_managers(impact.owner)
 
@@ -199,6 +200,7 @@ class FollowUpForm(forms.Form):
                               empty_label="Me", help_text="Who does it; empty means you.")
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "follow-up-%s")  # ids unique on the impact page, next to the other forms
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = account_managers()
 
@@ -220,6 +222,10 @@ class CompensationForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
                              help_text="Why it is offered, e.g. 3 hours of downtime during their launch.")
     override_reason = _model_field(Compensation, "override_reason", required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "compensation-%s")  # ids unique on the impact page, next to the other forms
+        super().__init__(*args, **kwargs)
 
     def service_fields(self) -> dict:
         return dict(self.cleaned_data)

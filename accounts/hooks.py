@@ -34,3 +34,10 @@ message_drafter = Hook(
     "f(*, incident, author, account, **fields) -> a draft message to one account's contacts, approved and "
     "sent like any other (comms).",
 )
+
+awaiting_approval = Hook(
+    "awaiting_approval",
+    "f(compensation), result ignored: the compensation now waits for a communications lead's approval (proposed above "
+    "the limit, or back to proposed because its value rose); called once per time it starts waiting, after the "
+    "change is committed. comms tells the leads who may approve it (email, internal webhooks). Must not raise.",
+)

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import rules
+from accounts import hooks, rules
 from accounts.choices import (
     COMPENSATION_MACHINE,
     IMPACT_MACHINE,
@@ -318,7 +318,16 @@ def propose_compensation(impact: Impact, *, actor, kind: str, reason: str, amoun
     compensation.save()
     record_impact(impact, AccountEventKind.COMPENSATION, f"{compensation} proposed: {compensation.reason}", actor,
                   compensation_id=compensation.pk)
+    if rules.needs_lead_approval(compensation):
+        _announce_awaiting_approval(compensation)
     return compensation
+
+
+def _announce_awaiting_approval(compensation: Compensation) -> None:
+    """Once the change is committed, tell whoever registered (comms: the leads who may approve it). A failure to
+    notify never undoes or stops the change."""
+    for notify in hooks.awaiting_approval:
+        transaction.on_commit(lambda notify=notify: notify(compensation), robust=True)
 
 
 def move_compensation(compensation: Compensation, state: str, *, actor, note: str = "") -> Compensation:
@@ -373,6 +382,7 @@ def _return_for_approval(compensation: Compensation, actor, revalued: str) -> st
                   f"{compensation} back to proposed instead of offered: {revalued} when approved, above the "
                   "approval limit", actor, compensation_id=compensation.pk, state=CompensationState.PROPOSED,
                   value=str(compensation.value))
+    _announce_awaiting_approval(compensation)
     return (f"{compensation} was not offered: it is {revalued} when approved. {rules.above_limit_text(compensation)} "
             "It is back to proposed until a lead approves it.")
 

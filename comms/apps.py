@@ -18,7 +18,8 @@ class CommsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from accounts import hooks as account_hooks
-        from comms import messaging, outreach
+        from comms import approvals, messaging, outreach
+        from comms.models import Message
         from comms.statuspage import invalidate_status_page
         from core.roles import COMMS_LEAD, EVERY_ROLE, SUPPORT, grant
         from incidents.models import Component
@@ -32,6 +33,8 @@ class CommsConfig(AppConfig):
 
         account_hooks.message_drafter.register(outreach.draft_account_message)
         account_hooks.timeline_sources.register(outreach.messages_to_account)
+        account_hooks.awaiting_approval.register(approvals.announce_compensation)
+        post_save.connect(approvals.message_saved, sender=Message, dispatch_uid="comms.awaiting_approval")
         public_change.connect(lambda **kwargs: invalidate_status_page(), weak=False, dispatch_uid="comms.public")
         severity_changed.connect(
             lambda incident, new, **kwargs: messaging.reopen_self_approved(incident, severity=new),

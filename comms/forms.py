@@ -9,8 +9,21 @@ from comms.messaging import CONTENT_FIELDS, EDITABLE_FIELDS, validate_channels
 from comms.models import Message, MessageTemplate
 from comms.rendering import fill_placeholders, guidance_in, placeholder_values
 from core.forms import DateTimeLocalInput
-from incidents.choices import OPEN_STATUSES, IncidentStatus
+from incidents.choices import OPEN_STATUSES, ComponentStatus, IncidentStatus
 from incidents.models import Component, Incident
+
+# The incident form's "Set the affected components to": blank leaves them as they are; then the outages, mildest
+# first, maintenance and operational.
+AFFECTED_COMPONENT_STATUS_CHOICES = [
+    ("", "Leave as they are"),
+    *((status.value, status.label) for status in (
+        ComponentStatus.DEGRADED_PERFORMANCE,
+        ComponentStatus.PARTIAL_OUTAGE,
+        ComponentStatus.MAJOR_OUTAGE,
+        ComponentStatus.UNDER_MAINTENANCE,
+        ComponentStatus.OPERATIONAL,
+    )),
+]
 
 
 class IncidentForm(forms.ModelForm):
@@ -23,11 +36,20 @@ class IncidentForm(forms.ModelForm):
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         required=False,
     )
+    component_status = forms.ChoiceField(
+        label="Set the affected components to",
+        choices=AFFECTED_COMPONENT_STATUS_CHOICES,
+        required=False,
+        help_text="Leave as they are, or change what the status page shows for the components above. On an "
+        "internal incident nothing changes publicly until the incident is shown on the status page; then it "
+        "applies. On a public incident it applies at once.",
+    )
 
     class Meta:
         model = Incident
         fields = [
-            "title", "severity", "kind", "status", "components", "impact_summary", "internal_notes",
+            "title", "severity", "kind", "status", "components", "component_status", "impact_summary",
+            "internal_notes",
             "commander", "started_at", "detected_at",
         ]
         widgets = {
@@ -49,8 +71,33 @@ class IncidentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             del self.fields["status"]
+            pending = self.instance.pending_component_status
+            self.fields["component_status"].initial = pending
+            if pending:
+                waiting = ComponentStatus(pending).label.lower()
+                self.fields["component_status"].help_text += f" Waiting to apply: {waiting}."
         else:
             self.fields["status"].choices = [(s.value, s.label) for s in OPEN_STATUSES]
+
+    # A clock a little ahead (a laptop, a phone) is forgiven; a start hours or years ahead is a typo.
+    FUTURE_TOLERANCE = timezone.timedelta(minutes=5)
+
+    def _not_in_the_future(self, name: str, what: str):
+        value = self.cleaned_data.get(name)
+        now = timezone.now()
+        if value is not None and value > now + self.FUTURE_TOLERANCE:
+            shown = timezone.localtime(now).strftime("%Y-%m-%d %H:%M")
+            raise ValidationError(
+                f"{what} cannot be in the future: it is now {shown}. Enter when it actually happened.",
+                code="future",
+            )
+        return value
+
+    def clean_started_at(self):
+        return self._not_in_the_future("started_at", "The start")
+
+    def clean_detected_at(self):
+        return self._not_in_the_future("detected_at", "The detection time")
 
     def clean(self):
         data = super().clean()
@@ -63,6 +110,26 @@ class IncidentForm(forms.ModelForm):
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=IncidentStatus.choices)
     note = forms.CharField(required=False, max_length=300)
+
+
+# --- Components -----------------------------------------------------------------------------------------
+
+class ComponentForm(forms.ModelForm):
+    """Create and edit a component. Its status changes through ComponentStatusForm (set_component_status)."""
+
+    class Meta:
+        model = Component
+        fields = ["name", "description", "tier", "display_order"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "name": "Public: the status page lists components by this name.",
+            "description": "Public: shown on the status page and in its JSON.",
+            "display_order": "Lower numbers come first on the status page.",
+        }
+
+
+class ComponentStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ComponentStatus.choices)
 
 
 # --- Messages -------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from comms.rendering import (
     x_weighted_length,
 )
 from core.vader import compound
-from incidents.choices import Severity
+from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident
 
 REQUIRED_PARTS = {
@@ -122,6 +122,7 @@ def lint_message(message: Message, quiet_until=_UNKNOWN) -> LintResults:
         *_tone(text),
         *_missing_thanks(message, text),
         *_quiet_period(message, quiet_until),
+        *_stale(message),
     ])
 
 
@@ -248,6 +249,16 @@ def _missing_thanks(message: Message, text: str) -> list[LintWarning]:
     if message.phase == MessagePhase.RESOLUTION and not THANKS_RE.search(text):
         return [LintWarning("no_thanks", "A resolution message should thank customers for their patience.")]
     return []
+
+
+def _stale(message: Message) -> list[LintWarning]:
+    """Written while the incident had another status: "we are reversing it now" may be false once resolved."""
+    if message.incident_id is None or not message.stale_since:
+        return []
+    then = IncidentStatus(message.stale_since).label.lower()
+    now = message.incident.get_status_display().lower()
+    return [LintWarning("stale", f"Written while the incident was {then}; it is now {now}. Check that the text "
+                                 "still holds: approving or publishing it asks you to confirm.")]
 
 
 def _quiet_period(message: Message, quiet_until) -> list[LintWarning]:

@@ -15,7 +15,7 @@ from comms.lint import approval_blockers
 from comms.models import EARS_PARTS, Message, MessageTemplate
 from comms.rendering import fill_placeholders, placeholder_values
 from core.statemachine import TransitionNotAllowed
-from incidents.choices import IncidentKind, Severity, TimelineKind
+from incidents.choices import IncidentKind, IncidentStatus, Severity, TimelineKind
 from incidents.models import Incident, TimelineEntry
 from incidents.services import record
 
@@ -48,7 +48,8 @@ def create_message(*, incident: Incident, author, template: MessageTemplate | No
                    **fields) -> Message:
     """A new draft, from a template (placeholders filled in) and/or the given fields. With an account, it is a
     targeted message to that account's contacts only (audience: affected accounts)."""
-    message = Message(incident=incident, author=author, account=account)
+    status_now = Incident.objects.values_list("status", flat=True).get(pk=incident.pk)  # not a caller's old copy
+    message = Message(incident=incident, author=author, account=account, written_under_status=status_now)
     if template is not None:
         values = placeholder_values(incident)
         for name in CONTENT_FIELDS:
@@ -94,12 +95,14 @@ def update_message(message: Message, *, actor, **changes) -> Message:
         setattr(message, name, changes[name])
     if set(changed) & set(CONTENT_FIELDS):
         message.text_edited_by = actor  # whoever changed the text last is an author for the four-eyes rule
+        message.written_under_status = Incident.objects.values_list("status", flat=True).get(pk=message.incident_id)
     validate_channels(message.audience, message.channels)
     description = f"“{message.headline}” edited"
     if message.state in (MessageState.APPROVED, MessageState.SCHEDULED):
         # An approval covers the text that was approved, not what it became.
         message.state = MessageState.SUBMITTED
         message.approver, message.approved_at = None, None
+        message.submitted_at = timezone.now()  # waiting for approval again: the approvers are told again
         description += "; it needs approval again"
     message.save()
     record(message.incident, TimelineKind.MESSAGE, description, actor, message_id=message.pk, fields=changed)
@@ -113,7 +116,7 @@ def submit(message: Message, *, actor) -> Message:
 
 
 @transaction.atomic
-def approve(message: Message, *, actor) -> Message:
+def approve(message: Message, *, actor, confirm_stale: bool = False) -> Message:
     message = _locked(message)
     if not actor.has_perm("comms.approve_message"):
         raise PermissionDenied("Only communications leads approve messages.")
@@ -121,7 +124,8 @@ def approve(message: Message, *, actor) -> Message:
         raise TransitionNotAllowed("Submit the draft for approval first.")
     check_four_eyes(message, actor)
     check_text_is_ready(message)
-    check_may_go_public(message)
+    check_not_stale(message, confirm_stale)
+    check_may_go_public(message, actor)
     target = MessageState.SCHEDULED if message.scheduled_for else MessageState.APPROVED
     when = f"; it goes out at {timezone.localtime(message.scheduled_for):%H:%M %Z}" if message.scheduled_for else ""
     return _move(message, target, actor, f"approved{when}", approver=actor, approved_at=timezone.now())
@@ -134,14 +138,29 @@ def check_text_is_ready(message: Message) -> None:
         raise TransitionNotAllowed(" ".join(blockers))
 
 
-def check_may_go_public(message: Message) -> None:
-    """A public message about a security incident waits until a lead chose to show the incident on the status
-    page: a security incident is never public by default."""
-    incident = message.incident
-    if message.audience == Audience.PUBLIC and incident.kind == IncidentKind.SECURITY and not incident.is_public:
+def check_not_stale(message: Message, confirmed: bool) -> None:
+    """Text written while the incident was, say, investigating may be wrong once it is resolved ("we are reversing
+    it now"): whoever approves or publishes it confirms they checked it (the page's checkbox, the API's
+    confirm_stale)."""
+    old = message.stale_since
+    if old and not confirmed:
+        now = message.incident.get_status_display().lower()
         raise TransitionNotAllowed(
-            "This is a security incident, which is never public by default: a communications lead first shows it "
-            "on the status page (incident page → Show on status page), then its public messages can go out."
+            f"This message was written while the incident was {IncidentStatus(old).label.lower()}; it is now {now}. "
+            "Check that its text still holds, then confirm (confirm_stale) — or edit it."
+        )
+
+
+def check_may_go_public(message: Message, actor) -> None:
+    """A security incident is never public by default: its first public message goes out only by a communications
+    lead's own approval or publishing (or after a lead showed the incident on the status page), never by support's
+    one-click publishing of a pre-approved template."""
+    incident = message.incident
+    if (message.audience == Audience.PUBLIC and incident.kind == IncidentKind.SECURITY and not incident.is_public
+            and not actor.has_perm("incidents.change_incident")):
+        raise TransitionNotAllowed(
+            "This is a security incident, which is never public by default: only a communications lead can make it "
+            "public, by publishing this message or by showing the incident on the status page."
         )
 
 
@@ -186,7 +205,7 @@ def reopen_self_approved(incident: Incident, *, severity: str) -> int:
         if message.approver_id in authors(message) and not message.is_unchanged_preapproved:
             _move(message, MessageState.SUBMITTED, None,
                   f"needs another lead's approval: the incident is now {severity} and its approver wrote it",
-                  approver=None, approved_at=None)
+                  approver=None, approved_at=None, submitted_at=timezone.now())
             reopened += 1
     return reopened
 
@@ -208,12 +227,13 @@ def cancel(message: Message, *, actor) -> Message:
 
 
 @transaction.atomic
-def publish(message: Message, *, actor, at=None) -> Message:
+def publish(message: Message, *, actor, at=None, confirm_stale: bool = False) -> Message:
     """Send now (or at `at`): approved messages by a lead; unchanged pre-approved drafts by lead or support."""
     message = _locked(message)
     at = at or timezone.now()
     check_text_is_ready(message)
-    check_may_go_public(message)
+    check_not_stale(message, confirm_stale)
+    check_may_go_public(message, actor)
     if message.state in (MessageState.APPROVED, MessageState.SCHEDULED):
         if not actor.has_perm("comms.approve_message"):
             raise PermissionDenied("Only communications leads publish approved messages.")

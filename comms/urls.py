@@ -13,6 +13,7 @@ urlpatterns = [
     path("incidents/<int:pk>/messages/new/", views.message_create, name="message-create"),
     path("messages/<int:pk>/", views.MessageDetailView.as_view(), name="message-detail"),
     path("messages/<int:pk>/edit/", views.message_update, name="message-update"),
+    path("messages/<int:pk>/progress/", views.messages.message_progress, name="message-progress"),
     re_path(
         r"^messages/(?P<pk>[0-9]+)/(?P<action>submit|approve|reject|publish|cancel|retry)/$",
         views.message_action,
@@ -23,4 +24,8 @@ urlpatterns = [
     path("message-templates/new/", views.MessageTemplateCreateView.as_view(), name="message-template-create"),
     path("message-templates/<int:pk>/edit/", views.MessageTemplateUpdateView.as_view(),
          name="message-template-update"),
+    path("components/", views.ComponentListView.as_view(), name="component-list"),
+    path("components/new/", views.ComponentCreateView.as_view(), name="component-create"),
+    path("components/<int:pk>/edit/", views.ComponentUpdateView.as_view(), name="component-update"),
+    path("components/<int:pk>/status/", views.set_component_status, name="component-status"),
 ]

@@ -64,6 +64,11 @@ class Incident(models.Model):
         help_text="When it first showed on the public status page; empty while it is internal. A new incident is "
         "internal until a lead publishes its first public message or shows it on the status page.",
     )
+    pending_component_status = models.CharField(
+        max_length=32, choices=ComponentStatus.choices, blank=True, default="",
+        help_text="Set the affected components to this status when the incident is shown on the status page; "
+        "empty when there is nothing waiting. An internal incident never changes what the public sees.",
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Update cadence: when the next public update is due, and when leads were last reminded it is overdue.

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.statemachine import TransitionNotAllowed
 from incidents import cadence, hooks
-from incidents.choices import INCIDENT_MACHINE, OPEN_STATUSES, IncidentStatus, TimelineKind
+from incidents.choices import INCIDENT_MACHINE, OPEN_STATUSES, ComponentStatus, IncidentStatus, TimelineKind
 from incidents.models import Component, Incident, TimelineEntry
 from incidents.signals import public_change, severity_changed
 
@@ -118,7 +118,70 @@ def mark_public(incident: Incident, *, actor=None, reason: str, at=None) -> Inci
     incident.public_since = at or timezone.now()
     Incident.objects.filter(pk=incident.pk).update(public_since=incident.public_since)
     record(incident, TimelineKind.PUBLIC, f"Shown on the status page {reason}", actor)
+    if incident.pending_component_status:
+        _apply_pending_component_status(incident, actor)
     public_change.send(sender=Incident)
+    return incident
+
+
+@transaction.atomic
+def set_component_status(component: Component, status: str, *, actor, incident: Incident | None = None) -> Component:
+    """Change what the status page shows for a component. With an incident, the change is recorded on its
+    timeline; an internal incident never changes what the public sees (see set_affected_components_status).
+    Callers check who may do it."""
+    if status not in ComponentStatus.values:
+        raise ValueError(f"{status!r} is not a component status")
+    if incident is not None and not incident.is_public:
+        raise TransitionNotAllowed(
+            "The incident is internal: its component statuses wait until it is shown on the status page."
+        )
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    old = component.status
+    if old == status:
+        return component
+    component.status = status
+    component.save(update_fields=["status", "updated_at"])
+    if incident is not None:
+        record(
+            incident,
+            TimelineKind.COMPONENTS,
+            f"{component.name} changed from {ComponentStatus(old).label.lower()} to "
+            f"{ComponentStatus(status).label.lower()}",
+            actor,
+            component=component.pk,
+            old=old,
+            new=status,
+        )
+    public_change.send(sender=Component)
+    return component
+
+
+@transaction.atomic
+def set_affected_components_status(incident: Incident, status: str, *, actor) -> Incident:
+    """The incident form's "Set the affected components to". On a public incident every affected component
+    changes at once; on an internal one the status waits on the incident (pending_component_status) and
+    mark_public applies it, so a non-public incident never changes what the public sees. An empty status
+    clears what was waiting."""
+    if status and status not in ComponentStatus.values:
+        raise ValueError(f"{status!r} is not a component status")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.is_public:
+        if status:
+            for component in incident.components.all():
+                set_component_status(component, status, actor=actor, incident=incident)
+        return incident
+    if incident.pending_component_status == status:
+        return incident
+    incident.pending_component_status = status
+    Incident.objects.filter(pk=incident.pk).update(pending_component_status=status)
+    if status:
+        description = (
+            f"Affected components to be set to {ComponentStatus(status).label.lower()} "
+            "when the incident is shown on the status page"
+        )
+    else:
+        description = "Affected components' status change withdrawn"
+    record(incident, TimelineKind.EDITED, description, actor, pending_component_status=status)
     return incident
 
 
@@ -185,6 +248,25 @@ def _change_components(incident: Incident, components: list[Component], actor) -
         added=sorted(c.pk for c in added),
         removed=sorted(c.pk for c in removed),
     )
+
+
+def _apply_pending_component_status(incident: Incident, actor) -> None:
+    """What set_affected_components_status kept waiting. An incident resolved while internal only restores
+    components to operational: an outage it no longer causes is not shown."""
+    status = incident.pending_component_status
+    if incident.is_open or status == ComponentStatus.OPERATIONAL:
+        for component in incident.components.all():
+            set_component_status(component, status, actor=actor, incident=incident)
+    else:
+        record(
+            incident,
+            TimelineKind.EDITED,
+            f"Affected components not set to {ComponentStatus(status).label.lower()}: the incident is no longer open",
+            actor,
+            pending_component_status="",
+        )
+    incident.pending_component_status = ""
+    Incident.objects.filter(pk=incident.pk).update(pending_component_status="")
 
 
 def _names(components: Iterable[Component]) -> str:

@@ -34,13 +34,20 @@ class MessageSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     is_unchanged_preapproved = serializers.BooleanField(
         read_only=True, help_text="Publishable at once by a lead or support user, without a second approval."
     )
-    lint = serializers.SerializerMethodField(help_text="Warnings about the text; they never block.")
+    lint = serializers.SerializerMethodField(
+        help_text="Problems with the text: `level` error ones (template guidance, unfilled placeholders) block "
+        "approval and publishing; warnings never do.")
+    stale_since = serializers.CharField(
+        read_only=True, allow_null=True,
+        help_text="The incident status the text was written under, when the incident has moved on since: approving "
+        "or publishing then needs `confirm_stale`.")
 
     class Meta:
         model = Message
         fields = [
             "id", "incident", "template", "phase", "audience", "channels", "is_announcement", *CONTENT,
             "scheduled_for", "state", "author", "approver", "rejection_reason", "is_unchanged_preapproved", "lint",
+            "stale_since",
             "submitted_at", "approved_at", "dispatched_at", "published_at", "finished_at", "created_at", "updated_at",
         ]
         read_only_fields = [
@@ -99,7 +106,14 @@ class ReasonSerializer(StrictFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=500, help_text="Why, so the author knows what to change.")
 
 
-class PublishSerializer(StrictFieldsMixin, serializers.Serializer):
+class ConfirmStaleSerializer(StrictFieldsMixin, serializers.Serializer):
+    confirm_stale = serializers.BooleanField(
+        required=False, default=False,
+        help_text="The text was written under an earlier incident status (`stale_since`); true confirms it was "
+        "checked and still holds. Without it such a message is refused with 409.")
+
+
+class PublishSerializer(ConfirmStaleSerializer):
     at = serializers.DateTimeField(required=False, help_text="Send at this time instead of now.")
 
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from comms import messaging
 from comms.api.message_serializers import (
+    ConfirmStaleSerializer,
     DeliverySerializer,
     DraftPreviewSerializer,
     MessageSerializer,
@@ -95,11 +96,11 @@ class MessageViewSet(
         """Ask a communications lead to approve this draft."""
         return self._act(request, messaging.submit)
 
-    @extend_schema(request=None, responses=MessageSerializer)
+    @extend_schema(request=ConfirmStaleSerializer, responses=MessageSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ApproverPermissions])
     def approve(self, request, pk=None):
         """Approve (communications leads). With `scheduled_for` set it is then scheduled; else publish it."""
-        return self._act(request, messaging.approve)
+        return self._act(request, messaging.approve, ConfirmStaleSerializer)
 
     @extend_schema(request=ReasonSerializer, responses=MessageSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ApproverPermissions])

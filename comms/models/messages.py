@@ -69,6 +69,10 @@ class Message(EarsContent):
     template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL)
     template_digest = models.CharField(max_length=64, blank=True, editable=False)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages_written")
+    written_under_status = models.CharField(
+        max_length=16, blank=True, editable=False,
+        help_text="The incident's status when the text was last written; a later status change makes it stale.",
+    )
     promised_next_update_at = models.DateTimeField(
         null=True, blank=True, editable=False,
         help_text="The next update customers were promised when it went out ({next_update}): the cadence's deadline.",
@@ -117,6 +121,14 @@ class Message(EarsContent):
     @property
     def is_editable(self) -> bool:
         return self.state in EDITABLE_STATES
+
+    @property
+    def stale_since(self) -> str | None:
+        """The incident's status the text was written under, when the incident has moved on since (and the message
+        has not gone out): its text may no longer hold. None when it is not stale."""
+        if not self.is_editable or not self.written_under_status:
+            return None
+        return self.written_under_status if self.written_under_status != self.incident.status else None
 
     @property
     def is_unchanged_preapproved(self) -> bool:

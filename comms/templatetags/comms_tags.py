@@ -46,10 +46,8 @@ def pretty_json(value) -> str:
 
 @register.simple_tag
 def awaiting_approval_count(user) -> int | None:
-    """Messages waiting for approval, for users who approve them; None for everyone else."""
-    if not getattr(user, "is_authenticated", False) or not user.has_perm("comms.approve_message"):
-        return None
-    from comms.choices import MessageState
-    from comms.models import Message
+    """What waits for this user's approval (messages, compensation; comms.approvals); None for users who approve
+    nothing."""
+    from comms.approvals import awaiting_count
 
-    return Message.objects.filter(state=MessageState.SUBMITTED).count()
+    return awaiting_count(user)

@@ -1,3 +1,10 @@
+from comms.views.approvals import ApprovalsView
+from comms.views.components import (
+    ComponentCreateView,
+    ComponentListView,
+    ComponentUpdateView,
+    set_component_status,
+)
 from comms.views.incidents import (
     DashboardView,
     IncidentCreateView,
@@ -13,10 +20,13 @@ from comms.views.message_templates import (
     MessageTemplateListView,
     MessageTemplateUpdateView,
 )
-from comms.views.messages import ApprovalsView, MessageDetailView, message_action, message_create, message_update
+from comms.views.messages import MessageDetailView, message_action, message_create, message_update
 
 __all__ = [
     "ApprovalsView",
+    "ComponentCreateView",
+    "ComponentListView",
+    "ComponentUpdateView",
     "DashboardView",
     "IncidentCreateView",
     "IncidentDetailView",
@@ -32,4 +42,5 @@ __all__ = [
     "message_action",
     "message_create",
     "message_update",
+    "set_component_status",
 ]

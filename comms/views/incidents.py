@@ -10,13 +10,14 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, TemplateView, UpdateView
 
 from accounts.views import affected_accounts_context
-from comms.choices import MessageState
+from comms import approvals
+from comms.choices import MessagePhase, MessageState
 from comms.forms import (
     IncidentForm,
     MessageForm,
     StatusForm,
 )
-from comms.models import Message
+from comms.models import MessageTemplate
 from comms.views.messages import blank_initial, composer_context
 from core.statemachine import TransitionNotAllowed
 from core.views import RolePermissionMixin
@@ -46,10 +47,8 @@ class DashboardView(RolePermissionMixin, TemplateView):
             open_count=len(open_incidents),
             recently_resolved=Incident.objects.not_open().filter(resolved_at__gte=week_ago).order_by("-resolved_at")[:10],
             components=Component.objects.all(),
-            awaiting_approval=(
-                Message.objects.filter(state=MessageState.SUBMITTED).count()
-                if self.request.user.has_perm("comms.approve_message") else None
-            ),
+            awaiting_approval=approvals.awaiting_count(self.request.user),  # None: approves nothing
+            approves_messages=self.request.user.has_perm("comms.approve_message"),
             **kwargs,
         )
 
@@ -86,6 +85,7 @@ class IncidentDetailView(RolePermissionMixin, DetailView):
             next_statuses=[(s, IncidentStatus(s).label) for s in INCIDENT_MACHINE.allowed_from(incident.status)],
             can_change=self.request.user.has_perm("incidents.change_incident"),
             incident_messages=incident.messages.select_related("author").order_by("-created_at", "-id"),
+            resolution_template=resolution_template_to_offer(incident),
             **kwargs,
         )
         if self.request.user.has_perm("accounts.view_impact"):
@@ -110,7 +110,10 @@ class IncidentCreateView(RolePermissionMixin, CreateView):
     def form_valid(self, form):
         data = dict(form.cleaned_data)
         components = data.pop("components")
+        component_status = data.pop("component_status", "")
         self.object = services.create_incident(actor=self.request.user, components=components, **data)
+        if component_status:
+            services.set_affected_components_status(self.object, component_status, actor=self.request.user)
         messages.success(self.request, f"Incident “{self.object.title}” opened.")
         return redirect(self.object)
 
@@ -124,9 +127,22 @@ class IncidentUpdateView(RolePermissionMixin, UpdateView):
     def form_valid(self, form):
         data = {name: form.cleaned_data[name] for name in form.changed_data}
         components = data.pop("components", None)
+        component_status = data.pop("component_status", None)
         services.update_incident(self.object, actor=self.request.user, components=components, **data)
+        if component_status is not None:
+            services.set_affected_components_status(self.object, component_status, actor=self.request.user)
         messages.success(self.request, "Incident updated.")
         return redirect(self.object)
+
+
+def resolution_template_to_offer(incident: Incident) -> MessageTemplate | None:
+    """Once resolved, until a resolution message is written: the template to tell customers with."""
+    if incident.status not in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
+        return None
+    written = incident.messages.filter(phase=MessagePhase.RESOLUTION).exclude(state=MessageState.CANCELLED)
+    if written.exists():
+        return None
+    return MessageTemplate.objects.filter(phase=MessagePhase.RESOLUTION).order_by("pk").first()
 
 
 @require_POST
@@ -136,6 +152,9 @@ def change_incident_status(request, pk):
     form = StatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a status to move to.")
+    elif form.cleaned_data["status"] == IncidentStatus.RESOLVED and request.POST.get("confirm") != "1":
+        # Resolving is what customers will be told: ask once, and say what comes next.
+        return render(request, "comms/incident_resolve.html", {"incident": incident, "note": form.cleaned_data["note"]})
     else:
         try:
             services.change_status(
@@ -145,6 +164,8 @@ def change_incident_status(request, pk):
             messages.error(request, str(refusal))
         else:
             messages.success(request, f"Status is now {IncidentStatus(form.cleaned_data['status']).label.lower()}.")
+            if form.cleaned_data["status"] == IncidentStatus.RESOLVED:
+                messages.info(request, "Tell customers: write the resolution message (below).")
     return redirect(incident)
 
 

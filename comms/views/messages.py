@@ -6,12 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, When
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
-from django.views.generic import DetailView, TemplateView
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.generic import DetailView
 
 from comms import messaging
 from comms.channels import REGISTRY, get_transport
@@ -28,7 +28,7 @@ from comms.forms import (
     template_content,
     template_initial,
 )
-from comms.lint import lint_message, quiet_period_until
+from comms.lint import lint_message
 from comms.models import Message, MessageTemplate
 from comms.rendering import render_all
 from core.views import REFUSALS, RolePermissionMixin, back_to
@@ -260,6 +260,86 @@ def message_actions(message: Message, user) -> dict:
     }
 
 
+FINISHED_STATES = (MessageState.SENT, MessageState.PARTIALLY_FAILED, MessageState.FAILED, MessageState.CANCELLED)
+
+
+def is_going_out(message: Message) -> bool:
+    """Published to go out now (scheduled, due) but not yet claimed by dispatch: beat or a worker picks it up in
+    seconds. Such a message is not 'Scheduled' for its readers, and 'Send now' would do nothing new."""
+    return bool(
+        message.state == MessageState.SCHEDULED
+        and message.scheduled_for
+        and message.scheduled_for <= timezone.now()
+        and not message.dispatched_at
+    )
+
+
+def state_label(message: Message) -> str:
+    """The state badge's text: what comms/_message_state.html shows, and what progress.js sets."""
+    return "Going out now" if is_going_out(message) else message.get_state_display()
+
+
+def delivery_counts(message: Message) -> list[dict]:
+    """Per channel: how many deliveries are in each status, and the total. Counts only, never a recipient."""
+    return list(
+        message.deliveries.values("channel")
+        .annotate(total=Count("pk"), **{s: Count("pk", filter=Q(status=s)) for s in DeliveryStatus.values})
+        .order_by("channel")
+    )
+
+
+def progress_text(message: Message, counts: list[dict]) -> str:
+    """One line on how sending goes, e.g. 'Sent 1,980 of 2,000 · 3 failed'; '' while there is nothing to say."""
+    state = message.state
+    if state == MessageState.CANCELLED:
+        return "Cancelled; it will not be sent." if not counts else "Cancelled."
+    if state == MessageState.SCHEDULED and not is_going_out(message):
+        when = timezone.localtime(message.scheduled_for) if message.scheduled_for else None
+        return f"Scheduled to go out at {when:%Y-%m-%d %H:%M %Z}." if when else ""
+    if state not in (MessageState.SCHEDULED, MessageState.SENDING, *FINISHED_STATES):
+        return ""
+    if not counts:
+        if state in FINISHED_STATES:
+            return f"{message.get_state_display()}: there were no recipients."
+        return "Going out now…"
+    total = sum(row["total"] for row in counts)
+    sent = sum(row[DeliveryStatus.SENT] for row in counts)
+    failed = sum(row[DeliveryStatus.FAILED] for row in counts)
+    skipped = sum(row[DeliveryStatus.SKIPPED] for row in counts)
+    text = f"Sent {sent:,} of {total:,}"
+    if failed:
+        text += f" · {failed:,} failed"
+    if skipped:
+        text += f" · {skipped:,} skipped"
+    if state in FINISHED_STATES:
+        return f"Finished: {text[0].lower()}{text[1:]}."
+    if state == MessageState.SENDING and not message.fanned_out_at:
+        text += " · still preparing deliveries"
+    return f"{text}…"
+
+
+def delivery_progress(message: Message) -> dict:
+    """What the message page's live region shows, and what GET messages/<pk>/progress/ answers."""
+    counts = delivery_counts(message)
+    return {
+        "state": message.state,
+        "label": state_label(message),
+        "going_out": is_going_out(message) or message.state == MessageState.SENDING,
+        "finished": message.state in FINISHED_STATES,
+        "text": progress_text(message, counts),
+        "channels": counts,
+    }
+
+
+@require_GET
+@permission_required("comms.view_message", raise_exception=True)
+def message_progress(request, pk):
+    """Delivery progress as JSON for progress.js: state, counts per channel and status, finished or not.
+    Counts only: recipients' addresses stay on the message page, for those who may read subscribers."""
+    message = get_object_or_404(Message, pk=pk)
+    return JsonResponse(delivery_progress(message), headers={"Cache-Control": "no-store"})
+
+
 class MessageDetailView(RolePermissionMixin, DetailView):
     permission_required = "comms.view_message"
     template_name = "comms/message_detail.html"
@@ -278,12 +358,10 @@ class MessageDetailView(RolePermissionMixin, DetailView):
         ).order_by("failed_first", "channel", "pk")
         if status:
             rows = rows.filter(status=status)
-        counts = (
-            message.deliveries.values("channel")
-            .annotate(total=Count("pk"), **{s: Count("pk", filter=Q(status=s)) for s in DeliveryStatus.values})
-            .order_by("channel")
-        )
+        progress = delivery_progress(message)
         actions = message_actions(message, user)
+        if progress["going_out"]:
+            actions["publish"] = False  # already due: 'Send now' would only move it to now again
         deliveries = Paginator(rows, self.deliveries_per_page).get_page(self.request.GET.get("page"))
         # Recipients' email addresses only for those who may read subscribers (the API's rule); others see counts.
         from comms.api.message_serializers import hides_recipient, without_addresses
@@ -298,7 +376,8 @@ class MessageDetailView(RolePermissionMixin, DetailView):
             actions=actions,
             four_eyes=four_eyes_reason(message, user) if actions["approve"] else "",
             publish_label=publish_label(message),
-            delivery_counts=counts,
+            delivery_counts=progress["channels"],
+            progress=progress,
             deliveries=deliveries,
             delivery_status=status,
             delivery_statuses=DeliveryStatus.choices,
@@ -326,7 +405,7 @@ ACTION_PERMISSIONS = {
 
 
 def _approve(message, request):
-    message = messaging.approve(message, actor=request.user)
+    message = messaging.approve(message, actor=request.user, confirm_stale=request.POST.get("confirm_stale") == "1")
     if message.state == MessageState.SCHEDULED and message.scheduled_for > timezone.now():
         return f"Approved; it goes out at {timezone.localtime(message.scheduled_for):%Y-%m-%d %H:%M %Z}."
     if message.state == MessageState.SCHEDULED:
@@ -340,7 +419,15 @@ def _reject(message, request):
 
 
 def _publish(message, request):
-    return published_text(messaging.publish(message, actor=request.user, at=publish_time(message)))
+    was = message.state
+    message = messaging.publish(message, actor=request.user, at=publish_time(message),
+                                confirm_stale=request.POST.get("confirm_stale") == "1")
+    if message.scheduled_for and message.scheduled_for > timezone.now() + timezone.timedelta(seconds=30):
+        return published_text(message)
+    # The badge says "Going out now" until dispatch claims it, and the page follows the sending live.
+    if was == MessageState.SCHEDULED:
+        return "Moved to now; it is going out now."
+    return "Published; it is going out now."
 
 
 def _submit(message, request):
@@ -384,26 +471,3 @@ def message_action(request, pk, action):
         messages.success(request, outcome)
     return back_to(request, message)
 
-
-class ApprovalsView(RolePermissionMixin, TemplateView):
-    """What communications leads need to act on: waiting for approval, approved but not out, scheduled."""
-
-    permission_required = "comms.approve_message"
-    template_name = "comms/approvals.html"
-
-    def get_context_data(self, **kwargs):
-        user = self.request.user
-        now = timezone.now()
-        base = Message.objects.select_related("incident", "author", "approver", "template")
-        waiting = list(base.filter(state=MessageState.SUBMITTED).order_by("submitted_at", "pk"))
-        quiet_until = quiet_period_until()
-        for message in waiting:
-            message.waited = now - (message.submitted_at or message.created_at)
-            message.warning_count = len(lint_message(message, quiet_until=quiet_until))
-            message.four_eyes = four_eyes_reason(message, user)
-        return super().get_context_data(
-            waiting=waiting,
-            approved=base.filter(state=MessageState.APPROVED).order_by("approved_at", "pk"),
-            scheduled=base.filter(state=MessageState.SCHEDULED).order_by("scheduled_for", "pk"),
-            **kwargs,
-        )

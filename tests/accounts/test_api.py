@@ -555,7 +555,7 @@ def test_drafting_a_message_to_the_accounts_contacts(api_as, manager, impact):
     assert response.json() == {"message": message.pk, "url": f"/messages/{message.pk}/"}
     assert (message.audience, message.account, message.channels, message.state) == (
         "affected_accounts", impact.account, ["email"], "draft")
-    assert message.headline == "Checkout errors: what happened and what we are doing for Acme"
+    assert message.headline == "What we are doing for Acme while we fix this"  # the subject carries the title
 
 
 def test_drafting_a_message_needs_a_contact_and_the_owner(api_as, manager, other_manager, impact):

@@ -64,13 +64,14 @@ def test_a_drafted_account_message_is_a_targeted_email_with_every_ears_part(mana
     message.refresh_from_db()
     assert (message.state, message.audience, message.account, message.channels, message.phase, message.author) == (
         "draft", Audience.AFFECTED_ACCOUNTS, acme, ["email"], "resolution", manager)
-    assert message.headline == "Checkout down: what happened and what we are doing for Acme"
+    assert message.headline == "What we are doing for Acme while we fix this"  # the subject carries the title
     assert message.explain == "Card payments failed for most customers."
-    assert message.acknowledge == ("We know Acme could not rely on Checkout for about 45 minutes, and we are sorry "
-                                   "for the disruption this caused your team.")
-    assert message.resolve == ("Checkout is working normally again. manager will be in touch about what we can do "
-                               "to make this right for you.")
-    assert message.study.startswith("We are reviewing what caused this")
+    assert message.acknowledge == ("We know Acme has not been able to rely on Checkout for about 45 minutes so far, "
+                                   "and we are sorry for the disruption this is causing your team.")
+    assert message.resolve == ("We are still investigating why Checkout is not working properly, and we will keep "
+                               "you informed until this is fixed. manager will be in touch about what we can do to "
+                               "make this right for you. Thank you for your patience while we work on this.")
+    assert message.study.startswith("Once this is resolved we will review what caused it")
 
 
 def test_the_draft_offers_approved_compensation_and_leaves_out_what_is_only_proposed(manager, impact):
@@ -81,8 +82,9 @@ def test_the_draft_offers_approved_compensation_and_leaves_out_what_is_only_prop
 
     message = draft_account_message(impact, actor=manager)
 
-    assert message.resolve == ("Checkout is working normally again. To make up for the disruption we are offering "
-                               "Acme: a service credit of 250.00 USD. manager will confirm the details with you.")
+    assert message.resolve.split(". ", 1)[1] == (
+        "To make up for the disruption we are offering Acme: a service credit of 250.00 USD. manager will confirm "
+        "the details with you. Thank you for your patience while we work on this.")
 
 
 def test_drafting_is_recorded_on_both_timelines(manager, impact):

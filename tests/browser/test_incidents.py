@@ -27,7 +27,8 @@ def test_a_communications_lead_opens_an_incident_and_sees_it_on_the_dashboard(pa
 
     page.get_by_role("link", name="Card payments failing in the EU").click()
     page.get_by_role("button", name="Mark resolved").click()
-    expect(page.get_by_role("status")).to_have_text("Status is now resolved.")
+    page.get_by_role("button", name="Resolve the incident").click()
+    expect(page.get_by_role("status").first).to_have_text("Status is now resolved.")
     assert Incident.objects.get().status == "resolved"
 
 

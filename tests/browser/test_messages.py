@@ -54,7 +54,7 @@ def test_support_publishes_the_acknowledgement_and_a_lead_approves_a_scheduled_u
     lead_page = browser.new_page()
     sign_in(lead_page, live_server.url, "lead")
     lead_page.get_by_role("link", name="Approvals").click()
-    row = lead_page.locator("article").filter(has_text="We found the cause of the payment failures")
+    row = lead_page.locator("li.approval-row").filter(has_text="We found the cause of the payment failures")
     row.get_by_role("button", name="Approve").click()
     expect(lead_page.get_by_role("status").first).to_contain_text("Approved; it goes out at")
     assert Message.objects.get(pk=update.pk).state == "scheduled"

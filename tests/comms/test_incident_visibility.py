@@ -74,7 +74,8 @@ def test_a_message_for_affected_accounts_does_not_make_an_incident_public(client
     assert TITLE not in public_text(client)
 
 
-def test_a_security_incidents_public_message_waits_for_a_lead_to_show_it(client, api_as, lead, support):
+def test_support_cannot_make_a_security_incident_public_with_a_one_click_acknowledgement(
+        client, api_as, lead, support):
     incident = open_incident(api_as, lead, kind="security")
     template = MessageTemplate.objects.get(name="Initial acknowledgement")
     message = api_as(support).post("/api/v1/messages/", {"incident": incident["id"], "template": template.pk},
@@ -82,7 +83,8 @@ def test_a_security_incidents_public_message_waits_for_a_lead_to_show_it(client,
 
     refused = api_as(support).post(f"/api/v1/messages/{message['id']}/publish/")
     assert refused.status_code == 409
-    assert "security incident, which is never public by default" in refused.json()["message"]
+    assert "security incident, which is never public by default: only a communications lead" in refused.json()[
+        "message"]
     assert TITLE not in public_text(client)
 
     assert api_as(support).post(f"/api/v1/incidents/{incident['id']}/show-on-status-page/").status_code == 403
@@ -169,3 +171,10 @@ def test_each_update_keeps_the_status_and_component_statuses_it_was_published_wi
         {"code": str(api.pk), "name": "API", "old_status": "major_outage", "new_status": "degraded_performance"}]
     [component] = document["components"]
     assert component["created_at"] < component["updated_at"]
+
+
+def test_a_lead_publishing_a_security_incidents_acknowledgement_makes_it_public(client, api_as, lead):
+    incident = open_incident(api_as, lead, kind="security")
+    acknowledge(incident["id"], lead)
+    assert Incident.objects.get(pk=incident["id"]).is_public
+    assert TITLE in public_text(client)

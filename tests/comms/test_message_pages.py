@@ -451,8 +451,8 @@ def test_the_deliveries_list_is_paginated(client, lead, support, incident):
 # --- the approvals queue ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", ["support", "manager", "roleless"])
-def test_the_approvals_queue_is_for_communications_leads_only(client, users, incident, role):
+@pytest.mark.parametrize("role", ["support", "roleless"])
+def test_the_approvals_queue_is_not_for_support_or_users_without_a_role(client, users, incident, role):
     message = write(incident, users["support"], submit=True)
     client.force_login(users[role])
     assert client.get("/approvals/").status_code == 403
@@ -471,7 +471,7 @@ def test_the_approvals_queue_lists_waiting_messages_oldest_first_with_their_deta
     write(incident, support, headline="Still a draft")
     client.force_login(lead)
     content = page(client, "/approvals/")
-    assert "2 messages waiting for approval" in content
+    assert "2 waiting for your approval" in content
     assert content.index("Older update") < content.index("Newer update")
     assert "Still a draft" not in content
     assert "42m" in content and "sev-sev3" in content and "Payments failing" in content
@@ -486,7 +486,7 @@ def test_a_lead_approves_from_the_queue_and_returns_to_it(client, lead, support,
     message.refresh_from_db()
     assert message.state == MessageState.APPROVED and message.approver == lead
     content = page(client, "/approvals/")
-    assert "Nothing waiting for approval" in content
+    assert "Nothing waiting for your approval" in content
     assert "Approved, waiting to be published" in content and message.headline in content
 
 
@@ -612,13 +612,13 @@ def test_leads_see_how_many_messages_wait_for_approval_on_the_dashboard_and_in_t
     write(incident, support, submit=True, headline="Another")
     client.force_login(lead)
     content = page(client, "/")
-    assert "2 messages waiting for approval" in content
+    assert "2 waiting for your approval" in content
     assert re.search(r'href="/approvals/"[^>]*>Approvals <span class="count"[^>]*>2</span>', content)
     assert "2 awaiting approval" in content
 
     client.force_login(support)
     content = page(client, "/")
-    assert "waiting for approval" not in content and 'href="/approvals/"' not in content
+    assert "waiting for your approval" not in content and 'href="/approvals/"' not in content
     assert 'href="/status/"' in content
 
 

@@ -140,8 +140,14 @@ def test_a_status_change_from_the_page_lands_and_a_refused_one_explains_itself(c
     client.force_login(lead)
     response = client.post(f"/incidents/{incident.pk}/status/", {"status": "closed"}, follow=True)
     assert b"cannot move from investigating to closed" in response.content
-    response = client.post(f"/incidents/{incident.pk}/status/", {"status": "resolved", "note": "fixed"}, follow=True)
+    asked = client.post(f"/incidents/{incident.pk}/status/", {"status": "resolved", "note": "fixed"})
+    assert "Resolve “" in asked.content.decode() and 'name="confirm" value="1"' in asked.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.INVESTIGATING  # asked, not done
+    response = client.post(f"/incidents/{incident.pk}/status/", {"status": "resolved", "note": "fixed", "confirm": "1"},
+                           follow=True)
     assert b"Status is now resolved." in response.content
+    assert b"Write the resolution message" in response.content
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.RESOLVED
 

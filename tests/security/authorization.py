@@ -43,16 +43,21 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "message-create": {"GET": STAFF, "POST": STAFF},
     "message-detail": {"GET": STAFF},
     "message-update": {"GET": STAFF, "POST": STAFF},  # their own messages; leads any
+    "message-progress": {"GET": STAFF},  # delivery counts only, never an address: the message page's rule
     "message-action[submit]": {"POST": STAFF},
     "message-action[cancel]": {"POST": STAFF},
     "message-action[approve]": {"POST": LEADS},
     "message-action[reject]": {"POST": LEADS},
     "message-action[retry]": {"POST": LEADS},
     "message-action[publish]": {"POST": PUBLISHERS},
-    "approvals": {"GET": LEADS},
+    "approvals": {"GET": MANAGERS_AND_LEADS},  # leads: messages and compensation above the limit; managers: theirs
     "message-templates": {"GET": STAFF},
     "message-template-create": {"GET": LEADS, "POST": LEADS},
     "message-template-update": {"GET": LEADS, "POST": LEADS},
+    "component-list": {"GET": STAFF},
+    "component-create": {"GET": LEADS, "POST": LEADS},
+    "component-update": {"GET": LEADS, "POST": LEADS},
+    "component-status": {"POST": LEADS},
     # --- Customer accounts (pages) --------------------------------------------------------------------
     "accounts": {"GET": STAFF},
     "account-export": {"GET": STAFF},
