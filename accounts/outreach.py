@@ -12,6 +12,7 @@ from accounts import hooks, rules
 from accounts.choices import AccountEventKind, CompensationState
 from accounts.models import Impact
 from accounts.services import record_impact
+from core.words import english_list
 from incidents.choices import IncidentStatus
 
 OFFERABLE = (CompensationState.APPROVED, CompensationState.OFFERED, CompensationState.ACCEPTED,
@@ -26,13 +27,6 @@ PROGRESS = {
     IncidentStatus.MONITORING: "A fix is in place and we are watching {components} closely before we call this "
                                "resolved; we will let you know when it is.",
 }
-
-
-def english_list(names: list[str]) -> str:
-    """'API', 'API and Payments', 'API, Payments and Webhooks'."""
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def draft_text(impact: Impact) -> dict[str, str]:

@@ -14,8 +14,7 @@ TEMPLATES = [
         "pre_approved": True,
         "channels": ["statuspage", "email", "x"],
         "headline": "We are investigating a problem with {components}",
-        "explain": "We are investigating reports that {components} is not working as it should. "
-        "Our engineers are on it now.",
+        "explain": "We are investigating reports of problems with {components}. Our engineers are on it now.",
         "acknowledge": "We know this gets in the way of your work, and we are sorry. "
         "We will post the next update by {next_update} at {status_page_url}.",
     },

@@ -28,6 +28,7 @@ from comms.rendering import (
     x_weighted_length,
 )
 from core.vader import compound
+from core.words import with_article
 from incidents.choices import IncidentStatus, Severity
 from incidents.models import Incident
 
@@ -45,8 +46,10 @@ _UNIT = r"(?:minutes?|mins?|hours?|hrs?|days?)"
 TIME_PROMISE_RE = re.compile(
     rf"\bETA\b|\bestimated time\b|\bwithin (?:the next )?(?:\d+|an?|one|two|few) {_UNIT}"
     rf"|\bin (?:the next )?(?:\d+|an?|one|two|few) {_UNIT}"
-    r"|\b(?:will|should|'ll) be (?:fixed|resolved|back|restored|up)\b[^.]*\b(?:by|in|within|shortly|soon|today)\b"
-    r"|\bby \d{1,2}(?::\d{2})?\s*(?:am|pm|utc)?\b|\b\d{1,2}:\d{2}\b",
+    # The gap is bounded, so a long sentence costs at most 80 steps per "will be fixed" (an unbounded [^.]* was
+    # quadratic: 56 KB took 5 s). A clock time alone is no promise ("we rolled it back at 10:55"); "by 11:00" is.
+    r"|\b(?:will|should|'ll) be (?:fixed|resolved|back|restored|up)\b[^.]{0,80}?\b(?:by|in|within|shortly|soon|today)\b"
+    r"|\bby \d{1,2}(?::\d{2})?\s*(?:am|pm|utc)?\b",
     re.IGNORECASE,
 )
 BLAME_RE = re.compile(
@@ -178,7 +181,7 @@ def _missing_parts(message: Message) -> list[LintWarning]:
     return [
         LintWarning(
             "missing_part",
-            f"{PART_LABELS[part]} is empty; a {message.get_phase_display().lower()} should say it.",
+            f"{PART_LABELS[part]} is empty; {with_article(message.get_phase_display().lower())} should say it.",
             part,
         )
         for part in REQUIRED_PARTS[message.phase]

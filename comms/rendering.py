@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comms.models import EARS_PARTS, Message
+from core.words import english_list
 from incidents import cadence
 from incidents.models import Incident
 
@@ -60,7 +61,7 @@ def placeholder_values(incident: Incident) -> dict[str, str]:
     """The values filled in when a message is made from a template (send-time placeholders stay)."""
     return {
         "incident_title": incident.title,
-        "components": ", ".join(c.name for c in incident.components.all()) or "our service",
+        "components": english_list([c.name for c in incident.components.all()]) or "our service",
         "status": incident.public_status_label.lower(),
         "severity": incident.severity,
         "status_page_url": status_page_url(),

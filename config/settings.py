@@ -390,7 +390,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A refused or missing page (403, 404) is an answer, not an error: only 5xx are logged, with a traceback.
+        "django.request": {"level": "ERROR"},
+        # Beat sends the dispatch task every few seconds: neither each send nor each finished task is news.
+        "celery.beat": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
 
 # --- Abuse protection ------------------------------------------------------------------------------

@@ -262,3 +262,12 @@ def test_a_malformed_abuse_setting_stops_startup_naming_it(tmp_path, name, value
 
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_make_run_logs_no_routine_beat_sends_or_refusals_but_still_server_errors():
+    import logging
+
+    assert not logging.getLogger("celery.beat").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("celery.app.trace").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("django.request").isEnabledFor(logging.WARNING)  # 403s and 404s
+    assert logging.getLogger("django.request").isEnabledFor(logging.ERROR)  # 500s

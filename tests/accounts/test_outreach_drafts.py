@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Compensation
-from accounts.outreach import draft_account_message, english_list
+from accounts.outreach import draft_account_message
 from comms.lint import lint_message
 from comms.rendering import render_email
+from core.words import english_list
 from incidents.choices import IncidentStatus
 from incidents.models import Component
 from tests.factories import AccountFactory, ComponentFactory, ContactFactory, ImpactFactory, IncidentFactory

@@ -171,3 +171,41 @@ class TestCadence:
         create_incident(actor=lead, title="x", severity="SEV1", started_at=timezone.now() - timezone.timedelta(hours=1))
         overdue.remind_overdue()
         assert calls == [("POST", "https://ops.example.test/hook")]
+
+
+def test_several_components_read_as_english_in_the_acknowledgement_and_lint_uses_the_right_article(lead):
+    from comms.messaging import create_message
+    from comms.models import MessageTemplate
+
+    incident = create_incident(actor=lead, title="Checkout errors", severity="SEV2",
+                               components=[ComponentFactory(name="API"), ComponentFactory(name="Payments")])
+    template = MessageTemplate.objects.get(name="Initial acknowledgement")
+    message = create_message(incident=incident, author=lead, template=template)
+    assert message.explain.startswith("We are investigating reports of problems with API and Payments.")
+    assert message.headline == "We are investigating a problem with API and Payments"
+    message.acknowledge = ""
+    [missing] = [finding for finding in lint_message(message) if finding.code == "missing_part"]
+    assert "an initial acknowledgement should say it" in missing.message
+
+
+@pytest.mark.parametrize(("text", "promise"), [
+    ("We rolled it back at 10:55 and payments work again.", None),
+    ("It will be fixed by 11:00.", "will be fixed by"),
+    ("We expect a fix by 14:30 UTC.", "by 14:30 UTC"),
+    ("It should be back within the hour.", "should be back within"),
+    ("Payments will be restored in 20 minutes.", "will be restored in"),
+])
+def test_only_a_promised_time_counts_as_a_time_promise_not_a_time_something_happened(text, promise):
+    from comms.lint import _time_promise
+
+    assert _time_promise(text) == promise
+
+
+def test_a_megabyte_of_almost_promises_is_checked_and_finishes():
+    from comms.lint import TIME_PROMISE_RE
+
+    # Every "will be fixed" starts a look for by/in/within. With the old unbounded gap each look ran to the end
+    # of the text (56 KB took 5 s, 1 MB would take half an hour); bounded, this finishes in a moment.
+    text = "will be fixed " * 75_000
+    assert len(text) > 1_000_000
+    assert TIME_PROMISE_RE.search(text) is None
