@@ -75,7 +75,9 @@ def promised_next_update(message: Message) -> str:
         due = message.promised_next_update_at
     else:
         due = cadence.next_due(message.incident.severity, timezone.now()) if message.incident.is_open else None
-    return timezone.localtime(due).strftime("%H:%M %Z") if due else NO_CADENCE_PROMISE
+    # In the site's zone, as everything customers read: not in the zone of whoever previews it.
+    site_zone = timezone.get_default_timezone()
+    return timezone.localtime(due, site_zone).strftime("%H:%M %Z") if due else NO_CADENCE_PROMISE
 
 
 def customer_text(message: Message, text: str) -> str:

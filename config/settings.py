@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login unless its view is marked @login_not_required (status page, healthz).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Signed-in pages show and read times in the user's own zone (core.models.Preferences); public ones the site's.
+    "core.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

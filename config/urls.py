@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.health import healthz
 from core.login import ThrottledLoginView
+from core.views import profile
 
 api_v1 = [
     path("", include("incidents.api.urls")),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("mentions/", include("sentiment.urls")),
     path("login/", ThrottledLoginView.as_view(), name="login"),  # refuses a while after repeated failures
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", profile, name="profile"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

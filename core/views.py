@@ -1,8 +1,13 @@
+from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
 
+from core.forms import PreferencesForm
+from core.models import Preferences
 from core.statemachine import TransitionNotAllowed
 
 # What the service layer raises when a rule refuses an action; pages show it as a message.
@@ -23,3 +28,22 @@ def back_to(request, default):
     if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         return redirect(back)
     return redirect(default)
+
+
+def describe_zone(zone) -> str:
+    """"Europe/Paris (CET)": the zone's name and what it is called now; "UTC" alone."""
+    abbreviation = timezone.now().astimezone(zone).strftime("%Z")
+    return str(zone) if abbreviation == str(zone) else f"{zone} ({abbreviation})"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile(request):
+    """Every signed-in user's own settings: the time zone the pages use for them."""
+    preferences = Preferences.objects.filter(user=request.user).first() or Preferences(user=request.user)
+    form = PreferencesForm(request.POST if request.method == "POST" else None, instance=preferences)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Saved. Times are now shown in {describe_zone(preferences.zone)}.")
+        return redirect("profile")
+    shown_in = describe_zone(timezone.get_current_timezone())
+    return render(request, "core/profile.html", {"form": form, "shown_in": shown_in})

@@ -17,7 +17,7 @@ from comms.channels import get_transport
 from comms.models import Delivery
 from core.views import REFUSALS, back_to
 from sentiment import review
-from sentiment.choices import REVIEW_MACHINE, ReviewState, Source
+from sentiment.choices import OPEN_REVIEW_STATES, REVIEW_MACHINE, ReviewState, Source
 from sentiment.forms import MentionFilterForm
 from sentiment.models import Mention
 
@@ -176,6 +176,18 @@ def bulk_action(request):
     level = messages.SUCCESS if not count else messages.WARNING if done else messages.ERROR
     messages.add_message(request, level, text + ".")
     return back_to(request, queue)
+
+
+def dashboard_panel(request):
+    """The review queue on the dashboard (registered in comms.hooks.dashboard_panels), for those who review."""
+    if not request.user.has_perm("sentiment.review_mention"):
+        return None
+    waiting = Mention.objects.filter(flagged=True, review_state__in=OPEN_REVIEW_STATES)
+    return "sentiment/_dashboard_panel.html", {
+        "waiting": waiting.count(),
+        "mine": waiting.filter(assignee=request.user).count(),
+        "unassigned": waiting.filter(assignee__isnull=True).count(),
+    }
 
 
 def incident_panel(request, incident):

@@ -8,6 +8,7 @@ from django.apps import apps
 from django.conf import settings
 
 from accounts import hooks as account_hooks
+from comms import hooks as comms_hooks
 from core import demo, roles
 from incidents import hooks as incident_hooks
 from incidents.signals import public_change, severity_changed
@@ -32,6 +33,7 @@ def test_every_hook_a_lower_app_declares_has_the_registrations_the_architecture_
     assert names(account_hooks.message_drafter) == {"comms"}
     assert names(account_hooks.awaiting_approval) == {"comms"}
     assert names(demo.steps) == {"core", "incidents", "accounts", "comms", "sentiment"}
+    assert names(comms_hooks.dashboard_panels) == {"sentiment"}
     assert public_change.has_listeners() and severity_changed.has_listeners()
 
 

@@ -11,6 +11,7 @@ from django.views.generic import CreateView, DetailView, TemplateView, UpdateVie
 
 from accounts.views import affected_accounts_context
 from comms import approvals
+from comms import hooks as comms_hooks
 from comms.choices import MessagePhase, MessageState
 from comms.forms import (
     IncidentForm,
@@ -49,6 +50,7 @@ class DashboardView(RolePermissionMixin, TemplateView):
             components=Component.objects.all(),
             awaiting_approval=approvals.awaiting_count(self.request.user),  # None: approves nothing
             approves_messages=self.request.user.has_perm("comms.approve_message"),
+            dashboard_panels=[shown for panel in comms_hooks.dashboard_panels if (shown := panel(self.request))],
             **kwargs,
         )
 

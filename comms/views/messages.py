@@ -109,6 +109,10 @@ def composer_context(request, incident, form, *, message=None, preview=None, emb
         "channel_options": channel_options(form),
         "templates": MessageTemplate.objects.all() if message is None else (),
         "selected_template": template,
+        # The picker offers the template of the phase this message most likely has (the first of that phase).
+        "picker_template": template or (
+            MessageTemplate.objects.filter(phase=form.initial.get("phase")).order_by("pk").first()
+            if message is None else None),
         "can_publish": can_publish,
         "preview": preview,
         "preview_url": reverse("api-message-preview-draft"),

@@ -30,7 +30,7 @@ def test_support_assigns_responds_to_and_dismisses_flagged_mentions(browser, liv
 
     page = browser.new_page()
     sign_in(page, live_server.url, "support")
-    page.get_by_role("link", name="Mentions").click()
+    page.get_by_role("link", name="Mentions", exact=True).click()
     rows = page.locator("li.mention-row")
     expect(rows).to_have_count(3)
 

@@ -634,3 +634,18 @@ def test_html_in_a_headline_is_escaped_on_every_message_page(client, lead, suppo
     ):
         assert XSS not in content
         assert XSS_ESCAPED in content
+
+
+def test_the_template_picker_offers_the_template_of_the_likely_phase(client, lead):
+    from comms.models import MessageTemplate
+
+    incident = IncidentFactory()
+    client.force_login(lead)
+    ack = MessageTemplate.objects.get(name="Initial acknowledgement")
+    page = client.get(f"/incidents/{incident.pk}/messages/new/").content.decode()
+    assert f'<option value="{ack.pk}" selected>' in page  # nothing said yet: the acknowledgement
+    incident.status = "resolved"
+    incident.save()
+    resolution = MessageTemplate.objects.get(name="Resolution")
+    page = client.get(f"/incidents/{incident.pk}/messages/new/").content.decode()
+    assert f'<option value="{resolution.pk}" selected>' in page

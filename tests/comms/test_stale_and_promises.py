@@ -112,3 +112,16 @@ def test_the_message_page_asks_for_the_confirmation_and_passes_it_on(client, inc
     assert Message.objects.get(pk=message.pk).state == MessageState.SUBMITTED
     client.post(f"/messages/{message.pk}/approve/", {"confirm_stale": "1"})
     assert Message.objects.get(pk=message.pk).state == MessageState.APPROVED
+
+
+def test_the_promise_is_in_the_sites_time_zone_whoever_previews_it(settings, incident, support):
+    from zoneinfo import ZoneInfo
+
+    from comms.rendering import promised_next_update
+
+    message = submitted_update(incident, support)
+    Message.objects.filter(pk=message.pk).update(dispatched_at=timezone.now(),
+                                                 promised_next_update_at=timezone.now())
+    message = Message.objects.get(pk=message.pk)
+    with timezone.override(ZoneInfo("America/New_York")):
+        assert promised_next_update(message).endswith("UTC")

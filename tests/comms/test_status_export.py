@@ -127,8 +127,9 @@ def test_an_export_writes_the_page_the_feed_every_v2_document_and_the_stylesheet
 
     written = files_in(export_dir)
     assert DOCUMENTS <= written
-    [stylesheet] = written - DOCUMENTS
+    script, stylesheet = sorted(written - DOCUMENTS)  # what the page links to, so the export stands alone
     assert re.fullmatch(r"static/ears/status(\.[0-9a-f]+)?\.css", stylesheet)
+    assert re.fullmatch(r"static/ears/localtime(\.[0-9a-f]+)?\.js", script)
     assert "Checkout errors" in read(export_dir, "status/index.html")
     assert json.loads(read(export_dir, "api/v2/summary.json")) == statuspage.data.summary()
     assert json.loads(read(export_dir, "api/v2/incidents/unresolved.json")) == statuspage.data.incidents(
@@ -264,7 +265,7 @@ def test_the_export_is_also_stored_in_a_storage_alias_overwriting_the_previous_f
     assert export.export_now()
 
     assert DOCUMENTS <= files_in(tmp_path / "bucket")
-    assert len(files_in(tmp_path / "bucket")) == len(DOCUMENTS) + 1  # the stylesheet; no renamed copies
+    assert len(files_in(tmp_path / "bucket")) == len(DOCUMENTS) + 2  # the stylesheet, the script; no renamed copies
     assert "Second export" in read(tmp_path / "bucket", "status/index.html")
 
 
@@ -283,7 +284,7 @@ def test_a_storage_that_keeps_old_files_is_reported_instead_of_filling_up_with_c
     assert not export.export_now()
 
     assert "must overwrite files" in export_log.text
-    assert len(files_in(tmp_path / "bucket")) == len(DOCUMENTS) + 1
+    assert len(files_in(tmp_path / "bucket")) == len(DOCUMENTS) + 2
 
 
 # --- When it runs ---------------------------------------------------------------------------------------------

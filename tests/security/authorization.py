@@ -100,6 +100,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "statuspage-unresolved": {"GET": EVERYONE},
     "login": {"GET": EVERYONE, "POST": EVERYONE},
     "logout": {"POST": SIGNED_IN},
+    "profile": {"GET": SIGNED_IN, "POST": SIGNED_IN},  # everyone's own preferences (their time zone)
     "api-schema": {"GET": EVERYONE},
     "api-docs": {"GET": EVERYONE},
     "healthz": {"GET": EVERYONE},

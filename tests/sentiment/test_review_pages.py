@@ -525,3 +525,13 @@ def test_the_queue_link_from_an_incident_without_mentions_still_filters(client, 
     content = page(client, QUEUE + f"?incident={incident.pk}")
     assert listed(content) == set()
     assert "Some filters are invalid" not in content
+
+
+def test_the_dashboard_shows_reviewers_the_queue_and_managers_nothing_of_it(client, support, manager):
+    Mention.objects.create(source="api", external_id="q1", text="down again", posted_at=timezone.now(),
+                           flagged=True)
+    client.force_login(support)
+    page = client.get("/").content.decode()
+    assert "Review queue" in page and "1 flagged mention to review" in page and "1 unassigned" in page
+    client.force_login(manager)
+    assert "Review queue" not in client.get("/").content.decode()
