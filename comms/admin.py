@@ -24,8 +24,12 @@ class MessageTemplateAdminForm(forms.ModelForm):
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
     form = MessageTemplateAdminForm
-    list_display = ["name", "phase", "pre_approved", "updated_at"]
+    list_display = ["name", "phase", "pre_approved", "written_by", "updated_at"]
     list_filter = ["phase", "pre_approved"]
+
+    def save_model(self, request, obj, form, change):
+        obj.written_by = request.user  # an author of messages left as it makes them (four eyes)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Message)

@@ -23,7 +23,7 @@ class CommsConfig(AppConfig):
         from comms.statuspage import invalidate_status_page
         from core.roles import COMMS_LEAD, EVERY_ROLE, SUPPORT, grant
         from incidents.models import Component
-        from incidents.signals import public_change, severity_changed
+        from incidents.signals import incident_changed, public_change
 
         grant(EVERY_ROLE, *_WRITE_MESSAGES)
         grant(COMMS_LEAD, "comms.approve_message", "comms.publish_preapproved_message", "comms.add_messagetemplate",
@@ -36,9 +36,9 @@ class CommsConfig(AppConfig):
         account_hooks.awaiting_approval.register(approvals.announce_compensation)
         post_save.connect(approvals.message_saved, sender=Message, dispatch_uid="comms.awaiting_approval")
         public_change.connect(lambda **kwargs: invalidate_status_page(), weak=False, dispatch_uid="comms.public")
-        severity_changed.connect(
-            lambda incident, new, **kwargs: messaging.reopen_self_approved(incident, severity=new),
-            weak=False, dispatch_uid="comms.four_eyes",
+        incident_changed.connect(
+            lambda incident, changes, **kwargs: messaging.reopen_approvals(incident, changes),
+            weak=False, dispatch_uid="comms.reopen_approvals",
         )
         post_save.connect(
             lambda **kwargs: invalidate_status_page(),

@@ -86,7 +86,7 @@ class IncidentForm(forms.ModelForm):
         value = self.cleaned_data.get(name)
         now = timezone.now()
         if value is not None and value > now + self.FUTURE_TOLERANCE:
-            shown = timezone.localtime(now).strftime("%Y-%m-%d %H:%M")
+            shown = timezone.localtime(now).strftime("%Y-%m-%d %H:%M %Z")
             raise ValidationError(
                 f"{what} cannot be in the future: it is now {shown}. Enter when it actually happened.",
                 code="future",

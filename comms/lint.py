@@ -10,6 +10,7 @@ a thank-you; an announcement on social channels during the quiet period after a 
 """
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
@@ -105,9 +106,31 @@ def blocking_problems(message: Message) -> list[LintWarning]:
     """The lint errors: per part, in the order headline, explain, acknowledge, resolve, study."""
     problems = []
     for field, value in message.parts().items():
+        value = as_checked(value)
         problems += _guidance_left(field, value)
         problems += _unfilled_placeholders(field, value)
+        problems += _placeholder_lookalikes(field, value)
     return problems
+
+
+# Characters that hide between brackets or braces without showing: "[\u200b[…]]" must count as "[[…]]".
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_BRACED_RE = re.compile(r"\{[^{}\n]{1,60}\}")
+
+
+def as_checked(text: str) -> str:
+    """The text as the checks read it: compatibility forms folded (fullwidth ［［ and ｛ are [[ and {) and invisible
+    characters dropped, so guidance or a placeholder cannot slip past in disguise."""
+    return unicodedata.normalize("NFKC", text or "").translate(_INVISIBLE)
+
+
+def _placeholder_lookalikes(field: str, value: str) -> list[LintWarning]:
+    """Braces around text that is not a placeholder ("{incident title}", "{ status }"): a placeholder mistyped,
+    which would go out as written."""
+    label = FIELD_LABELS[field]
+    found = sorted({match for match in _BRACED_RE.findall(value) if not PLACEHOLDER_RE.fullmatch(match)})
+    return [LintWarning("placeholder", f"{label} has “{_shorten(match)}” in braces, like a placeholder that is not "
+                                       "one: write the text in its place.", field, ERROR) for match in found]
 
 
 def lint_message(message: Message, quiet_until=_UNKNOWN) -> LintResults:

@@ -13,9 +13,10 @@ from comms.choices import EDITABLE_STATES, MESSAGE_MACHINE, Audience, DeliverySt
 from comms.delivery.dispatch import enqueue_queued
 from comms.lint import approval_blockers
 from comms.models import EARS_PARTS, Message, MessageTemplate
+from comms.publicity import may_make_public
 from comms.rendering import fill_placeholders, placeholder_values
 from core.statemachine import TransitionNotAllowed
-from incidents.choices import IncidentKind, IncidentStatus, Severity, TimelineKind
+from incidents.choices import IncidentStatus, Severity, TimelineKind
 from incidents.models import Incident, TimelineEntry
 from incidents.services import record
 
@@ -155,9 +156,7 @@ def check_may_go_public(message: Message, actor) -> None:
     """A security incident is never public by default: its first public message goes out only by a communications
     lead's own approval or publishing (or after a lead showed the incident on the status page), never by support's
     one-click publishing of a pre-approved template."""
-    incident = message.incident
-    if (message.audience == Audience.PUBLIC and incident.kind == IncidentKind.SECURITY and not incident.is_public
-            and not actor.has_perm("incidents.change_incident")):
+    if not may_make_public(message, actor):
         raise TransitionNotAllowed(
             "This is a security incident, which is never public by default: only a communications lead can make it "
             "public, by publishing this message or by showing the incident on the status page."
@@ -165,49 +164,72 @@ def check_may_go_public(message: Message, actor) -> None:
 
 
 def authors(message: Message) -> set[int]:
-    """Who wrote the text: its author and whoever last changed it."""
-    return {message.author_id, message.text_edited_by_id} - {None}
+    """Who wrote the text: its author, everyone who changed it since (from the timeline), and, for a message left
+    as its pre-approved template made it, whoever last wrote that template."""
+    ids = {message.author_id, message.text_edited_by_id}
+    edits = TimelineEntry.objects.filter(incident_id=message.incident_id, kind=TimelineKind.MESSAGE,
+                                         data__message_id=message.pk).values_list("actor_id", "data")
+    ids |= {actor_id for actor_id, data in edits if set(data.get("fields") or ()) & set(CONTENT_FIELDS)}
+    if message.template_id and message.is_unchanged_preapproved:
+        ids.add(message.template.written_by_id)
+    return ids - {None}
 
 
 def highest_severity(message: Message) -> str:
-    """The highest severity the incident had while this message was open: lowering it for a moment (to approve
-    one's own message) does not lower the bar."""
+    """The highest severity the incident ever had: lowering it for a moment (to write and approve one's own
+    message) does not lower the bar."""
     incident = message.incident
     seen = {incident.severity}
-    changes = TimelineEntry.objects.filter(incident=incident, kind=TimelineKind.SEVERITY, at__gte=message.created_at)
+    changes = TimelineEntry.objects.filter(incident=incident, kind=TimelineKind.SEVERITY)
     for data in changes.values_list("data", flat=True):
         seen.update(value for value in (data.get("old"), data.get("new")) if value)
     return min(seen)  # SEV1 < SEV2 < …: the smallest name is the most severe
 
 
 def needs_four_eyes(message: Message) -> bool:
-    return highest_severity(message) in FOUR_EYES_SEVERITIES and not message.is_unchanged_preapproved
+    """SEV1/SEV2 (at the incident's highest): a second lead approves, except for a message left as a pre-approved
+    template made it — unless a user wrote that template, who then counts as its author."""
+    if highest_severity(message) not in FOUR_EYES_SEVERITIES:
+        return False
+    if message.is_unchanged_preapproved:
+        return message.template.written_by_id is not None
+    return True
 
 
 def check_four_eyes(message: Message, actor) -> None:
     if actor.pk in authors(message) and needs_four_eyes(message):
         severity = highest_severity(message)
         raise PermissionDenied(
-            f"This message is for a {severity} incident (at its highest while the message was open), so another "
-            "communications lead must approve it: you wrote or last changed its text."
+            f"This message is for a {severity} incident (at its highest), so another communications lead must "
+            "approve it: you wrote or changed its text (or the pre-approved template it comes from)."
         )
 
 
-def reopen_self_approved(incident: Incident, *, severity: str) -> int:
-    """The incident's severity rose to one that needs four eyes: approved or scheduled messages approved by one
-    of their own authors need another lead's approval again. Returns how many."""
-    if severity not in FOUR_EYES_SEVERITIES:
-        return 0
+def reopen_approvals(incident: Incident, changes: dict[str, tuple[str, str]]) -> int:
+    """The incident's severity, status or kind changed: approved or scheduled messages whose approval no longer
+    holds go back to waiting for approval (with the reason on the timeline). Returns how many."""
     reopened = 0
     pending = Message.objects.filter(incident=incident, state__in=(MessageState.APPROVED, MessageState.SCHEDULED),
-                                     approver__isnull=False).select_related("incident", "template")
+                                     approver__isnull=False).select_related("incident", "template", "approver")
     for message in pending:
-        if message.approver_id in authors(message) and not message.is_unchanged_preapproved:
-            _move(message, MessageState.SUBMITTED, None,
-                  f"needs another lead's approval: the incident is now {severity} and its approver wrote it",
+        reason = _approval_lapsed(message, changes)
+        if reason:
+            _move(message, MessageState.SUBMITTED, None, f"needs approval again: {reason}",
                   approver=None, approved_at=None, submitted_at=timezone.now())
             reopened += 1
     return reopened
+
+
+def _approval_lapsed(message: Message, changes: dict[str, tuple[str, str]]) -> str | None:
+    incident = message.incident
+    if "severity" in changes and needs_four_eyes(message) and message.approver_id in authors(message):
+        return f"the incident is now {incident.severity} and its approver wrote it"
+    if "status" in changes and message.stale_since:
+        return (f"it was written while the incident was {IncidentStatus(message.stale_since).label.lower()}; "
+                f"it is now {incident.get_status_display().lower()}")
+    if "kind" in changes and not may_make_public(message, message.approver):
+        return "the incident is now a security incident, which only a communications lead makes public"
+    return None
 
 
 def reject(message: Message, *, actor, reason: str) -> Message:
@@ -248,6 +270,7 @@ def publish(message: Message, *, actor, at=None, confirm_stale: bool = False) ->
     elif message.state in (MessageState.DRAFT, MessageState.SUBMITTED) and message.is_unchanged_preapproved:
         if not actor.has_perm("comms.publish_preapproved_message"):
             raise PermissionDenied("Your role cannot publish messages.")
+        check_four_eyes(message, actor)
         fields = {"scheduled_for": at, "approver": actor, "approved_at": timezone.now()}
     elif message.state in (MessageState.DRAFT, MessageState.SUBMITTED):
         raise TransitionNotAllowed(

@@ -11,7 +11,7 @@ from core.statemachine import TransitionNotAllowed
 from incidents import cadence, hooks
 from incidents.choices import INCIDENT_MACHINE, OPEN_STATUSES, ComponentStatus, IncidentStatus, TimelineKind
 from incidents.models import Component, Incident, TimelineEntry
-from incidents.signals import public_change, severity_changed
+from incidents.signals import incident_changed, public_change
 
 # Fields whose change is recorded on the timeline as a plain edit, with a label for the description.
 EDITABLE_FIELDS = {
@@ -87,7 +87,7 @@ def update_incident(incident: Incident, *, actor, components: Iterable[Component
     if components is not None:
         _change_components(incident, list(components), actor)
 
-    old_severity, old_status = Incident.objects.values_list("severity", "status").get(pk=incident.pk)
+    old_severity, old_status, old_kind = Incident.objects.values_list("severity", "status", "kind").get(pk=incident.pk)
     if status != incident.status:
         _change_status(incident, status, actor, note)
     if incident.severity != old_severity or incident.status != old_status:
@@ -96,8 +96,11 @@ def update_incident(incident: Incident, *, actor, components: Iterable[Component
     incident.save()
     if edited or incident.severity != old_severity or incident.status != old_status or incident.components_changed:
         public_change.send(sender=Incident)  # title, severity, impact and status are all on the public page
-    if incident.severity != old_severity:
-        severity_changed.send(sender=Incident, incident=incident, old=old_severity, new=incident.severity)
+    before = {"severity": old_severity, "status": old_status, "kind": old_kind}
+    changes = {field: (old, getattr(incident, field)) for field, old in before.items()
+               if getattr(incident, field) != old}
+    if changes:
+        incident_changed.send(sender=Incident, incident=incident, changes=changes)
     return incident
 
 

@@ -6,6 +6,7 @@ from django.dispatch import Signal
 # component's status). comms connects it to the status page's cache version.
 public_change = Signal()
 
-# The incident's severity changed (sender=Incident; incident, old, new): comms re-checks who approved pending
-# messages, since four eyes apply from SEV2 up.
-severity_changed = Signal()
+# The incident's severity, status or kind changed (sender=Incident; incident, changes = {field: (old, new)}):
+# comms sends back to approval what was approved under the old facts (four eyes from SEV2 up, text written for
+# another status, a public message about what became a security incident).
+incident_changed = Signal()

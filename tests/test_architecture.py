@@ -11,7 +11,7 @@ from accounts import hooks as account_hooks
 from comms import hooks as comms_hooks
 from core import demo, roles
 from incidents import hooks as incident_hooks
-from incidents.signals import public_change, severity_changed
+from incidents.signals import incident_changed, public_change
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]["layers"]
@@ -34,7 +34,7 @@ def test_every_hook_a_lower_app_declares_has_the_registrations_the_architecture_
     assert names(account_hooks.awaiting_approval) == {"comms"}
     assert names(demo.steps) == {"core", "incidents", "accounts", "comms", "sentiment"}
     assert names(comms_hooks.dashboard_panels) == {"sentiment"}
-    assert public_change.has_listeners() and severity_changed.has_listeners()
+    assert public_change.has_listeners() and incident_changed.has_listeners()
 
 
 def test_each_app_grants_permissions_only_on_models_that_exist():

@@ -196,7 +196,7 @@ def follow_up_add(request, pk):
             add_errors(form, error)
         else:
             messages.success(request, f"{follow_up.get_kind_display()} planned for {follow_up.owner}, due "
-                                      f"{timezone.localtime(follow_up.due_at):%Y-%m-%d %H:%M}.")
+                                      f"{timezone.localtime(follow_up.due_at):%Y-%m-%d %H:%M %Z}.")
             return _back(request, impact.pk, "follow-ups")
     return _render_refused(request, impact, follow_up_form=form)
 

@@ -183,6 +183,12 @@ class MessageTemplateViewSet(
     serializer_class = MessageTemplateSerializer
     filterset_fields = ["phase", "pre_approved"]
 
+    def perform_create(self, serializer):
+        serializer.save(written_by=self.request.user)  # an author of messages left as it makes them (four eyes)
+
+    def perform_update(self, serializer):
+        serializer.save(written_by=self.request.user)
+
 
 class SubscriberViewSet(
     mixins.ListModelMixin,

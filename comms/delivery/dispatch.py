@@ -13,6 +13,7 @@ from comms.channels import get_transport
 from comms.choices import Audience, DeliveryStatus, MessageState
 from comms.delivery.locks import FAN_OUT_LOCKS, hold_lock, release_lock
 from comms.models import Delivery, Message
+from comms.publicity import may_make_public
 from incidents import cadence
 from incidents.choices import TimelineKind
 from incidents.services import mark_public, record
@@ -39,20 +40,37 @@ def dispatch_due_messages(limit: int = 20) -> list[int]:
                     continue  # someone else claimed it
                 # Held by this session until every row exists: if it dies, the sweeper sees the lock gone.
                 locked = hold_lock(FAN_OUT_LOCKS, pk)
-                message = Message.objects.select_related("incident").get(pk=pk)
+                message = Message.objects.select_related("incident", "approver").get(pk=pk)
+                if not may_make_public(message, message.approver):
+                    # The incident became a security incident after a non-lead published this: a lead decides.
+                    _hold_for_a_lead(message)
+                    continue
                 if message.audience == Audience.PUBLIC:
                     # The first public message a lead approved (or support published from a pre-approved
                     # template) is what makes a service incident public.
                     mark_public(message.incident, reason=f"with “{message.headline}”", at=now)
                     cadence.record_public_update(message.incident, now)
-                # {next_update} in its text is this deadline: the one the cadence now tracks.
-                Message.objects.filter(pk=pk).update(promised_next_update_at=message.incident.next_update_due_at)
+                # {next_update} in its text is this deadline, the one the cadence now tracks; never a time already
+                # past (a message to accounts does not restart the public cadence).
+                deadline = message.incident.next_update_due_at
+                Message.objects.filter(pk=pk).update(
+                    promised_next_update_at=deadline if deadline and deadline > now else None)
             complete_fan_out(message)
         finally:
             if locked:
                 release_lock(FAN_OUT_LOCKS, pk)
         dispatched.append(pk)
     return dispatched
+
+
+def _hold_for_a_lead(message: Message) -> None:
+    """Back to waiting for approval, inside the claiming transaction (sending → submitted is no move of the
+    state machine: nothing was sent, and the claim is undone in the same transaction)."""
+    Message.objects.filter(pk=message.pk).update(state=MessageState.SUBMITTED, dispatched_at=None, approver=None,
+                                                 approved_at=None, submitted_at=timezone.now())
+    record(message.incident, TimelineKind.MESSAGE, f"“{message.headline}” held back: the incident is a security "
+           "incident, which only a communications lead makes public; it waits for a lead's approval",
+           message_id=message.pk)
 
 
 def complete_fan_out(message: Message) -> dict[str, int]:

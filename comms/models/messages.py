@@ -43,6 +43,11 @@ class MessageTemplate(EarsContent):
         "communications lead or support user, without a second approval.",
     )
     channels = models.JSONField(default=list, blank=True, help_text="Channels selected by default.")
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False,
+        help_text="Who last saved it (empty for the defaults): an author of messages left as it made them, for the "
+        "four-eyes rule.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

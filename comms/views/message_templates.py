@@ -53,6 +53,7 @@ class MessageTemplateEditMixin(RolePermissionMixin):
         return super().get_context_data(placeholders=PLACEHOLDERS, **kwargs)
 
     def form_valid(self, form):
+        form.instance.written_by = self.request.user  # an author of messages left as it makes them (four eyes)
         self.object = form.save()
         messages.success(self.request, f"Template “{self.object.name}” saved.")
         return redirect(self.success_url)

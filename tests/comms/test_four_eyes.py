@@ -45,7 +45,7 @@ def test_lowering_the_severity_for_a_moment_does_not_let_a_lead_approve_their_ow
     refused = act(api_as, lead, message_id, "approve")
 
     assert refused.status_code == 403
-    assert "SEV1 incident (at its highest while the message was open)" in refused.json()["message"]
+    assert "SEV1 incident (at its highest)" in refused.json()["message"]
     assert Message.objects.get(pk=message_id).state == MessageState.SUBMITTED
 
 
@@ -82,7 +82,8 @@ def test_a_message_a_lead_approved_themself_under_sev3_needs_another_lead_once_t
 
     message.refresh_from_db()
     assert (message.state, message.approver) == (MessageState.SUBMITTED, None)
-    reopened = TimelineEntry.objects.filter(incident=incident, description__contains="needs another lead's approval")
+    reopened = TimelineEntry.objects.filter(
+        incident=incident, description__contains="needs approval again: the incident is now SEV1 and its approver wrote it")
     assert reopened.exists()
     with pytest.raises(messaging.PermissionDenied):
         messaging.approve(message, actor=lead)
@@ -99,3 +100,37 @@ def test_a_message_approved_by_another_lead_stays_approved_when_the_severity_ris
 
     message.refresh_from_db()
     assert (message.state, message.approver) == (MessageState.APPROVED, lead)
+
+
+# --- Found by an independent review -----------------------------------------------------------------------
+
+
+def test_a_lead_cannot_publish_their_own_pre_approved_template_alone_on_a_sev1(api_as, lead, other_lead, sev1):
+    template = api_as(lead).post("/api/v1/templates/", {
+        "name": "All fine", "phase": "update", "pre_approved": True, "channels": ["statuspage"],
+        "headline": "Everything is fine now", "explain": "Nothing to see here.",
+    }, format="json").json()
+    message = api_as(lead).post("/api/v1/messages/", {"incident": sev1.pk, "template": template["id"]},
+                                format="json").json()
+    assert message["is_unchanged_preapproved"] is True
+
+    refused = api_as(lead).post(f"/api/v1/messages/{message['id']}/publish/", format="json")
+    assert refused.status_code == 403
+    assert "or the pre-approved template it comes from" in refused.json()["message"]
+    assert api_as(other_lead).post(f"/api/v1/messages/{message['id']}/publish/", format="json").status_code == 200
+
+
+def test_lowering_the_severity_before_writing_does_not_let_a_lead_approve_their_own_message(api_as, lead, sev1):
+    assert api_as(lead).patch(f"/api/v1/incidents/{sev1.pk}/", {"severity": "SEV3"}, format="json").status_code == 200
+    message_id = write(api_as, lead, sev1)
+    act(api_as, lead, message_id, "submit")
+    assert act(api_as, lead, message_id, "approve").status_code == 403
+
+
+def test_everyone_who_changed_the_text_is_an_author_not_only_the_last(api_as, lead, other_lead, support, sev1):
+    message_id = write(api_as, support, sev1)
+    api_as(lead).patch(f"/api/v1/messages/{message_id}/", {"explain": "All card payments fail."}, format="json")
+    api_as(support).patch(f"/api/v1/messages/{message_id}/", {"headline": "Card payments fail"}, format="json")
+    act(api_as, support, message_id, "submit")
+    assert act(api_as, lead, message_id, "approve").status_code == 403
+    assert act(api_as, other_lead, message_id, "approve").status_code == 200

@@ -218,3 +218,17 @@ def test_the_message_page_shows_an_approver_the_guidance_left_in(client, lead, i
     content = client.get(message.get_absolute_url()).content.decode()
     assert "Must fix before approval" in content
     assert "guidance “Describe any credit offered.”" in content
+
+
+@pytest.mark.parametrize("text", [
+    "[\u200b[Describe the credit]\u200b]",  # zero-width spaces between the brackets
+    "［［Describe the credit］］",  # fullwidth brackets
+    "We are fixing {incident title}.",  # a placeholder mistyped
+    "Status: { status }.",
+    "Status: ｛status｝.",  # fullwidth braces
+])
+def test_guidance_or_placeholders_in_disguise_are_caught_before_approval(text):
+    from comms.lint import approval_blockers
+
+    message = MessageFactory(headline="Checkout errors", explain=text)
+    assert approval_blockers(message), f"{text!r} would go out as written"

@@ -178,3 +178,25 @@ def test_a_lead_publishing_a_security_incidents_acknowledgement_makes_it_public(
     acknowledge(incident["id"], lead)
     assert Incident.objects.get(pk=incident["id"]).is_public
     assert TITLE in public_text(client)
+
+
+def test_a_support_published_message_is_held_when_the_incident_becomes_a_security_incident(client, api_as, lead,
+                                                                                          support):
+    from django.utils import timezone
+
+    from comms.models import Message
+
+    incident = open_incident(api_as, lead)
+    template = MessageTemplate.objects.get(name="Initial acknowledgement")
+    message = messaging.create_message(incident=Incident.objects.get(pk=incident["id"]), author=support,
+                                       template=template)
+    messaging.publish(message, actor=support, at=timezone.now() + timezone.timedelta(minutes=5))
+    assert api_as(lead).patch(f"/api/v1/incidents/{incident['id']}/", {"kind": "security"},
+                              format="json").status_code == 200
+
+    assert Message.objects.get(pk=message.pk).state == "submitted"  # its approval lapsed with the kind change
+    Message.objects.filter(pk=message.pk).update(state="scheduled", scheduled_for=timezone.now())  # even if not
+    assert delivery.dispatch_due_messages() == []  # the last check before sending holds it
+    assert Message.objects.get(pk=message.pk).state == "submitted"
+    assert not Incident.objects.get(pk=incident["id"]).is_public
+    assert TITLE not in public_text(client)

@@ -48,13 +48,28 @@ def test_an_update_written_before_the_incident_resolved_needs_a_confirmation_to_
     assert confirmed.status_code == 200 and confirmed.json()["state"] == "approved"
 
 
-def test_publishing_a_stale_message_needs_the_confirmation_too(incident, lead, support):
+def test_an_approved_update_goes_back_to_approval_when_the_status_changes_and_then_needs_the_confirmation(
+        incident, lead, support):
     message = submitted_update(incident, support)
     messaging.approve(message, actor=lead)
     services.change_status(incident, "monitoring", actor=lead)
+
+    message = Message.objects.get(pk=message.pk)
+    assert (message.state, message.approver) == (MessageState.SUBMITTED, None)
     with pytest.raises(TransitionNotAllowed, match="now monitoring"):
-        messaging.publish(message, actor=lead)
-    assert messaging.publish(message, actor=lead, confirm_stale=True).state == MessageState.SCHEDULED
+        messaging.approve(message, actor=lead)
+    assert messaging.approve(message, actor=lead, confirm_stale=True).state == MessageState.APPROVED
+
+
+def test_a_scheduled_update_written_before_a_status_change_does_not_go_out_unchecked(incident, lead, support):
+    message = submitted_update(incident, support)
+    Message.objects.filter(pk=message.pk).update(scheduled_for=timezone.now() + timezone.timedelta(minutes=5))
+    assert messaging.approve(message, actor=lead).state == MessageState.SCHEDULED
+    services.change_status(incident, "resolved", actor=lead)
+    Message.objects.filter(pk=message.pk).update(scheduled_for=timezone.now())  # its time has come
+
+    assert delivery.dispatch_due_messages() == []
+    assert Message.objects.get(pk=message.pk).state == MessageState.SUBMITTED
 
 
 def test_editing_the_text_after_the_status_change_makes_it_current_again(incident, lead, support):
@@ -125,3 +140,22 @@ def test_the_promise_is_in_the_sites_time_zone_whoever_previews_it(settings, inc
     message = Message.objects.get(pk=message.pk)
     with timezone.override(ZoneInfo("America/New_York")):
         assert promised_next_update(message).endswith("UTC")
+
+
+def test_a_message_to_accounts_never_promises_a_next_update_time_already_past(settings, lead, manager):
+    settings.UPDATE_CADENCE_MINUTES = {"SEV1": 30, "SEV2": 60, "SEV3": 120, "SEV4": 0}
+    long_ago = timezone.now() - timezone.timedelta(hours=3)
+    incident = services.create_incident(actor=lead, title="Checkout errors", severity="SEV2", started_at=long_ago,
+                                        detected_at=long_ago)
+    assert Incident.objects.get(pk=incident.pk).next_update_due_at < timezone.now()  # overdue
+    message = messaging.create_message(incident=incident, author=manager, audience="affected_accounts",
+                                       channels=["email"], headline="About the checkout errors",
+                                       explain="Next update by {next_update}.")
+    messaging.submit(message, actor=manager)
+    messaging.approve(message, actor=lead)
+    messaging.publish(message, actor=lead)
+    delivery.dispatch_due_messages()
+
+    message = Message.objects.get(pk=message.pk)
+    assert message.promised_next_update_at is None
+    assert "Next update by as soon as we know more." in render_all(message).email_text
