@@ -82,8 +82,8 @@ def test_a_message_a_lead_approved_themself_under_sev3_needs_another_lead_once_t
 
     message.refresh_from_db()
     assert (message.state, message.approver) == (MessageState.SUBMITTED, None)
-    reopened = TimelineEntry.objects.filter(
-        incident=incident, description__contains="needs approval again: the incident is now SEV1 and its approver wrote it")
+    reason = "needs approval again: the incident is now SEV1 and its approver wrote it"
+    reopened = TimelineEntry.objects.filter(incident=incident, description__contains=reason)
     assert reopened.exists()
     with pytest.raises(messaging.PermissionDenied):
         messaging.approve(message, actor=lead)
