@@ -399,6 +399,7 @@ LOGGING = {
         # Beat sends the dispatch task every few seconds: neither each send nor each finished task is news.
         "celery.beat": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},  # "Task … received", every few seconds
     },
 }
 

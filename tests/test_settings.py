@@ -269,5 +269,6 @@ def test_make_run_logs_no_routine_beat_sends_or_refusals_but_still_server_errors
 
     assert not logging.getLogger("celery.beat").isEnabledFor(logging.INFO)
     assert not logging.getLogger("celery.app.trace").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("celery.worker.strategy").isEnabledFor(logging.INFO)
     assert not logging.getLogger("django.request").isEnabledFor(logging.WARNING)  # 403s and 404s
     assert logging.getLogger("django.request").isEnabledFor(logging.ERROR)  # 500s
