@@ -24,10 +24,15 @@ class RolePermissionMixin(PermissionRequiredMixin):
 
 def back_to(request, default):
     """The page the form came from (`next`), on this site only; otherwise `default`."""
-    back = request.POST.get("next", "")
+    return redirect(safe_next(request, request.POST) or default)
+
+
+def safe_next(request, data) -> str | None:
+    """data's `next`, when it is a page of this site (never another host: no open redirect)."""
+    back = data.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        return redirect(back)
-    return redirect(default)
+        return back
+    return None
 
 
 def describe_zone(zone) -> str:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from comms.channels import get_transport
 from comms.models import Delivery
-from core.views import REFUSALS, back_to
+from core.views import REFUSALS, back_to, safe_next
 from sentiment import review
 from sentiment.choices import OPEN_REVIEW_STATES, REVIEW_MACHINE, ReviewState, Source
 from sentiment.forms import MentionFilterForm
@@ -85,6 +85,8 @@ def mention_detail(request, pk):
     return render(request, "sentiment/mention_detail.html", {
         "mention": mention,
         "here": request.get_full_path(),
+        # The queue page it was opened from, with its filters and page; the plain queue otherwise.
+        "queue_url": safe_next(request, request.GET) or reverse("mentions"),
         "can_review": request.user.has_perm(REVIEW),
         "x_reply": x_reply_option(),
     })

@@ -186,3 +186,10 @@ def test_the_accounts_area_is_built_and_no_longer_says_coming_soon(client, suppo
     response = client.get(url)
     assert response.status_code == 200
     assert b"Coming soon" not in response.content
+
+
+def test_help_texts_on_the_incident_form_are_tied_to_their_fields_for_screen_readers(client, lead):
+    client.force_login(lead)
+    form = client.get("/incidents/new/").content.decode()
+    assert 'aria-describedby="id_impact_summary_helptext"' in form
+    assert 'id="id_impact_summary_helptext"' in form

@@ -63,7 +63,7 @@ def test_a_queue_of_120_mentions_is_compact_rows_fifty_to_a_page(client, support
         assert '<span class="score score-negative"' in row
         assert f"@{mention.author_handle}" in row and '<span class="source">X</span>' in row
         assert '<span class="mstate mstate-new">New</span>' in row and "Assignee" in row
-        assert f'href="/mentions/{pk}/"' in row and f'action="/mentions/{pk}/assign/"' in row
+        assert f'href="/mentions/{pk}/?next=' in row and f'action="/mentions/{pk}/assign/"' in row
         assert (f'href="/incidents/{queue_of_120.pk}/"' in row) == (mention.incident_id is not None)
         # The text is cut short (the stylesheet shows its first line); never the whole of a long mention.
         text = re.search(r'<p class="mention-text"[^>]*>(.*?)</p>', row, flags=re.S).group(1)
@@ -110,3 +110,19 @@ def test_acting_on_a_mention_returns_to_the_same_filtered_page(client, support, 
     assert response["Location"] == url
     response = client.post("/mentions/bulk/", {"next": bulk_back, "action": "assign", "ids": [pk]})
     assert html.unescape(response["Location"]) == url
+
+
+def test_a_mention_opened_from_a_filtered_queue_page_leads_back_to_that_page(client, support):
+    from django.utils import timezone
+
+    from sentiment.models import Mention
+
+    item = Mention.objects.create(source="api", external_id="back-1", text="down", posted_at=timezone.now(),
+                                  flagged=True, label="negative")
+    client.force_login(support)
+    queue = client.get("/mentions/?label=negative&page=1").content.decode()
+    assert f"/mentions/{item.pk}/?next=/mentions/%3Flabel%3Dnegative%26page%3D1" in queue
+    detail = client.get(f"/mentions/{item.pk}/", {"next": "/mentions/?label=negative&page=1"}).content.decode()
+    assert 'href="/mentions/?label=negative&amp;page=1">Back to the queue' in detail
+    elsewhere = client.get(f"/mentions/{item.pk}/", {"next": "https://evil.example/"}).content.decode()
+    assert 'href="/mentions/">Back to the queue' in elsewhere
