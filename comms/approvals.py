@@ -170,18 +170,22 @@ def announce_message(message_id: int, submitted_at: datetime) -> bool:
     url = settings.SITE_URL + message.get_absolute_url()
     text = (f"{message.author} submitted “{message.headline}” ({message.get_phase_display().lower()}) for "
             f"{incident.severity} “{incident.title}”; it is waiting for approval.")
-    failure = notify_people(f"Waiting for your approval: {message.headline}",
-                            f"{text}\n\nApprove or reject it: {url}\nEverything waiting for you: "
-                            f"{settings.SITE_URL}{reverse('approvals')}\n",
-                            [person.email for person in people])
-    notify_internal_webhooks("message.awaiting_approval", {
-        "message_id": message.pk, "incident_id": incident.pk, "severity": incident.severity, "text": text,
-        "url": url,
-    })
+    failure = _announce(f"Waiting for your approval: {message.headline}", text, f"Approve or reject it: {url}",
+                        people, "message.awaiting_approval", {
+                            "message_id": message.pk, "incident_id": incident.pk, "severity": incident.severity,
+                            "url": url})
     if failure:
         record(incident, TimelineKind.NOTE, f"Emailing the leads that “{message.headline}” is waiting for approval "
                                             f"failed: {failure}", message_id=message.pk)
     return True
+
+
+def _announce(subject: str, text: str, where: str, people, event: str, payload: dict) -> str | None:
+    """Email the approvers and post to internal webhooks; returns why the email failed, or None."""
+    body = f"{text}\n\n{where}\nEverything waiting for you: {settings.SITE_URL}{reverse('approvals')}\n"
+    failure = notify_people(subject, body, [person.email for person in people])
+    notify_internal_webhooks(event, {**payload, "text": text})
+    return failure
 
 
 # --- Compensation (registered into accounts.hooks.awaiting_approval) ---------------------------------------
@@ -202,15 +206,11 @@ def announce_compensation(compensation: Compensation) -> bool:
     text = (f"{compensation} for {impact.account} (incident “{impact.incident.title}”), proposed by "
             f"{compensation.proposed_by}, is waiting for a communications lead's approval: "
             f"{account_rules.above_limit_text(compensation)}")
-    failure = notify_people(f"Waiting for your approval: {compensation} for {impact.account}",
-                            f"{text}\n\nApprove it on the impact: {url}\nEverything waiting for you: "
-                            f"{settings.SITE_URL}{reverse('approvals')}\n",
-                            [person.email for person in people])
-    notify_internal_webhooks("compensation.awaiting_approval", {
-        "compensation_id": compensation.pk, "impact_id": impact.pk, "account_id": impact.account_id,
-        "incident_id": impact.incident_id, "value": str(compensation.value), "currency": compensation.currency,
-        "text": text, "url": url,
-    })
+    failure = _announce(f"Waiting for your approval: {compensation} for {impact.account}", text,
+                        f"Approve it on the impact: {url}", people, "compensation.awaiting_approval", {
+                            "compensation_id": compensation.pk, "impact_id": impact.pk,
+                            "account_id": impact.account_id, "incident_id": impact.incident_id,
+                            "value": str(compensation.value), "currency": compensation.currency, "url": url})
     if failure:
         record_impact(impact, AccountEventKind.REMINDER,
                       f"emailing the leads that {compensation} is waiting for approval failed: {failure}",
