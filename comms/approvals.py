@@ -17,7 +17,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
@@ -49,17 +48,6 @@ def sees_approvals(user) -> bool:
     )
 
 
-def four_eyes_reason(message: Message, user) -> str:
-    """Why this lead may not approve this message themselves (SEV1/SEV2, they wrote it), or ''."""
-    if user.pk not in messaging.authors(message):
-        return ""  # the cheap test first: needs_four_eyes reads the incident's severity history
-    try:
-        messaging.check_four_eyes(message, user)
-    except PermissionDenied as refusal:
-        return str(refusal)
-    return ""
-
-
 def waiting_messages(user) -> list[Message]:
     """Submitted messages, oldest first, for a lead; each with .four_eyes: why another lead must approve it."""
     if not user.has_perm(APPROVE_MESSAGE):
@@ -70,7 +58,7 @@ def waiting_messages(user) -> list[Message]:
         .order_by("submitted_at", "pk")
     )
     for message in waiting:
-        message.four_eyes = four_eyes_reason(message, user)
+        message.four_eyes = messaging.four_eyes_refusal(message, user)
     return waiting
 
 
@@ -89,13 +77,19 @@ def _proposed_for(user) -> QuerySet:
 def waiting_compensations(user) -> list[Compensation]:
     """Proposed compensation this user approves, oldest first: above the limit for a lead (with .needs_other_lead
     when they proposed it themselves), at or below it on the impacts an account manager works."""
-    limit = Decimal(settings.COMPENSATION_APPROVAL_LIMIT)
     waiting = list(_proposed_for(user).select_related("impact__account", "impact__incident", "proposed_by")
                    .order_by("state_changed_at", "pk"))
     for compensation in waiting:
-        compensation.needs_lead = compensation.approval_sum > limit
+        compensation.needs_lead = account_rules.needs_lead_approval(compensation)  # annotated: no query
         compensation.needs_other_lead = compensation.needs_lead and compensation.proposed_by_id == user.pk
     return waiting
+
+
+def awaiting_count_for(request) -> int | None:
+    """awaiting_count for the request's user, worked out once per request (the menu and the dashboard share it)."""
+    if not hasattr(request, "_awaiting_approval"):
+        request._awaiting_approval = awaiting_count(request.user)
+    return request._awaiting_approval
 
 
 def awaiting_count(user) -> int | None:
@@ -106,11 +100,21 @@ def awaiting_count(user) -> int | None:
     count = 0
     if user.has_perm(APPROVE_MESSAGE):
         submitted = Message.objects.filter(state=MessageState.SUBMITTED)
-        theirs = submitted.filter(Q(author=user) | Q(text_edited_by=user)).select_related("incident", "template")
-        count += submitted.count() - sum(1 for message in theirs if four_eyes_reason(message, user))
+        theirs = submitted.filter(Q(author=user) | Q(template__written_by=user) | Q(pk__in=_edited_by(user, submitted)))
+        theirs = theirs.select_related("incident", "template")
+        count += submitted.count() - sum(1 for message in theirs if messaging.four_eyes_refusal(message, user))
     limit = Decimal(settings.COMPENSATION_APPROVAL_LIMIT)
     count += _proposed_for(user).exclude(approval_sum__gt=limit, proposed_by=user).count()
     return count
+
+
+def _edited_by(user, messages) -> set[int]:
+    """Which of these messages the user changed the text of (from the timeline, as messaging.authors reads it)."""
+    entries = TimelineEntry.objects.filter(kind=TimelineKind.MESSAGE, actor=user, data__has_key="fields",
+                                           incident_id__in=messages.values("incident_id"))
+    content = set(messaging.CONTENT_FIELDS)
+    return {data.get("message_id") for data in entries.values_list("data", flat=True)
+            if set(data.get("fields") or ()) & content} - {None}
 
 
 # --- Who is told ------------------------------------------------------------------------------------------

@@ -95,7 +95,6 @@ def update_message(message: Message, *, actor, **changes) -> Message:
     for name in changed:
         setattr(message, name, changes[name])
     if set(changed) & set(CONTENT_FIELDS):
-        message.text_edited_by = actor  # whoever changed the text last is an author for the four-eyes rule
         message.written_under_status = Incident.objects.values_list("status", flat=True).get(pk=message.incident_id)
     validate_channels(message.audience, message.channels)
     description = f"“{message.headline}” edited"
@@ -166,7 +165,7 @@ def check_may_go_public(message: Message, actor) -> None:
 def authors(message: Message) -> set[int]:
     """Who wrote the text: its author, everyone who changed it since (from the timeline), and, for a message left
     as its pre-approved template made it, whoever last wrote that template."""
-    ids = {message.author_id, message.text_edited_by_id}
+    ids = {message.author_id}
     edits = TimelineEntry.objects.filter(incident_id=message.incident_id, kind=TimelineKind.MESSAGE,
                                          data__message_id=message.pk).values_list("actor_id", "data")
     ids |= {actor_id for actor_id, data in edits if set(data.get("fields") or ()) & set(CONTENT_FIELDS)}
@@ -186,23 +185,31 @@ def highest_severity(message: Message) -> str:
     return min(seen)  # SEV1 < SEV2 < …: the smallest name is the most severe
 
 
-def needs_four_eyes(message: Message) -> bool:
+def needs_four_eyes(message: Message, severity: str | None = None) -> bool:
     """SEV1/SEV2 (at the incident's highest): a second lead approves, except for a message left as a pre-approved
     template made it — unless a user wrote that template, who then counts as its author."""
-    if highest_severity(message) not in FOUR_EYES_SEVERITIES:
+    if (severity or highest_severity(message)) not in FOUR_EYES_SEVERITIES:
         return False
     if message.is_unchanged_preapproved:
         return message.template.written_by_id is not None
     return True
 
 
+def four_eyes_refusal(message: Message, actor) -> str:
+    """Why actor may not approve or publish this message themselves, or "" (authors first: the cheaper test)."""
+    if actor.pk not in authors(message):
+        return ""
+    severity = highest_severity(message)
+    if not needs_four_eyes(message, severity):
+        return ""
+    return (f"This message is for a {severity} incident (at its highest), so another communications lead must "
+            "approve it: you wrote or changed its text (or the pre-approved template it comes from).")
+
+
 def check_four_eyes(message: Message, actor) -> None:
-    if actor.pk in authors(message) and needs_four_eyes(message):
-        severity = highest_severity(message)
-        raise PermissionDenied(
-            f"This message is for a {severity} incident (at its highest), so another communications lead must "
-            "approve it: you wrote or changed its text (or the pre-approved template it comes from)."
-        )
+    refusal = four_eyes_refusal(message, actor)
+    if refusal:
+        raise PermissionDenied(refusal)
 
 
 def reopen_approvals(incident: Incident, changes: dict[str, tuple[str, str]]) -> int:

@@ -3,6 +3,7 @@
 
 from comms.choices import Audience
 from incidents.choices import IncidentKind
+from incidents.services import may_show_on_status_page
 
 
 def may_make_public(message, user) -> bool:
@@ -12,4 +13,4 @@ def may_make_public(message, user) -> bool:
     incident = message.incident
     if message.audience != Audience.PUBLIC or incident.kind != IncidentKind.SECURITY or incident.is_public:
         return True
-    return user is not None and user.has_perm("incidents.change_incident")
+    return may_show_on_status_page(user)

@@ -21,8 +21,5 @@ class Hook:
     def __iter__(self) -> Iterator[Callable]:
         return iter(list(self._functions))
 
-    def __len__(self) -> int:
-        return len(self._functions)
-
     def __repr__(self) -> str:
         return f"<Hook {self.name}: {len(self._functions)} registered>"

@@ -2,6 +2,8 @@
 
 from collections.abc import Mapping
 
+from core.words import with_article
+
 
 class TransitionNotAllowed(Exception):
     """A move the state machine refuses. The message says why, in a sentence fit for the user."""
@@ -32,9 +34,8 @@ class StateMachine:
             reason = f"A {self.labels[source].lower()} {self.name} cannot change state any more."
         else:
             choices = ", ".join(self.labels[state].lower() for state in allowed)
-            article = "An" if self.name[0] in "aeiou" else "A"
             reason = (
-                f"{article} {self.name} cannot move from {self.labels[source].lower()} to "
+                f"{with_article(self.name).capitalize()} cannot move from {self.labels[source].lower()} to "
                 f"{self.labels[target].lower()}; from {self.labels[source].lower()} it can move to: {choices}."
             )
         raise TransitionNotAllowed(reason)

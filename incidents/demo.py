@@ -63,8 +63,9 @@ def demo_incidents(demo) -> str:
         for status in moves:
             incident = services.change_status(incident, status, actor=lead)
         if incident.is_open:
+            # Through the rule every lead follows: the internal SEV1's outage shows only once it is public.
             worst = ComponentStatus.MAJOR_OUTAGE if severity == Severity.SEV1 else ComponentStatus.PARTIAL_OUTAGE
-            Component.objects.filter(name__in=names).update(status=worst)
+            incident = services.set_affected_components_status(incident, worst, actor=lead)
         demo.new_incidents.append(incident)
     created = len(demo.new_incidents)
     return f"{created} new incident{'s' if created != 1 else ''}"

@@ -104,10 +104,16 @@ def update_incident(incident: Incident, *, actor, components: Iterable[Component
     return incident
 
 
+def may_show_on_status_page(user) -> bool:
+    """Who decides that an incident is public: communications leads (by this action, or by their own public
+    message about a security incident)."""
+    return user is not None and user.has_perm("incidents.change_incident")
+
+
 def show_on_status_page(incident: Incident, *, actor) -> Incident:
     """A communications lead's explicit decision to make an internal incident public (its title, impact summary,
     status and components; never its internal notes). The only way a security incident becomes public."""
-    if not actor.has_perm("incidents.change_incident"):
+    if not may_show_on_status_page(actor):
         raise PermissionDenied("Only communications leads decide what shows on the status page.")
     return mark_public(incident, actor=actor, reason="by a communications lead")
 

@@ -40,6 +40,7 @@ def test_preferences_refuse_a_time_zone_that_does_not_exist(lead):
 
 @pytest.mark.parametrize("name", ["America/New_York", "UTC", ""])
 def test_preferences_accept_a_real_time_zone_or_blank_for_the_sites(lead, name, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # not UTC, so "blank means the site's zone" is told apart
     preferences = Preferences(user=lead, time_zone=name)
     preferences.full_clean()
     assert str(preferences.zone) == (name or settings.TIME_ZONE)

@@ -1,4 +1,3 @@
-import re
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,6 +7,7 @@ from comms.channels import channel_choices
 from comms.choices import Audience, MessagePhase
 from comms.lint import as_dicts, lint_message, quiet_period_until
 from comms.models import Delivery, Message, MessageTemplate, Subscriber
+from comms.privacy import hides_recipient, without_addresses
 from comms.rendering import PLACEHOLDERS, unknown_placeholders
 from core.api import StrictFieldsMixin
 from incidents.models import Component, Incident
@@ -136,27 +136,6 @@ class PreviewSerializer(serializers.Serializer):
     webhook = serializers.DictField()
     slack = serializers.DictField()
     lint = LintWarningSerializer(many=True)
-
-
-SEE_RECIPIENTS = "comms.view_subscriber"
-PERSONAL_CHANNELS = frozenset({"email"})  # channels whose recipient is a person's address
-ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
-HIDDEN_ADDRESS = "[address hidden]"
-
-
-def may_see_recipients(user) -> bool:
-    """Recipients' addresses (subscribers', account contacts', staff's) are for those who may read subscribers;
-    everyone else sees counts, and the channel's own recipient on channels that do not reach a person."""
-    return bool(user is not None and user.is_authenticated and user.has_perm(SEE_RECIPIENTS))
-
-
-def hides_recipient(delivery, user) -> bool:
-    return delivery.channel in PERSONAL_CHANNELS and not may_see_recipients(user)
-
-
-def without_addresses(text: str) -> str:
-    """The text with every email address in it replaced (an SMTP refusal often quotes the address)."""
-    return ADDRESS.sub(HIDDEN_ADDRESS, text or "")
 
 
 class DeliverySerializer(serializers.ModelSerializer):

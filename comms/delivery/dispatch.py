@@ -66,8 +66,10 @@ def dispatch_due_messages(limit: int = 20) -> list[int]:
 def _hold_for_a_lead(message: Message) -> None:
     """Back to waiting for approval, inside the claiming transaction (sending → submitted is no move of the
     state machine: nothing was sent, and the claim is undone in the same transaction)."""
-    Message.objects.filter(pk=message.pk).update(state=MessageState.SUBMITTED, dispatched_at=None, approver=None,
-                                                 approved_at=None, submitted_at=timezone.now())
+    message.state, message.submitted_at = MessageState.SUBMITTED, timezone.now()
+    message.dispatched_at = message.approver = message.approved_at = None
+    # A save, not an update: post_save tells the leads it waits for them (comms.approvals).
+    message.save(update_fields=["state", "dispatched_at", "approver", "approved_at", "submitted_at", "updated_at"])
     record(message.incident, TimelineKind.MESSAGE, f"“{message.headline}” held back: the incident is a security "
            "incident, which only a communications lead makes public; it waits for a lead's approval",
            message_id=message.pk)

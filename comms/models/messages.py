@@ -90,10 +90,6 @@ class Message(EarsContent):
         default=list, blank=True, editable=False,
         help_text="The incident's components and their statuses when this update appeared: [{id, name, status}].",
     )
-    text_edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="Who last changed the text after it was drafted: an author too, for the four-eyes rule.",
-    )
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="messages_approved"
     )

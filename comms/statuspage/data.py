@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from comms.choices import Audience
 from comms.models import Message
-from comms.rendering import body_paragraphs, status_page_url
+from comms.rendering import body_paragraphs, customer_text, status_page_url
 from incidents.choices import OPEN_STATUSES, SEVERITY_IMPACT, ComponentStatus, IncidentStatus, TimelineKind
 from incidents.models import Component, Incident, TimelineEntry
 
@@ -253,7 +253,7 @@ def _incident_update(message: Message, incident: Incident, affected_components: 
     return {
         "id": str(message.pk),
         "status": message.published_status or incident.public_status,
-        "body": "\n\n".join([message.headline, *body_paragraphs(message)]),
+        "body": "\n\n".join([customer_text(message, message.headline), *body_paragraphs(message)]),
         "incident_id": str(incident.pk),
         "created_at": published,
         "updated_at": published,
@@ -267,4 +267,5 @@ def _incident_update(message: Message, incident: Incident, affected_components: 
 
 def _iso(moment: datetime | None) -> str | None:
     """ISO 8601 in the page's time zone, with milliseconds, as Statuspage writes its times."""
-    return timezone.localtime(moment).isoformat(timespec="milliseconds") if moment else None
+    page_zone = timezone.get_default_timezone()  # the page's, whoever is signed in
+    return timezone.localtime(moment, page_zone).isoformat(timespec="milliseconds") if moment else None

@@ -10,7 +10,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 
-from comms.rendering import body_paragraphs, status_page_url
+from comms.rendering import body_paragraphs, customer_text, status_page_url
 from comms.statuspage import data
 from incidents.models import Component
 
@@ -38,6 +38,7 @@ def render_status_page() -> str:
     for incident in (*open_incidents, *resolved_incidents):
         for update in incident.public_updates:
             update.paragraphs = body_paragraphs(update)
+            update.headline_shown = customer_text(update, update.headline)
     return render_to_string(
         "status/page.html",
         {
@@ -94,7 +95,7 @@ class StatusFeed(Feed):
     def item_title(self, message):
         # Plain text: the XML writer escapes it, and readers show it as text.
         incident = message.incident
-        return f"[{incident.public_status_label}] {incident.title}: {message.headline}"
+        return f"[{incident.public_status_label}] {incident.title}: {customer_text(message, message.headline)}"
 
     def item_description(self, message):
         return None  # the text goes in <content>

@@ -44,10 +44,10 @@ def pretty_json(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-@register.simple_tag
-def awaiting_approval_count(user) -> int | None:
-    """What waits for this user's approval (messages, compensation; comms.approvals); None for users who approve
-    nothing."""
-    from comms.approvals import awaiting_count
+@register.simple_tag(takes_context=True)
+def awaiting_approval_count(context) -> int | None:
+    """What waits for the signed-in user's approval (messages, compensation; comms.approvals); None for users who
+    approve nothing. Once per request, shared with the dashboard."""
+    from comms.approvals import awaiting_count_for
 
-    return awaiting_count(user)
+    return awaiting_count_for(context["request"])

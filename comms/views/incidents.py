@@ -48,7 +48,7 @@ class DashboardView(RolePermissionMixin, TemplateView):
             open_count=len(open_incidents),
             recently_resolved=Incident.objects.not_open().filter(resolved_at__gte=week_ago).order_by("-resolved_at")[:10],
             components=Component.objects.all(),
-            awaiting_approval=approvals.awaiting_count(self.request.user),  # None: approves nothing
+            awaiting_approval=approvals.awaiting_count_for(self.request),  # None: approves nothing
             approves_messages=self.request.user.has_perm("comms.approve_message"),
             dashboard_panels=[shown for panel in comms_hooks.dashboard_panels if (shown := panel(self.request))],
             **kwargs,

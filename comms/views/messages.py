@@ -30,6 +30,7 @@ from comms.forms import (
 )
 from comms.lint import lint_message
 from comms.models import Message, MessageTemplate
+from comms.privacy import hides_recipient, without_addresses
 from comms.rendering import render_all
 from core.views import REFUSALS, RolePermissionMixin, back_to
 from incidents.models import Incident
@@ -237,15 +238,6 @@ def message_update(request, pk):
     return render(request, "comms/message_form.html", context)
 
 
-def four_eyes_reason(message: Message, user) -> str:
-    """Why this user may not approve this message (SEV1/SEV2, they wrote it), or ''."""
-    try:
-        messaging.check_four_eyes(message, user)
-    except PermissionDenied as refusal:
-        return str(refusal)
-    return ""
-
-
 def message_actions(message: Message, user) -> dict:
     """Which buttons this user sees on this message now. The service layer still decides on each POST."""
     is_lead = user.has_perm("comms.approve_message")
@@ -367,9 +359,7 @@ class MessageDetailView(RolePermissionMixin, DetailView):
         if progress["going_out"]:
             actions["publish"] = False  # already due: 'Send now' would only move it to now again
         deliveries = Paginator(rows, self.deliveries_per_page).get_page(self.request.GET.get("page"))
-        # Recipients' email addresses only for those who may read subscribers (the API's rule); others see counts.
-        from comms.api.message_serializers import hides_recipient, without_addresses
-
+        # Recipients' email addresses only for those who may read subscribers (comms.privacy); others see counts.
         for delivery in deliveries:
             hidden = hides_recipient(delivery, user)
             delivery.shown_recipient = None if hidden else delivery.recipient
@@ -378,7 +368,7 @@ class MessageDetailView(RolePermissionMixin, DetailView):
             incident=message.incident,
             preview=preview_of(message),
             actions=actions,
-            four_eyes=four_eyes_reason(message, user) if actions["approve"] else "",
+            four_eyes=messaging.four_eyes_refusal(message, user) if actions["approve"] else "",
             publish_label=publish_label(message),
             delivery_counts=progress["channels"],
             progress=progress,

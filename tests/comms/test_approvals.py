@@ -306,7 +306,7 @@ def test_an_email_that_cannot_be_sent_does_not_stop_the_submission_and_is_on_the
 # --- Notifications: compensation ------------------------------------------------------------------------------
 
 
-def test_comms_tells_the_leads_when_compensation_waits_for_them():
+def test_comms_registers_its_notifier_for_compensation_waiting_for_a_lead():
     assert {function.__module__ for function in account_hooks.awaiting_approval} == {"comms.approvals"}
 
 

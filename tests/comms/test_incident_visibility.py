@@ -200,3 +200,20 @@ def test_a_support_published_message_is_held_when_the_incident_becomes_a_securit
     assert Message.objects.get(pk=message.pk).state == "submitted"
     assert not Incident.objects.get(pk=incident["id"]).is_public
     assert TITLE not in public_text(client)
+
+
+def test_the_leads_are_told_when_a_message_is_held_back_at_dispatch(api_as, lead, support,
+                                                                   django_capture_on_commit_callbacks, mailoutbox):
+    from django.utils import timezone
+
+    from comms.models import Message
+
+    incident = open_incident(api_as, lead, kind="security")
+    template = MessageTemplate.objects.get(name="Initial acknowledgement")
+    message = messaging.create_message(incident=Incident.objects.get(pk=incident["id"]), author=support,
+                                       template=template)
+    Message.objects.filter(pk=message.pk).update(state="scheduled", scheduled_for=timezone.now(), approver=support)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery.dispatch_due_messages() == []
+    assert [email.to for email in mailoutbox] == [["lead@example.com"]]
+    assert "Waiting for your approval" in mailoutbox[0].subject

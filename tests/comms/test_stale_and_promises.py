@@ -159,3 +159,44 @@ def test_a_message_to_accounts_never_promises_a_next_update_time_already_past(se
     message = Message.objects.get(pk=message.pk)
     assert message.promised_next_update_at is None
     assert "Next update by as soon as we know more." in render_all(message).email_text
+
+
+def test_a_headline_promise_is_filled_on_the_status_page_its_feed_and_json_too(client, lead, support):
+    incident = services.create_incident(actor=lead, title="Checkout errors", severity="SEV3")
+    message = messaging.create_message(incident=incident, author=support, headline="Next update by {next_update}",
+                                       explain="Payments fail at checkout.", channels=["statuspage"])
+    messaging.submit(message, actor=support)
+    messaging.approve(message, actor=lead)
+    messaging.publish(message, actor=lead)
+    delivery.dispatch_due_messages()
+    delivery.send_deliveries(list(Delivery.objects.values_list("pk", flat=True)))
+
+    promise = timezone.localtime(Incident.objects.get(pk=incident.pk).next_update_due_at).strftime("%H:%M %Z")
+    for url in ("/status/", "/status/feed.atom", "/api/v2/summary.json"):
+        body = client.get(url).content.decode()
+        assert "{next_update}" not in body and promise in body, url
+
+
+def test_support_publishing_a_pre_approved_message_is_refused_while_guidance_is_left_in_it(api_as, support, incident):
+    template = MessageTemplate.objects.create(name="With guidance", phase="update", pre_approved=True,
+                                              channels=["statuspage"], headline="Checkout is slow",
+                                              explain="[[Say which checkout steps are slow.]]")
+    message = messaging.create_message(incident=incident, author=support, template=template)
+    assert message.is_unchanged_preapproved
+
+    refused = api_as(support).post(f"/api/v1/messages/{message.pk}/publish/", format="json")
+    assert refused.status_code == 409
+    assert "still has the template's guidance" in refused.json()["message"]
+    assert Message.objects.get(pk=message.pk).state == MessageState.DRAFT
+
+
+def test_support_publishing_a_stale_pre_approved_message_confirms_it_first(api_as, lead, support, incident):
+    template = MessageTemplate.objects.get(name="Initial acknowledgement")
+    message = messaging.create_message(incident=incident, author=support, template=template)
+    services.change_status(incident, "identified", actor=lead)
+
+    refused = api_as(support).post(f"/api/v1/messages/{message.pk}/publish/", format="json")
+    assert refused.status_code == 409 and "it is now identified" in refused.json()["message"]
+    confirmed = api_as(support).post(f"/api/v1/messages/{message.pk}/publish/", {"confirm_stale": True},
+                                     format="json")
+    assert confirmed.status_code == 200 and confirmed.json()["state"] == "scheduled"

@@ -120,8 +120,10 @@ def test_a_manager_reads_no_escalated_mention_of_another_managers_customer_on_th
 
 def test_a_manager_reads_no_escalated_mentions_author_handle_on_the_timeline(world):
     theirs = confidential_mention(world, world.theirs)
-    world.api(SUPPORT).post(reverse("api-mention-escalate", args=[theirs.pk]), {}, format="json")
-    assert "cto_lena" not in timeline_as(world, MANAGER)
+    escalated = world.api(SUPPORT).post(reverse("api-mention-escalate", args=[theirs.pk]), {}, format="json")
+    assert escalated.status_code == 200
+    timeline = timeline_as(world, MANAGER)
+    assert f"Mention {theirs.pk} escalated" in timeline and "cto_lena" not in timeline
 
 
 @pytest.mark.parametrize("about_the_incident", [False, True], ids=["no incident", "about the incident"])
