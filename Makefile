@@ -30,9 +30,10 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_demo_data
 
-## run: set up and start web, Celery worker and beat on http://127.0.0.1:$(PORT); Ctrl-C stops all three.
+## run: set up and start web, two Celery workers (deliveries; the rest) and beat on http://127.0.0.1:$(PORT);
+## Ctrl-C stops all four.
 run: demo
-	@echo "Starting web on $(SITE_URL), a Celery worker and beat. Ctrl-C stops all three."
+	@echo "Starting web on $(SITE_URL), a Celery worker for deliveries, one for the rest, and beat. Ctrl-C stops all four."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 ## test: the architecture and lint checks, then the whole suite. Set DATABASE_URL / REDIS_URL to run it on
@@ -43,8 +44,9 @@ test: install-test lint
 bench: install-test
 	$(BIN)/python -m bench
 
-## resilience: faults on purpose (worker killed, broker restart, channel outage, database blip, two beats) while
-## real processes deliver; prints exact counts and records them in docs/reliability.md (needs redis-server).
+## resilience: faults on purpose (worker killed, broker restart, channel outage, database blip, two beats) and an
+## ingest flood while real processes deliver; prints exact counts and times and records them in docs/reliability.md
+## (needs redis-server).
 resilience: install-test
 	$(BIN)/python -m bench.resilience
 

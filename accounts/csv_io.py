@@ -16,6 +16,9 @@ again. Columns (a header row names them; order is free; only `name` is required)
 
 Every row is checked before anything is written. By default one bad row stops the whole import (nothing is
 written) and every bad row is reported with its line number; with partial=True the good rows are imported.
+
+Spreadsheets run a cell starting with = + - @, a tab or a carriage return as a formula (CSV injection): the
+export writes such a cell after an apostrophe, which they show as text, and the import takes that apostrophe off.
 """
 
 import csv
@@ -42,6 +45,22 @@ COLUMNS = ["name", "tier", "arr", "currency", "renewal_date", "owner", "email_do
 TIERS = {**{value: value for value in Tier.values}, **{label.lower(): value for value, label in Tier.choices},
          "self serve": Tier.SELF_SERVE, "selfserve": Tier.SELF_SERVE}
 BATCH = 1000
+FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
+def _runs_as_formula(value: str) -> bool:
+    return value[:1] in FORMULA_STARTS
+
+
+def protect_cell(value: str) -> str:
+    """The cell as exported: an apostrophe before a formula's first character, and before apostrophes that
+    already stand there (so that unprotect_cell gives back exactly this value, round after round)."""
+    return f"'{value}" if _runs_as_formula(value.lstrip("'")) else value
+
+
+def unprotect_cell(value: str) -> str:
+    """The cell as imported: the apostrophe protect_cell added comes off; any other stays ("'tis" is kept)."""
+    return value[1:] if value.startswith("'") and _runs_as_formula(value[1:].lstrip("'")) else value
 
 
 @dataclass
@@ -91,7 +110,7 @@ class Checker:
 
     def check(self, line: int, raw: dict) -> tuple[Row | None, list[str]]:
         problems = []
-        value = {column: (raw.get(column) or "").strip() for column in COLUMNS}
+        value = {column: unprotect_cell((raw.get(column) or "").strip()) for column in COLUMNS}
         name = value["name"]
         self._check_name(name, problems)
         fields = self._fields(value, problems)
@@ -352,7 +371,7 @@ def export_accounts(stream, accounts=None) -> int:
     writer.writerow(COLUMNS)
     count = 0
     for account in accounts.iterator(chunk_size=BATCH):
-        writer.writerow([
+        writer.writerow(protect_cell(cell) for cell in [
             account.name, account.tier, f"{account.arr:f}", account.currency,
             account.renewal_date.isoformat() if account.renewal_date else "",
             account.owner.username if account.owner else "",

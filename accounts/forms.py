@@ -105,7 +105,8 @@ class AccountForm(forms.Form):
         queryset=Component.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text=Account._meta.get_field("components").help_text,
     )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    notes = forms.CharField(required=False, max_length=Account._meta.get_field("notes").max_length,
+                            widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, account: Account | None = None, user=None, **kwargs):
         if account is not None and "initial" not in kwargs:
@@ -206,7 +207,7 @@ class FollowUpForm(forms.Form):
 
 
 class CompleteFollowUpForm(forms.Form):
-    outcome = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+    outcome = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000,
                               help_text="What came of it, e.g. what the customer said.")
     next_step = _model_field(FollowUp, "next_step", required=False)
 
@@ -219,7 +220,7 @@ class CompensationForm(forms.Form):
                                     validators=[MinValueValidator(Decimal(0))],
                                     help_text=Compensation._meta.get_field("percentage").help_text)
     currency = forms.CharField(max_length=3, required=False, help_text="Empty means the account's currency.")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000,
                              help_text="Why it is offered, e.g. 3 hours of downtime during their launch.")
     override_reason = _model_field(Compensation, "override_reason", required=False)
 

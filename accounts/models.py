@@ -22,6 +22,7 @@ from accounts.choices import (
     ImpactState,
     Tier,
 )
+from core.db import BoundedTextField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -44,7 +45,7 @@ class Account(models.Model):
         "incidents.Component", blank=True, related_name="accounts",
         help_text="What the account uses: an incident on these components affects it.",
     )
-    notes = models.TextField(blank=True)
+    notes = BoundedTextField(max_length=20_000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,7 +160,7 @@ class FollowUp(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups")
     due_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.TextField(blank=True)
+    outcome = BoundedTextField(max_length=5000, blank=True)
     next_step = models.CharField(max_length=200, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the owner was last reminded.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -205,7 +206,7 @@ class Compensation(models.Model):
         help_text="For a discount: percent off the monthly fee.",
     )
     currency = models.CharField(max_length=3, blank=True, help_text="Defaults to the account's currency.")
-    reason = models.TextField()
+    reason = BoundedTextField(max_length=5000)
     value = models.DecimalField(
         **MONEY, default=Decimal(0), editable=False,
         help_text="What it is worth in the currency: the amount, or a discount's percentage of one month's fee, "

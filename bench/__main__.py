@@ -42,7 +42,7 @@ def ingest_section(result: dict) -> str:
         for i, r in enumerate(result["rounds"], 1)
     )
     return f"""{n:,} mentions posted to `POST /api/v1/mentions/bulk/` in requests of 1,000 (validated, stored
-idempotently, one transaction per request), then scored (sentences, incident lexicon layer), linked to the open
+idempotently, one transaction per request), then scored (the whole text, the customer-service layer), linked to the open
 incident and to {result['world']['accounts']:,} customer accounts by handle, and flagged by the rules, by a real
 `celery worker --concurrency {result['worker_concurrency']}`; against a plain loop of VADER's `polarity_scores`
 over the same texts in one process. {len(result['rounds'])} rounds, each ours then VADER moments apart; the round
@@ -61,19 +61,6 @@ Ratio ours / VADER: **{result['ratio']:.2f}** (goal ≥ 0.5).
 
 `{result['summary']}`
 """
-
-
-def lexicon_section() -> str:
-    from sentiment.evaluation import FIXTURE, compare
-
-    rows = ["| | precision | recall | F1 | true pos. | false pos. | false neg. |", "|---|---|---|---|---|---|---|"]
-    results = compare()
-    for name, q in results.items():
-        rows.append(f"| {name} | {q.precision:.2f} | {q.recall:.2f} | {q.f1:.2f} | {q.true_positives} | "
-                    f"{q.false_positives} | {q.false_negatives} |")
-    misses = "\n".join(f"- {text}" for text in results["with incident layer"].misses)
-    return (f"Label “negative” on `{FIXTURE.relative_to(ROOT)}` (40 negative, 40 not negative incident-style "
-            f"mentions):\n\n" + "\n".join(rows) + f"\n\nStill missed with the layer:\n\n{misses}\n")
 
 
 def impacts_section(result: dict) -> str:
@@ -188,8 +175,9 @@ def main():
         print(result["summary"])
         sections["statuspage"] = where + statuspage_section(result)
     if "lexicon" in chosen:
-        sections["lexicon"] = lexicon_section()
-        print("lexicon: " + sections["lexicon"].splitlines()[4])
+        from bench import sentiment_quality
+
+        sections["lexicon"] = sentiment_quality.section(sentiment_quality.run())
     if not args.no_record:
         for name, section in sections.items():
             record(ROOT / "docs" / "benchmarks.md", name, section)

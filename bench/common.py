@@ -52,11 +52,12 @@ def configure_environment(**extra) -> dict:
 
 
 def start_worker(concurrency: int, log_path: Path) -> subprocess.Popen:
-    """A worker on this run's own queue (CELERY_QUEUE), which the benchmark process also sends to."""
+    """A worker on this run's own queues (the three of CELERY_QUEUE), which the benchmark process also sends to."""
     queue = os.environ["CELERY_QUEUE"]
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "--app", "config", "worker", "--queues", queue, "--concurrency",
+        [sys.executable, "-m", "celery", "--app", "config", "worker", "--queues", "default,deliveries,ingest",
+         "--concurrency",
          str(concurrency), "--hostname", f"{queue}@bench", "--without-gossip", "--without-mingle",
          "--loglevel", "WARNING"],
         cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,

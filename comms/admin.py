@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.db import models
 
 from comms.models import Delivery, Message, MessageTemplate, Subscriber, WebhookEndpoint
 from comms.rendering import PLACEHOLDERS, unknown_placeholders
@@ -63,5 +64,8 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    """The URL is checked by WebhookEndpoint.clean (core.outbound): https, public addresses only."""
+
     list_display = ["name", "url", "format", "internal", "active"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # hooks.example.com/x means https://
     list_filter = ["format", "internal", "active"]

@@ -7,6 +7,7 @@ from comms.channels import REGISTRY, channel_choices, get_transport
 from comms.choices import Audience, MessagePhase
 from comms.messaging import CONTENT_FIELDS, EDITABLE_FIELDS, validate_channels
 from comms.models import Message, MessageTemplate
+from comms.models.messages import PART_LIMIT
 from comms.rendering import fill_placeholders, guidance_in, placeholder_values
 from core.forms import DateTimeLocalInput
 from incidents.choices import OPEN_STATUSES, ComponentStatus, IncidentStatus
@@ -154,10 +155,10 @@ class MessageForm(forms.Form):
         queryset=MessageTemplate.objects.all(), required=False, widget=forms.HiddenInput
     )
     headline = forms.CharField(max_length=140)
-    explain = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    acknowledge = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    resolve = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    study = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    explain = forms.CharField(required=False, max_length=PART_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
+    acknowledge = forms.CharField(required=False, max_length=PART_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
+    resolve = forms.CharField(required=False, max_length=PART_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
+    study = forms.CharField(required=False, max_length=PART_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
     phase = forms.ChoiceField(choices=MessagePhase.choices, initial=MessagePhase.UPDATE)
     audience = forms.ChoiceField(choices=Audience.choices, initial=Audience.PUBLIC)
     channels = forms.MultipleChoiceField(

@@ -6,7 +6,9 @@ import re
 
 SEE_RECIPIENTS = "comms.view_subscriber"
 PERSONAL_CHANNELS = frozenset({"email"})  # channels whose recipient is a person's address
-ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
+# Starts only where a word starts (after a separator, or at the beginning), and the part before the first "@"
+# cannot hold one: linear. Without the lookbehind, 80 KB without a space took 97 s (each position rescanned the rest).
+ADDRESS = re.compile(r"(?<![^\s<>()\[\]\"',;:])[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:]+")
 HIDDEN_ADDRESS = "[address hidden]"
 
 

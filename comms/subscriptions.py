@@ -1,6 +1,9 @@
 """Status page subscriptions with double opt-in: nothing is sent to an address until it is confirmed."""
 
+import unicodedata
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -11,13 +14,39 @@ from comms.models import Subscriber
 from comms.models.delivery import new_token
 from core import ratelimit
 
+# --- One spelling per address ------------------------------------------------------------------------------
+
+QUOTED_LOCAL_PART = "Write the address without quotation marks, as in name@example.com."
+
+
+def _spelling(email: str) -> str:
+    """NFKC (full-width letters and ＠ become plain ones), trimmed, lower case, no trailing dot on the domain."""
+    local, at, domain = unicodedata.normalize("NFKC", email).strip().lower().rpartition("@")
+    return f"{local}{at}{domain.rstrip('.')}"
+
+
+def normalise_address(email: str) -> str:
+    """The address as it is stored. A quoted local part ("reader"@example.com) is refused with a ValidationError:
+    mail servers deliver it to reader@example.com, so it would be a second spelling of the same mailbox."""
+    email = _spelling(email)
+    if '"' in email.rpartition("@")[0]:
+        raise ValidationError(QUOTED_LOCAL_PART, code="quoted_local_part")
+    return email
+
+
 # --- Rate limits: each subscription request may cost a confirmation email (OWASP API4) ------------------
 
 
 def mailbox(email: str) -> str:
-    """The mailbox an address reaches, for counting: lowercased and without a +tag, so that reader+1@ and
-    reader+2@ (one inbox at most providers) share one count."""
-    local, _, domain = email.strip().lower().rpartition("@")
+    """The mailbox an address reaches, for counting: one spelling (quotes around the local part dropped, the
+    domain in its ASCII form) without a +tag, so that reader+1@ and "reader+2"@ (one inbox at most providers)
+    share one count."""
+    local, _, domain = _spelling(email).rpartition("@")
+    local = local.strip('"').replace("\\", "")
+    try:
+        domain = domain.encode("idna").decode("ascii")  # bücher.example and xn--bcher-kva.example: one domain
+    except UnicodeError:
+        pass
     return f"{local.split('+')[0] or local}@{domain}"
 
 
@@ -43,7 +72,7 @@ def subscribe(email: str, components=()) -> Subscriber:
     An address that is already confirmed gets no new email and its choices are not changed, so a stranger
     cannot alter someone else's subscription; the answer to the visitor is the same either way.
     """
-    email = email.strip().lower()
+    email = normalise_address(email)
     subscriber, created = Subscriber.objects.get_or_create(email=email)
     if subscriber.is_confirmed:
         return subscriber
@@ -74,12 +103,21 @@ def send_confirmation(subscriber_id: int) -> None:
     email.send()
 
 
-def confirm(token: str) -> Subscriber | None:
-    subscriber = Subscriber.objects.filter(confirm_token=token).first()
-    if subscriber and not subscriber.is_confirmed:
-        subscriber.confirmed_at = timezone.now()
-        subscriber.save(update_fields=["confirmed_at"])
-    return subscriber
+def pending(token: str) -> bool:
+    """Whether this confirmation link still confirms something."""
+    return Subscriber.objects.filter(confirm_token=token, confirmed_at__isnull=True).exists()
+
+
+def confirm(token: str) -> bool:
+    """Confirm the subscription this link was sent for; False if the link confirms nothing (any more).
+
+    A link works once: confirming replaces its token with one no email holds, in the same conditional UPDATE,
+    so a second visit (or a second press racing the first) finds nothing and confirms nothing again.
+    """
+    confirmed = Subscriber.objects.filter(confirm_token=token, confirmed_at__isnull=True).update(
+        confirmed_at=timezone.now(), confirm_token=new_token()
+    )
+    return confirmed == 1
 
 
 def unsubscribe(token: str) -> bool:

@@ -4,6 +4,7 @@ Every helper takes the environment as an argument (defaulting to ``os.environ``)
 feed it a plain dict instead of patching the process environment.
 """
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -58,6 +59,27 @@ def env_list(name: str, default: list[str], env: Mapping[str, str] | None = None
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST_NAME_RE = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
+
+
+def env_host_list(name: str, env: Mapping[str, str] | None = None) -> list[str]:
+    """Comma-separated host names or IP addresses (no scheme, port or path), lower-cased; empty when unset."""
+    hosts = []
+    for item in env_list(name, [], env):
+        host = item.lower()
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            if len(host) > 253 or not _HOST_NAME_RE.fullmatch(host):
+                raise ImproperlyConfigured(
+                    f"{name} must be a comma-separated list of host names or IP addresses such as "
+                    f"hooks.internal.example,127.0.0.1 (no scheme, port or path), got {item!r}."
+                ) from None
+        hosts.append(host.strip("[]"))
+    return hosts
 
 
 def env_time_zone(name: str, default: str, env: Mapping[str, str] | None = None) -> str:
@@ -224,3 +246,35 @@ def env_credit_tiers(name: str, default: str, env: Mapping[str, str] | None = No
         return sorted(((float(uptime), percent) for uptime, percent in tiers.items()), reverse=True)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must look like {default}, got {env_str(name, default, env)!r}.") from None
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def env_durations(name: str, default: str, names: tuple[str, ...], env: Mapping[str, str] | None = None) -> dict:
+    """A duration in seconds for each of these names, e.g. critical=15m,high=1h,normal=4h (units s, m or min, h,
+    d); a name left out keeps its default; each above zero."""
+    def parse(value: str) -> dict[str, int]:
+        durations = {}
+        for item in value.replace(" ", "").lower().split(","):
+            key, _, amount = item.partition("=")
+            match = re.fullmatch(r"(\d+)([a-z]+)", amount)
+            if key not in names or key in durations or not match or match[2] not in DURATION_UNITS:
+                raise ValueError(item)
+            durations[key] = int(match[1]) * DURATION_UNITS[match[2]]
+        return durations
+
+    durations = parse(default)
+    value = _raw(name, env)
+    if value is None:
+        return durations
+    try:
+        durations.update(parse(value))
+    except ValueError:
+        durations = {}
+    if not durations or any(seconds <= 0 for seconds in durations.values()):
+        raise ImproperlyConfigured(
+            f"{name} must look like {default} (each of {', '.join(names)} at most once, a whole number above 0 "
+            f"followed by s, m, h or d), got {value!r}."
+        )
+    return durations

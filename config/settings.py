@@ -15,7 +15,9 @@ from config.env import (
     env_cadence,
     env_credit_tiers,
     env_database,
+    env_durations,
     env_header_name,
+    env_host_list,
     env_http_url,
     env_int,
     env_list,
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP on every response, static files included
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -211,6 +214,11 @@ EMAIL_BATCH_SIZE = env_int("EMAIL_BATCH_SIZE", 200, minimum=1)
 STATUS_PAGE_NAME = env_str("STATUS_PAGE_NAME", "Example Inc.")
 STATUS_PAGE_CACHE_SECONDS = env_int("STATUS_PAGE_CACHE_SECONDS", 300)
 
+# --- Outbound requests to configured URLs (webhooks) -----------------------------------------------
+# core/outbound.py: https only, public addresses only, no redirects; docs/configuration.md "Outbound requests".
+OUTBOUND_ALLOW_HTTP = env_bool("OUTBOUND_ALLOW_HTTP", DEBUG)  # plain http:// (development, local fakes)
+OUTBOUND_ALLOWED_HOSTS = env_host_list("OUTBOUND_ALLOWED_HOSTS")  # sent to whatever address they resolve to
+
 # --- Sentiment -------------------------------------------------------------------------------------
 
 SENTIMENT_LEXICON = env_str("SENTIMENT_LEXICON", "incident")
@@ -219,6 +227,11 @@ if SENTIMENT_LEXICON not in ("incident", "plain"):
 SENTIMENT_LINK_WINDOW_HOURS = env_int("SENTIMENT_LINK_WINDOW_HOURS", 24)
 SENTIMENT_SPIKE_FACTOR = float(env_int("SENTIMENT_SPIKE_FACTOR", 3, minimum=1))
 SENTIMENT_SPIKE_MINIMUM = env_int("SENTIMENT_SPIKE_MINIMUM", 5, minimum=1)
+# How soon a flagged mention should be answered, per priority (sentiment.flagging.rank), from when it was
+# received; past it, beat tells the assignee (or support and communications leads) once. Seconds per priority.
+SENTIMENT_REPLY_TARGETS = env_durations(
+    "SENTIMENT_REPLY_TARGETS", "critical=15m,high=1h,normal=4h", ("critical", "high", "normal")
+)
 MENTIONS_BULK_LIMIT = 1000
 # A bulk request of 1,000 mentions of up to 10,000 characters each must fit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 24 * 1024 * 1024
@@ -271,6 +284,43 @@ else:
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Several deployments (staging, production) may share one Redis if each has its own queue name.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# Customer messages first: three queues, named after CELERY_QUEUE, so that no flood of mentions to score ever
+# waits in front of a delivery. "<CELERY_QUEUE>.deliveries": the dispatcher, the sends, the sweeper, subscription
+# confirmations and the status page export; "<CELERY_QUEUE>.ingest": scoring and X polling; the default queue:
+# the rest. A worker started without --queues consumes all three; `--queues deliveries` (the queue's alias) only
+# that one (docs/operations.md, "Workers and queues").
+CELERY_DELIVERIES_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.deliveries"
+CELERY_INGEST_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.ingest"
+CELERY_TASK_QUEUES = {
+    name: {"exchange": name, "routing_key": name, "alias": alias}
+    for name, alias in ((CELERY_TASK_DEFAULT_QUEUE, "default"), (CELERY_DELIVERIES_QUEUE, "deliveries"),
+                        (CELERY_INGEST_QUEUE, "ingest"))
+}
+_QUEUE_OF_TASK = {
+    "comms.tasks.dispatch_due_messages": "deliveries",
+    "comms.tasks.send_deliveries": "deliveries",
+    "comms.tasks.sweep_deliveries": "deliveries",
+    "comms.tasks.send_subscription_confirmation": "deliveries",
+    "comms.statuspage.export.export_status_page": "deliveries",
+    "comms.statuspage.export.export_status_page_if_stale": "deliveries",
+    "sentiment.tasks.score_mentions": "ingest",
+    "sentiment.tasks.score_stragglers": "ingest",
+    "sentiment.tasks.poll_x_searches": "ingest",
+}
+
+
+def _route_task(name, args, kwargs, options, task=None, **extra):
+    """Celery's router: the task's queue of _QUEUE_OF_TASK, named after the default queue as it is when the task
+    is sent, so that a process that renames its default queue (the test suite, per run) keeps the three together.
+    None: the default queue."""
+    kind = _QUEUE_OF_TASK.get(name)
+    if kind is None:
+        return None
+    default = task.app.conf.task_default_queue if task is not None else CELERY_TASK_DEFAULT_QUEUE
+    return {"queue": f"{default}.{kind}"}
+
+
+CELERY_TASK_ROUTES = (_route_task,)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -294,6 +344,7 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-updates": {"task": "comms.tasks.remind_overdue_updates", "schedule": 60.0},
     "poll-x-searches": {"task": "sentiment.tasks.poll_x_searches", "schedule": 15.0},
     "check-negative-spikes": {"task": "sentiment.tasks.check_negative_spikes", "schedule": 60.0},
+    "escalate-overdue-mentions": {"task": "sentiment.tasks.escalate_overdue_mentions", "schedule": 60.0},
     "score-stragglers": {"task": "sentiment.tasks.score_stragglers", "schedule": 60.0},
     "remind-overdue-follow-ups": {"task": "accounts.tasks.remind_overdue_follow_ups", "schedule": 300.0},
 }
@@ -348,6 +399,13 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # JSON only: the API never answers text/html (people have the pages and Swagger UI at /api/docs/).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.ApiRateThrottle"],
+    # JSON nested past 32 levels or holding lone surrogates is a 400 at the parser, not a 500 further on.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 REST_KNOX = {
     "TOKEN_TTL": None,  # create_api_token sets an expiry per token (--days)
@@ -417,6 +475,14 @@ LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5, minimum=
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 AUTHENTICATION_BACKENDS = ["core.login.ThrottledModelBackend"]  # the admin's login is throttled too
+# The API (core.api.ApiRateThrottle): per token (or signed-in user), per client address, and stricter per token
+# for bulk ingest (1,000 mentions a request) and previews (the lint runs over the whole text). Over: 429 + Retry-After.
+API_RATE_PER_TOKEN = env_rate("API_RATE_PER_TOKEN", "1200/minute")
+API_RATE_PER_IP = env_rate("API_RATE_PER_IP", "2400/minute")
+API_SCOPED_RATES = {
+    "ingest": env_rate("API_RATE_INGEST", "120/minute"),
+    "preview": env_rate("API_RATE_PREVIEW", "120/minute"),
+}
 RATELIMIT_KEY_PREFIX = "ratelimit"  # cache keys; the tests give each test a prefix of its own
 
 # --- Production hardening ---------------------------------------------------------------------------
@@ -437,3 +503,19 @@ _proxy_ssl_header = env_header_name("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Prot
 if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Content Security Policy ------------------------------------------------------------------------
+# Sent by core.csp.ContentSecurityPolicyMiddleware (Django 6.0's SECURE_CSP shape); docs/configuration.md. The pages
+# use static files only: no inline script, event handler, style attribute or <style> block. SecurityMiddleware
+# already sends X-Content-Type-Options: nosniff, Referrer-Policy: same-origin (SECURE_REFERRER_POLICY's default),
+# Cross-Origin-Opener-Policy: same-origin, and XFrameOptionsMiddleware X-Frame-Options: DENY.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}

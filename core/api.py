@@ -4,12 +4,15 @@ from datetime import UTC, datetime
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, pagination, permissions, serializers
+from rest_framework import exceptions, pagination, parsers, permissions, serializers, throttling
 
+from core import ratelimit
 from core.statemachine import TransitionNotAllowed
+from core.validators import whole_number
 
 
 class Conflict(exceptions.APIException):
@@ -63,6 +66,53 @@ def _message(exc) -> str:
     return str(exc.detail)
 
 
+MAX_JSON_DEPTH = 32  # no request body of ours nests deeper than 4; 1,000 levels overflowed the parser's stack
+
+
+def lone_surrogate(text: str) -> bool:
+    """A UTF-16 half (\\ud800–\\udfff) on its own: valid in JSON's escapes, but no character; UTF-8 and PostgreSQL
+    refuse it, which made it a 500 at the database."""
+    return any("\ud800" <= char <= "\udfff" for char in text) if not text.isascii() else False
+
+
+def _unsound_json(value, surrogates: bool = True) -> str | None:
+    """Why a parsed body cannot be taken (nested too deeply; with `surrogates`, a lone surrogate in a key or a
+    string), or None. Iterative, so that it cannot overflow the stack itself."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep."
+        if isinstance(node, dict):
+            if surrogates and any(lone_surrogate(key) for key in node):
+                return SURROGATE_REFUSAL
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+        elif surrogates and isinstance(node, str) and lone_surrogate(node):
+            return SURROGATE_REFUSAL
+    return None
+
+
+SURROGATE_REFUSAL = "The JSON body holds a lone surrogate (\\ud800–\\udfff), which is not a character."
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing with a 400 what would otherwise be a 500 further on: nesting deep enough to
+    overflow Python's stack (RecursionError) and lone surrogates. A view that reports per item (the bulk mention
+    ingest) sets `per_item_surrogates = True` and refuses such items itself, keeping the others."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.") from None
+        view = (parser_context or {}).get("view")
+        if problem := _unsound_json(data, surrogates=not getattr(view, "per_item_surrogates", False)):
+            raise exceptions.ParseError(problem)
+        return data
+
+
 class ErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField()
@@ -87,6 +137,22 @@ class StrictFieldsMixin:
             if refused:
                 raise exceptions.ValidationError(refused)
         return super().to_internal_value(data)
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """An object by id: a whole number, or its digits as a string. DRF's field let the model's int() read 1.9 as 1
+    and 1e400 (infinity) overflowed into a 500."""
+
+    def to_internal_value(self, data):
+        if whole_number(data) is None:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The API's model serializers: foreign keys the model declares are IdFields."""
+
+    serializer_related_field = IdField
 
 
 class UsernameField(serializers.SlugRelatedField):
@@ -150,6 +216,37 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", -(2**63))
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+class ApiRateThrottle(throttling.BaseThrottle):
+    """Requests per token (or signed-in user) and per client address, counted in the cache (core.ratelimit); a
+    view or action with `throttle_scope` ("ingest", "preview") has a stricter limit of its own per token. Over a
+    limit: 429 in the one error shape with Retry-After. Rates: API_RATE_* in settings (docs/configuration.md)."""
+
+    def allow_request(self, request, view):
+        self.seconds = 0
+        caller = _caller(request)
+        limits = [("api-ip", ratelimit.network_key(ratelimit.client_ip(request)), settings.API_RATE_PER_IP),
+                  ("api-caller", caller, settings.API_RATE_PER_TOKEN)]
+        scope = getattr(view, "throttle_scope", None)
+        if scope:
+            limits.append((f"api-{scope}", caller, settings.API_SCOPED_RATES[scope]))
+        for name, key, rate in limits:
+            self.seconds = max(self.seconds, ratelimit.hit(name, key, rate))
+        return not self.seconds
+
+    def wait(self):
+        return self.seconds
+
+
+def _caller(request) -> str | None:
+    """Who is counted: the API token (each of a user's tokens on its own), else the signed-in user, else nobody
+    (an anonymous request is counted by its address only)."""
+    token = getattr(request, "auth", None)
+    if getattr(token, "token_key", None):
+        return f"token:{token.token_key}"
+    user = getattr(request, "user", None)
+    return f"user:{user.pk}" if user is not None and user.is_authenticated else None
 
 
 class Pagination(pagination.PageNumberPagination):

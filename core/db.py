@@ -4,9 +4,11 @@ from contextlib import contextmanager
 
 from django.contrib.postgres import operations as postgres_operations
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.core.validators import MaxLengthValidator
+from django.db import connection, models
 from django.db.migrations.operations import AddIndex
 from django.db.models import Field, Lookup
+from django.utils.functional import cached_property
 
 
 @contextmanager
@@ -69,3 +71,16 @@ class AddIndexConcurrently(postgres_operations.AddIndexConcurrently):
         if schema_editor.connection.vendor == "postgresql":
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
         return AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class BoundedTextField(models.TextField):
+    """Free text with a maximum length, enforced wherever it is written: model validation (full_clean), model forms
+    (max_length, and the textarea's maxlength) and DRF's model serializers (max_length). The limits are listed in
+    docs/api.md; an unbounded text once let one 96 KB draft slow every list of messages."""
+
+    def __init__(self, *args, max_length: int, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+
+    @cached_property
+    def validators(self):
+        return [*super().validators, MaxLengthValidator(self.max_length)]

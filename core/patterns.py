@@ -32,3 +32,22 @@ def found_in(text: str, words) -> list[str]:
         return []
     seen = {match.lower() for match in any_of_these(candidates).findall(text)}
     return [word for word in candidates if word.lower() in seen]
+
+
+def inflected(words) -> tuple[str, ...]:
+    """The words with their regular English inflections, so that a keyword "cancel" also finds "cancels",
+    "cancelled", "canceled" and "cancelling" (a whole-word match of "cancel" found none of them). Phrases and
+    words with digits are kept as they are."""
+    found: dict[str, None] = {}
+    for word in words:
+        found[word] = None
+        if not word.isalpha() or len(word) < 3 or word.endswith(("ing", "ed")):
+            continue
+        stem = word[:-1] if word.endswith("e") else word
+        forms = [word + ("es" if word.endswith(("s", "x", "z", "ch", "sh")) else "s"), stem + "ed", stem + "ing"]
+        short_or_l = word.endswith("l") or len(word) <= 4  # cancel → cancelled, ban → banned; not "lawyerred"
+        if short_or_l and word[-1] not in "aeiouwxy" and word[-2] in "aeiou" and word[-3] not in "aeiou":
+            forms += [word + word[-1] + "ed", word + word[-1] + "ing"]
+        for form in forms:
+            found[form] = None
+    return tuple(found)

@@ -13,3 +13,11 @@ def with_article(phrase: str) -> str:
     """'an update', 'an initial acknowledgement', 'a resolution' (by the first letter: good enough for our own
     labels; 'a user' would need a word list)."""
     return f"{'an' if phrase[:1].lower() in 'aeiou' else 'a'} {phrase}"
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """Text fit for an email header: every run of whitespace (line breaks and Unicode separators included) one
+    space, at most `limit` characters. Names from data (a mention's handle, an account's name) reach subjects, and
+    a line break there was a header injection, refused by Django with BadHeaderError."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

@@ -3,6 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from core.db import BoundedTextField
 from incidents.choices import (
     OPEN_STATUSES,
     ComponentStatus,
@@ -16,7 +17,7 @@ from incidents.choices import (
 
 class Component(models.Model):
     name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    description = BoundedTextField(max_length=2000, blank=True)
     tier = models.PositiveSmallIntegerField(choices=ComponentTier.choices, default=ComponentTier.TIER2)
     status = models.CharField(max_length=32, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL)
     display_order = models.PositiveIntegerField(default=0)
@@ -48,8 +49,8 @@ class Incident(models.Model):
     severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
     status = models.CharField(max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING)
     components = models.ManyToManyField(Component, blank=True, related_name="incidents")
-    impact_summary = models.TextField(blank=True, help_text="Public: what customers experience.")
-    internal_notes = models.TextField(blank=True, help_text="Internal only; never shown publicly.")
+    impact_summary = BoundedTextField(max_length=5000, blank=True, help_text="Public: what customers experience.")
+    internal_notes = BoundedTextField(max_length=20_000, blank=True, help_text="Internal only; never shown publicly.")
     commander = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="commanded_incidents"
     )

@@ -43,14 +43,18 @@ class LexiconEntryAdmin(admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "valence":  # in the change form and the list alike
-            kwargs.update(min_value=-4, max_value=4)
+            kwargs.update(min_value=-4, max_value=4, help_text=(
+                "VADER scale: −4 (most negative) … +4 (most positive). 0 makes the term neutral: use it for your "
+                "company's name, handles and product names (\"Happy Parcel\" is not happiness). Then run "
+                "manage.py rescore_mentions."))
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class FlagRuleForm(forms.ModelForm):
     keywords = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}), required=False,
-        help_text="For keyword rules: one word or phrase per line (matched as whole words, any case).",
+        help_text="For keyword rules: one word or phrase per line (matched as whole words, any case; a word also "
+                  "in its inflections: cancel finds cancelled and cancelling).",
     )
 
     class Meta:
@@ -95,7 +99,6 @@ class FlagRuleAdmin(admin.ModelAdmin):
         return ", ".join(rule.keywords)
 
 
-STATUS_COLOURS = {XSearch.Status.OK: "#2e7d32", XSearch.Status.WAITING: "#b26a00"}
 
 
 class XSearchForm(forms.ModelForm):
@@ -127,13 +130,14 @@ class XSearchAdmin(admin.ModelAdmin):
         ("Polling", {"fields": readonly_fields}),
     ]
 
+    class Media:
+        css = {"all": ["ears/admin.css"]}
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, search):
-        if not settings.X_BEARER_TOKEN:
-            label, colour = XSearch.Status.NOT_CONFIGURED.label, "#ba2121"
-        else:
-            label, colour = search.get_status_display(), STATUS_COLOURS.get(search.status, "#ba2121")
-        return format_html('<strong style="color: {}">{}</strong>', colour, label)
+        status = XSearch.Status.NOT_CONFIGURED if not settings.X_BEARER_TOKEN else XSearch.Status(search.status)
+        # Coloured by ears/admin.css: the Content-Security-Policy refuses style attributes.
+        return format_html('<strong class="x-search-status x-search-{}">{}</strong>', status.value, status.label)
 
     @admin.display(description="last error")
     def last_error_text(self, search):

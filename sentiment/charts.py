@@ -49,7 +49,9 @@ def _trend(change) -> str:
 def time_ticks(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[datetime, str]]:
     """Round local times between start and end, at most MAX_TICKS of them; a tick on a new day shows the date."""
     span = (end - start).total_seconds() / 60
-    minutes = next((m for m in TICK_MINUTES if span / m <= MAX_TICKS), TICK_MINUTES[-1])
+    # Beyond a week apart, ticks are whole days far enough apart for MAX_TICKS: an incident dated in the year 1
+    # once drew a tick for every week since then (a 16 MB page).
+    minutes = next((m for m in TICK_MINUTES if span / m <= MAX_TICKS), 1440 * math.ceil(span / 1440 / MAX_TICKS))
     step = timedelta(minutes=minutes)
     local = start.astimezone(tz)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)

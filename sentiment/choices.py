@@ -26,6 +26,15 @@ class ReviewState(models.TextChoices):
 
 
 OPEN_REVIEW_STATES = (ReviewState.NEW, ReviewState.IN_REVIEW)
+
+
+class Priority(models.TextChoices):
+    """How soon a flagged mention should be answered (sentiment.flagging.rank). The values sort alphabetically in
+    order of urgency, so that the queue and the API order by the column itself (and its index)."""
+
+    CRITICAL = "critical", "Critical"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
 REVIEW_MACHINE = StateMachine(
     "mention",
     {

@@ -6,11 +6,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core.validators import whole_number
 from incidents.models import Incident
 from sentiment.choices import OPEN_REVIEW_STATES, Label, ReviewState, Source
 
 OPEN, ALL = "open", "all"
-NEWEST, MOST_NEGATIVE = "newest", "negative"
+NEWEST, MOST_NEGATIVE, MOST_URGENT = "newest", "negative", "urgent"
 
 
 class IncidentChoiceField(forms.ModelChoiceField):
@@ -19,7 +20,8 @@ class IncidentChoiceField(forms.ModelChoiceField):
 
 
 class MentionFilterForm(forms.Form):
-    """GET filters for /mentions/. Missing values mean the defaults: open states, only flagged, newest first.
+    """GET filters for /mentions/. Missing values mean the defaults: open states, only flagged, most urgent first
+    (newest first once "only flagged" is unticked: unflagged mentions have no priority).
 
     A checkbox left unticked sends nothing, so the form carries a hidden `filtered=1`: without it (a first visit,
     or a link such as /mentions/?incident=5 from the spike email) "only flagged" is on.
@@ -34,19 +36,19 @@ class MentionFilterForm(forms.Form):
         choices=[(OPEN, "Open (new, in review)"), (ALL, "All states"), *ReviewState.choices], required=False
     )
     flagged = forms.BooleanField(required=False, label="Only flagged")
-    sort = forms.ChoiceField(choices=[(NEWEST, "Newest first"), (MOST_NEGATIVE, "Most negative first")],
-                             required=False)
+    sort = forms.ChoiceField(choices=[(MOST_URGENT, "Most urgent first"), (NEWEST, "Newest first"),
+                                      (MOST_NEGATIVE, "Most negative first")], required=False)
 
     def __init__(self, query, *, mentions):
         data = query.copy()
         if "filtered" not in data:
             data["flagged"] = "on"
         data.setdefault("state", OPEN)
-        data.setdefault("sort", NEWEST)
+        data.setdefault("sort", MOST_URGENT if data.get("flagged") else NEWEST)
         super().__init__(data)
         linked = mentions.filter(incident__isnull=False).values("incident_id")
         chosen = data.get("incident", "")
-        either = Q(pk__in=linked) | (Q(pk=int(chosen)) if chosen.isdigit() else Q(pk__in=[]))
+        either = Q(pk__in=linked) | Q(pk__in=[number] if (number := whole_number(chosen)) is not None else [])
         self.fields["incident"].queryset = Incident.objects.filter(either).order_by("-started_at", "-pk")
 
     def filter(self, mentions):
@@ -70,4 +72,9 @@ class MentionFilterForm(forms.Form):
             mentions = mentions.filter(flag_reasons__icontains=data["reason"])
         if data.get("sort") == MOST_NEGATIVE:
             return mentions.order_by(F("compound").asc(nulls_last=True), "-posted_at", "-id")
+        if data.get("sort") == MOST_URGENT:
+            # Flagged first (the others have no priority); then critical, high, normal (the values sort so);
+            # then the earliest reply target. With only flagged open ones shown, index mention_urgent gives it.
+            return mentions.order_by("-flagged", "priority", F("reply_due_at").asc(nulls_last=True), "-posted_at",
+                                     "-id")
         return mentions.order_by("-posted_at", "-id")

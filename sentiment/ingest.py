@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.api import lone_surrogate
 from core.db import bound_cursor
+from core.validators import web_url
 from sentiment.choices import ReviewState, Source
 from sentiment.models import Mention
 
@@ -22,7 +23,6 @@ SCORE_CHUNK = 1000  # a scoring task per bulk request: its setup (rules, lexicon
 TEXT_LIMIT = 10_000
 MAX_FOLLOWERS = 2_147_483_647  # the column's range
 TEXT_FIELDS = ("external_id", "text", "author_handle", "author_name", "url", "language")
-_url = URLValidator(schemes=["http", "https"])
 SOURCES = frozenset(Source.values)  # Source.values builds a new list on every call
 
 
@@ -54,8 +54,11 @@ def clean_item(raw, default_source: str) -> dict:
     if posted_at is None:
         problems.append("posted_at must be an ISO 8601 date and time, e.g. 2026-11-23T12:30:00Z")
     followers = _followers(raw.get("author_followers"), problems)
-    if any("\x00" in str(raw.get(key) or "") for key in TEXT_FIELDS):
+    texts = [str(raw.get(key) or "") for key in TEXT_FIELDS]
+    if any("\x00" in text for text in texts):
         problems.append("text fields cannot contain NUL characters")
+    if any(lone_surrogate(text) for text in texts):
+        problems.append("text fields cannot contain lone surrogates (\\ud800–\\udfff), which are not characters")
     url = _http_url(raw.get("url") or "", problems)
     handle, name, language = (str(raw.get(key) or "") for key in ("author_handle", "author_name", "language"))
     if len(handle) > 100 or len(name) > 200 or len(language) > 12 or len(url) > 500:
@@ -114,15 +117,14 @@ def _followers(value, problems: list[str]) -> int | None:
 
 
 def _http_url(url, problems: list[str]) -> str:
-    if not isinstance(url, str):  # a number or a list is no URL (and has no len() in clean_item)
-        problems.append("url must be an http(s) URL")
+    if url == "":
+        return url
+    try:
+        return web_url(url)
+    except ValidationError:
+        problems.append("url must be an http(s) URL written as RFC 3986 says (spaces, quotes, <, > and non-ASCII "
+                        "characters percent-encoded), at most 500 characters")
         return ""
-    if url:
-        try:
-            _url(url)
-        except ValidationError:
-            problems.append("url must be an http(s) URL")
-    return url
 
 
 def _datetime(value) -> datetime | None:
@@ -197,12 +199,12 @@ def _insert_new(rows: list[dict]) -> dict[tuple[str, str], int]:
         return {key: pk for key, pk in stored.items() if key not in existing}
     meta = Mention._meta
     defaults = {"review_state": ReviewState.NEW, "flagged": False, "flag_reasons": "[]", "label": "",
-                "review_note": "", "received_at": received}
+                "review_note": "", "priority": "", "received_at": received}
     types = {"author_followers": "integer", "posted_at": "timestamptz"}
     columns = [meta.get_field(name).column for name in (*INSERTED_FIELDS, *defaults)]
     # %b: arrays go in binary format, without escaping every string of them in Python.
     arrays = [f"unnest(CAST(%b AS {types.get(name, 'text')}[]))" for name in INSERTED_FIELDS]
-    constants = ["%s", "%s", "CAST(%s AS jsonb)", "%s", "%s", "%s"]
+    constants = ["%s", "%s", "CAST(%s AS jsonb)", "%s", "%s", "%s", "%s"]
     table = connection.ops.quote_name(meta.db_table)
     with bound_cursor() as cursor:
         cursor.execute(

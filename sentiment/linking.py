@@ -2,6 +2,7 @@
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
@@ -67,6 +68,8 @@ class MatchedAccount(NamedTuple):
     pk: int
     name: str
     tier: str
+    arr: Decimal
+    currency: str
 
     @property
     def is_key(self) -> bool:
@@ -93,7 +96,7 @@ class AccountMatcher:
 
     @staticmethod
     def _accounts(rows, key: str) -> dict[str, MatchedAccount]:
-        fields = (key, "account_id", "account__name", "account__tier")
+        fields = (key, "account_id", "account__name", "account__tier", "account__arr", "account__currency")
         return {found: MatchedAccount(*account) for found, *account in rows.order_by().values_list(*fields)}
 
     @staticmethod

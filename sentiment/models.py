@@ -3,7 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sentiment.choices import Label, ReviewState, RuleKind, Source
+from core.db import BoundedTextField
+from sentiment.choices import OPEN_REVIEW_STATES, Label, Priority, ReviewState, RuleKind, Source
 
 
 class Mention(models.Model):
@@ -14,7 +15,7 @@ class Mention(models.Model):
     author_handle = models.CharField(max_length=100, blank=True)
     author_name = models.CharField(max_length=200, blank=True)
     author_followers = models.PositiveIntegerField(null=True, blank=True)
-    text = models.TextField()
+    text = BoundedTextField(max_length=10_000)
     url = models.URLField(max_length=500, blank=True)
     posted_at = models.DateTimeField()
     language = models.CharField(max_length=12, blank=True)
@@ -29,6 +30,12 @@ class Mention(models.Model):
     scored_at = models.DateTimeField(null=True, blank=True)
     flagged = models.BooleanField(default=False)
     flag_reasons = models.JSONField(default=list, blank=True)
+    # Flagged mentions only (blank / null otherwise), set at scoring: how soon to answer, and by when.
+    priority = models.CharField(max_length=8, choices=Priority.choices, blank=True)
+    reply_due_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="received_at + the reply target of the priority.")
+    overdue_alerted_at = models.DateTimeField(null=True, blank=True,
+                                              help_text="When people were told it is past its reply target (once).")
 
     incident = models.ForeignKey(
         "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions", db_index=False
@@ -45,7 +52,8 @@ class Mention(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_mentions",
         db_index=False,
     )
-    review_note = models.TextField(blank=True, help_text="The response, escalation note or dismissal reason.")
+    review_note = BoundedTextField(max_length=5000, blank=True,
+                                   help_text="The response, escalation note or dismissal reason.")
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -58,6 +66,9 @@ class Mention(models.Model):
         indexes = [
             models.Index(fields=["review_state", "-posted_at"], condition=Q(flagged=True), name="mention_queue"),
             models.Index(fields=["compound"], condition=Q(flagged=True), name="mention_queue_negative"),
+            # Waiting for an answer, most urgent first: the queue's default order and the overdue sweep's lookup.
+            models.Index(fields=["priority", "reply_due_at"],
+                         condition=Q(flagged=True, review_state__in=OPEN_REVIEW_STATES), name="mention_urgent"),
             models.Index(fields=["incident", "posted_at"], condition=Q(incident__isnull=False),
                          name="mention_incident"),
             models.Index(fields=["account", "incident", "label"], condition=Q(account__isnull=False),

@@ -55,6 +55,9 @@ def _check_reviewer(actor):
 @transaction.atomic
 def _move(mention: Mention, target: str, actor, note: str, *, verb: str, **fields) -> Mention:
     _check_reviewer(actor)
+    limit = Mention._meta.get_field("review_note").max_length
+    if len(note) > limit:  # the pages pass the posted note straight in; the API's serializers bound it already
+        raise ValidationError({"note": f"Keep it to {limit:,} characters (this one has {len(note):,})."})
     mention = Mention.objects.select_for_update(of=("self",)).select_related("incident", "account").get(pk=mention.pk)
     REVIEW_MACHINE.check(mention.review_state, target)
     mention.review_state = target

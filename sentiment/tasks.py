@@ -31,3 +31,12 @@ def check_negative_spikes() -> int:
     from sentiment.trends import check_negative_spikes as check
 
     return check()
+
+
+@shared_task(ignore_result=True)
+def escalate_overdue_mentions() -> int:
+    """Beat: tell the assignee (or support and communications leads) once about each flagged mention still waiting
+    for an answer past its reply target."""
+    from sentiment.overdue import escalate_overdue_mentions as escalate
+
+    return escalate()

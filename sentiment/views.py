@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from comms.channels import get_transport
 from comms.models import Delivery
+from core.validators import whole_number
 from core.views import REFUSALS, back_to, safe_next
 from sentiment import review
 from sentiment.choices import OPEN_REVIEW_STATES, REVIEW_MACHINE, ReviewState, Source
@@ -151,7 +152,7 @@ def bulk_action(request):
     if action not in BULK_ACTIONS:
         messages.error(request, "Choose what to do with the selected mentions.")
         return back_to(request, queue)
-    ids = sorted({int(value) for value in request.POST.getlist("ids") if value.isdigit()})
+    ids = sorted({number for value in request.POST.getlist("ids") if (number := whole_number(value)) is not None})
     if not ids:
         messages.error(request, "Select at least one mention first.")
         return back_to(request, queue)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from core.validators import whole_number
 from sentiment.choices import Source
 from sentiment.ingest import ingest
 from sentiment.models import XSearch
@@ -169,7 +170,7 @@ def tweet_time(tweet_id: str) -> datetime:
 def _forget_expired_since_id(search: XSearch) -> None:
     """Recent search only reaches 7 days back and answers 400 to an older since_id (a search left disabled
     for a week). Start that search afresh: it reads the last 7 days again, which ingest deduplicates."""
-    if not search.since_id or not search.since_id.isdigit():
+    if whole_number(search.since_id or "") is None:
         return
     if tweet_time(search.since_id) > timezone.now() - RECENT_SEARCH_WINDOW:
         return
@@ -181,9 +182,11 @@ def _forget_expired_since_id(search: XSearch) -> None:
 
 def _reset_time(response) -> datetime:
     reset = (response.headers.get("x-rate-limit-reset") or "").strip() if response is not None else ""
-    if reset.isdigit():
-        return datetime.fromtimestamp(int(reset), tz=UTC)
-    return timezone.now() + RATE_LIMIT_FALLBACK
+    moment = whole_number(reset)  # ASCII digits only: "²" passed str.isdigit() and broke int()
+    now = timezone.now()
+    if moment is not None and now.timestamp() - 86_400 < moment < now.timestamp() + 86_400:
+        return datetime.fromtimestamp(moment, tz=UTC)  # a reset far off (or past the year 9999) is not believed
+    return now + RATE_LIMIT_FALLBACK
 
 
 def _detail(error: tweepy.HTTPException) -> str:

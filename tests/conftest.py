@@ -39,7 +39,8 @@ def private_broker():
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete(queue, *client.keys(f"_kombu.binding*{queue}"))
+    queues = (queue, f"{queue}.deliveries", f"{queue}.ingest")  # the three config.settings routes to
+    client.delete(*queues, *(key for name in queues for key in client.keys(f"_kombu.binding*{name}")))
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +65,15 @@ def fresh_rate_limits(settings):
     import uuid
 
     settings.RATELIMIT_KEY_PREFIX = f"ratelimit-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(autouse=True)
+def outbound_to_local_fakes(settings):
+    """Tests post to fakes on 127.0.0.1 over plain http (as `make run` may, with OUTBOUND_ALLOWED_HOSTS set): let
+    them through by name. The guard's own tests (tests/security/test_outbound_requests.py) set both back to
+    nothing allowed, so that each refusal is proved."""
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    settings.OUTBOUND_ALLOW_HTTP = True
 
 
 @pytest.fixture(autouse=True)

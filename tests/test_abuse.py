@@ -183,6 +183,45 @@ def test_the_address_is_counted_by_the_mailbox_it_reaches(email, mailbox):
     assert subscriptions.mailbox(email) == mailbox
 
 
+def test_a_quoted_local_part_is_refused_with_a_form_error_and_nothing_is_stored_or_sent(client, mailoutbox, eager):
+    with eager():
+        response = subscribe(client, '"flood"@example.com')
+
+    assert response.status_code == 400
+    assert "without quotation marks" in text_of(response)
+    assert not Subscriber.objects.exists()
+    assert mailoutbox == []
+
+
+def test_a_quoted_local_part_is_refused_by_the_api_too(api_as, lead):
+    response = api_as(lead).post("/api/v1/subscribers/", {"email": '"flood"@example.com'}, format="json")
+
+    assert response.status_code == 400
+    assert "without quotation marks" in response.json()["message"]
+    assert not Subscriber.objects.exists()
+
+
+def test_a_full_width_domain_and_capitals_do_not_escape_the_address_rate(client, settings, eager):
+    settings.SUBSCRIBE_RATE_PER_ADDRESS = (2, DAY)
+    with eager():
+        assert subscribe(client, "flood@example.com", ip="203.0.113.1").status_code == 200
+        assert subscribe(client, "Flood@ＥＸＡＭＰＬＥ.com", ip="203.0.113.2").status_code == 200
+        assert subscribe(client, "flood@example.com", ip="203.0.113.3").status_code == 429
+
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["flood@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("email", "mailbox"),
+    [('"flood"@example.com', "flood@example.com"), ('"flood+1"@example.com', "flood@example.com"),
+     ("ｆｌｏｏｄ@ｅｘａｍｐｌｅ.com", "flood@example.com"), ("flood@example.com.", "flood@example.com"),
+     ("flood@Bücher.example", "flood@xn--bcher-kva.example"), ("flood@xn--bcher-kva.example",
+                                                                "flood@xn--bcher-kva.example")],
+)
+def test_every_spelling_of_a_mailbox_is_counted_as_that_mailbox(email, mailbox):
+    assert subscriptions.mailbox(email) == mailbox
+
+
 def test_when_the_cache_is_down_subscribing_still_works_unlimited(client, settings, cache_down):
     settings.SUBSCRIBE_RATE_PER_IP = settings.SUBSCRIBE_RATE_PER_ADDRESS = (1, HOUR)
     answers = [subscribe(client, "reader@example.com").status_code for _ in range(3)]

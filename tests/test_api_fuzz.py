@@ -41,6 +41,9 @@ CONFIG = schemathesis.Config.from_dict({
         "with-security-parameters": False,  # the role's token is the only credential sent
     },
     "checks": {
+        # Formats too: a mention's `url` is `format: uri`, and a URL that Django's URLValidator let through
+        # (`https://x.example/"><script>`) is not one.
+        "response_schema_conformance": {"validate-formats": True},
         # A schema-valid body may still break a business rule (a headline or a template; an account manager as
         # owner; a detection time after the start): that 400 is the API working, not a defect.
         "positive_data_acceptance": {"enabled": False},
@@ -497,3 +500,22 @@ def test_a_filter_time_out_of_range_once_in_utc_is_a_400(world):
     assert response.status_code == 400
     assert response.json["fields"] == {"started_after": ["This date and time is out of range."]}
     assert_documented("GET", "/api/v1/incidents/", response)
+
+
+@pytest.mark.django_db
+def test_the_response_check_refuses_a_url_that_is_not_a_uri_and_the_api_never_answers_one(world):
+    from sentiment.models import Mention
+
+    mention = WORLD["mentions"][1]
+    response = send(world, "GET", f"/api/v1/mentions/{mention}/", role="support")
+    assert response.json["url"] == "https://x.example/2"
+    forged = json.loads(response.text) | {"url": 'https://x.example/"><script>alert(1)</script>'}
+    response.set_data(json.dumps(forged))
+    with pytest.raises(Exception, match="uri"):  # the fuzzer's response check validates formats
+        SCHEMA["/api/v1/mentions/{id}/"]["GET"].validate_response(response)
+
+    # A row stored before ingest checked URLs (Django's URLValidator let this through) is answered without it.
+    Mention.objects.filter(pk=mention).update(url='https://x.example/"><script>alert(1)</script>')
+    response = send(world, "GET", f"/api/v1/mentions/{mention}/", role="support")
+    assert response.json["url"] == ""
+    assert_documented("GET", "/api/v1/mentions/{id}/", response)

@@ -11,7 +11,7 @@ from accounts.choices import (
 )
 from accounts.models import Account, Compensation, Contact, FollowUp, Impact
 from accounts.priority import explain
-from core.api import StrictFieldsMixin
+from core.api import IdField, ModelSerializer, StrictFieldsMixin
 from incidents.models import Component
 
 User = get_user_model()
@@ -32,7 +32,7 @@ class NamesField(serializers.ListField):
         return [getattr(row, self.column) for row in manager.all()]
 
 
-class UserField(serializers.PrimaryKeyRelatedField):
+class UserField(IdField):
     """A user id that must belong to someone holding `permission` (an account manager), or be null."""
 
     def __init__(self, permission: str, **kwargs):
@@ -49,14 +49,14 @@ class UserField(serializers.PrimaryKeyRelatedField):
 
 # --- Accounts and contacts ---------------------------------------------------------------------------
 
-class ContactSummarySerializer(serializers.ModelSerializer):
+class ContactSummarySerializer(ModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "name", "email", "role", "is_primary"]
         read_only_fields = fields
 
 
-class AccountSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class AccountSerializer(StrictFieldsMixin, ModelSerializer):
     owner = UserField(
         "accounts.change_account", required=False, allow_null=True,
         help_text="User id of the account manager responsible for it. Default on create: you (an account "
@@ -71,7 +71,7 @@ class AccountSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         "handle", required=False,
         help_text="Social handles without the @; each belongs to one account only. Sending the list replaces it.",
     )
-    components = serializers.PrimaryKeyRelatedField(
+    components = IdField(
         many=True, required=False, queryset=Component.objects.all(),
         help_text="Ids of the components the account uses: an incident on these affects it.",
     )
@@ -97,8 +97,8 @@ class AccountSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return {name: validated_data.pop(name, None) for name in ("email_domains", "social_handles", "components")}
 
 
-class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    account = serializers.PrimaryKeyRelatedField(
+class ContactSerializer(StrictFieldsMixin, ModelSerializer):
+    account = IdField(
         queryset=Account.objects.all(), help_text="Set on create; a contact stays with its account."
     )
 
@@ -123,12 +123,12 @@ class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 class ContactUpdateSerializer(ContactSerializer):
     """A change to a contact (documentation of PUT and PATCH): it stays with its account."""
 
-    account = serializers.PrimaryKeyRelatedField(read_only=True)
+    account = IdField(read_only=True)
 
 
 # --- Impacts -----------------------------------------------------------------------------------------
 
-class AccountSummarySerializer(serializers.ModelSerializer):
+class AccountSummarySerializer(ModelSerializer):
     class Meta:
         model = Account
         fields = ["id", "name", "tier", "arr", "currency", "owner"]
@@ -144,9 +144,9 @@ class ScorePartSerializer(serializers.Serializer):
     points = serializers.FloatField(help_text="factor × weight.")
 
 
-class FollowUpSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    impact = serializers.PrimaryKeyRelatedField(queryset=Impact.objects.all())
-    owner = serializers.PrimaryKeyRelatedField(
+class FollowUpSerializer(StrictFieldsMixin, ModelSerializer):
+    impact = IdField(queryset=Impact.objects.all())
+    owner = IdField(
         queryset=User.objects.filter(is_active=True), required=False,
         help_text="User id of the account manager who does it. Default: you.",
     )
@@ -168,12 +168,13 @@ class FollowUpSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class CompleteFollowUpSerializer(StrictFieldsMixin, serializers.Serializer):
-    outcome = serializers.CharField(allow_blank=True, help_text="What came of it, e.g. what the customer said.")
+    outcome = serializers.CharField(allow_blank=True, max_length=5000,
+                                    help_text="What came of it, e.g. what the customer said.")
     next_step = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class CompensationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    impact = serializers.PrimaryKeyRelatedField(queryset=Impact.objects.all())
+class CompensationSerializer(StrictFieldsMixin, ModelSerializer):
+    impact = IdField(queryset=Impact.objects.all())
     value = serializers.DecimalField(
         max_digits=14, decimal_places=2, read_only=True,
         help_text="What it is worth in `currency`: the amount, or a discount's share of one month's fee (valued "
@@ -214,7 +215,7 @@ class CompensationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return services.propose_compensation(impact, actor=_actor(self), **validated_data)
 
 
-class ImpactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class ImpactSerializer(StrictFieldsMixin, ModelSerializer):
     """An impact as listed: its account, its priority score and the parts that make it up."""
 
     account = AccountSummarySerializer(read_only=True)
@@ -266,10 +267,10 @@ class ImpactDetailSerializer(ImpactSerializer):
         return services.impact_close_blockers(impact)
 
 
-class ImpactCreateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class ImpactCreateSerializer(StrictFieldsMixin, ModelSerializer):
     """A newly identified affected account of the incident in the path."""
 
-    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())
+    account = IdField(queryset=Account.objects.all())
     owner = UserField(
         "accounts.change_impact", required=False, allow_null=True,
         help_text="User id of the account manager who works it. Default: the account's owner.",

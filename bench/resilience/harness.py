@@ -22,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FINAL_MESSAGE_STATES = ("sent", "partially_failed", "failed")
+ALL_QUEUES = "default,deliveries,ingest"  # the aliases of the three queues of CELERY_QUEUE (config/settings.py)
 
 
 class HarnessUnavailable(Exception):
@@ -306,12 +307,17 @@ class Harness:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, name: str, args: list[str]) -> Process:
+    def _spawn(self, name: str, args: list[str], module: str = "bench.resilience.launch",
+               env: dict | None = None, nice: int = 0) -> Process:
         log_path = self.work_dir / f"{self.queue}-{name}.log"
         log = open(log_path, "w")
-        popen = subprocess.Popen([sys.executable, "-m", "bench.resilience.launch", *args], cwd=ROOT, env=self.env(),
-                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        command = [sys.executable, "-m", module, *args]
+        popen = subprocess.Popen(["nice", "-n", str(nice), *command] if nice else command, cwd=ROOT,
+                                 env={**self.env(), **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
         log.close()
+        if nice:
+            lower_session_priority(popen.pid, nice)
         process = Process(name, popen, log_path)
         self.processes.append(process)
         return process
@@ -325,13 +331,17 @@ class Harness:
             self.wait_until_ready(worker)
         return started
 
-    def start_worker(self, concurrency: int | None = None, wait: bool = True) -> Process:
+    def start_worker(self, concurrency: int | None = None, wait: bool = True, queues: str = ALL_QUEUES,
+                     nice: int = 0) -> Process:
+        """A worker on this harness's queues: all three by default, or some, by their aliases (as in the Procfile:
+        "deliveries" alone, "default,ingest"); `nice`: its CPU priority lowered by that much (lower_session_priority).
+        """
         name = f"worker{sum(p.name.startswith('worker') for p in self.processes) + 1}"
         process = self._spawn(name, [
-            "worker", "--queues", self.queue, "--hostname", f"{name}-{self.queue}@resilience",
+            "worker", "--queues", queues, "--hostname", f"{name}-{self.queue}@resilience",
             "--concurrency", str(concurrency or self.concurrency), "--loglevel", "INFO",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ])
+        ], nice=nice)
         if wait:
             self.wait_until_ready(process)
         return process
@@ -348,6 +358,32 @@ class Harness:
         name = f"beat{sum(p.name.startswith('beat') for p in self.processes) + 1}"
         schedule = str(self.work_dir / f"{self.queue}-{name}")
         return self._spawn(name, ["beat", "--loglevel", "INFO", "--schedule", schedule])
+
+    def start_flood(self, mentions: int, processes: int = 2) -> list[Process]:
+        """Processes posting `mentions` mentions in all to the bulk ingest API (bench/resilience/flood.py), side by
+        side as several tools (or web processes) would, whose scoring tasks go to this harness's ingest queue. The
+        API's rates are lifted: a flood comes from many tools."""
+        started = []
+        for share in range(processes):
+            name = f"flood{sum(p.name.startswith('flood') for p in self.processes) + 1}"
+            count = mentions // processes + (share < mentions % processes)
+            started.append(self._spawn(
+                name, [str(count), "--prefix", f"{self.queue}-{name}"], module="bench.resilience.flood",
+                env={"ALLOWED_HOSTS": "localhost", "API_RATE_INGEST": "1000000/minute",
+                     "API_RATE_PER_TOKEN": "1000000/minute", "API_RATE_PER_IP": "1000000/minute"}))
+        return started
+
+    def publish(self, message, actor) -> None:
+        """messaging.publish (the Publish button) in a process of this harness's deployment, so that the dispatch it
+        enqueues on commit goes to its broker and its deliveries queue; returns once it has committed."""
+        code = ("from django.contrib.auth import get_user_model; from comms import messaging; "
+                "from comms.models import Message; "
+                f"messaging.publish(Message.objects.get(pk={message.pk}), "
+                f"actor=get_user_model().objects.get(pk={actor.pk}))")
+        done = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT,
+                              env=self.env(), capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"publishing message {message.pk} failed:\n{done.stdout}{done.stderr}")
 
     def close(self, graceful: bool = True) -> None:
         """Stop every process: SIGTERM to each (a warm shutdown, as an operator would), together, and kill -9 of
@@ -458,6 +494,18 @@ class Watch:
     @property
     def seconds(self) -> float:
         return (self.done_at or time.monotonic()) - self.started
+
+
+def lower_session_priority(pid: int, nice: int) -> None:
+    """Lower the CPU priority of a process started in a session of its own, against every other process.
+
+    `nice -n` alone does not: where the kernel groups processes by session for scheduling (Linux's autogroup, on by
+    default in most distributions), niceness counts only inside the session, and sessions share the CPU equally.
+    The session's own niceness (/proc/PID/autogroup) is what counts between them, as a cgroup's CPU weight would."""
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(f"{nice}\n")
+    except OSError:  # no autogroup (other systems, or turned off): `nice -n` is enough there
+        pass
 
 
 def terminate_database_sessions() -> int:

@@ -1,9 +1,11 @@
-"""Write the figures of a `make resilience` run into docs/reliability.md, between its markers."""
+"""Write the figures of a `make resilience` run into docs/reliability.md, between its markers: the faults in one
+block, the ingest flood (its own worker layout and sizes) in another."""
 
 import os
 from pathlib import Path
 
 START, END = "<!-- resilience:start -->", "<!-- resilience:end -->"
+FLOOD_START, FLOOD_END = "<!-- resilience:flood:start -->", "<!-- resilience:flood:end -->"
 
 
 def figures(results, started, machine: str, args) -> str:
@@ -42,11 +44,49 @@ def figures(results, started, machine: str, args) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def flood_figures(result, started, machine: str, args) -> str:
+    """The ingest-flood scenario: its own worker layout and sizes, the counts of its two fan-outs, the times and
+    the one-line summary."""
+    lowered = (f" with its CPU priority lowered by {args.ingest_nice} (nice and its session's autogroup)"
+               if args.ingest_nice else " at the same CPU priority (`--ingest-nice 0`)")
+    lines = [
+        f"Run {started:%Y-%m-%d %H:%M} UTC on {machine}; PostgreSQL "
+        f"{os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}, a private redis-server without persistence; the Procfile's "
+        f"layout: `celery worker --queues deliveries --concurrency {args.concurrency}` and `celery worker --queues "
+        f"default,ingest --concurrency {args.ingest_concurrency}`{lowered}, one beat; {args.subscribers:,} confirmed "
+        f"subscribers, a flood of {args.mentions:,} mentions posted by {args.flood_posters} processes. Load average "
+        f"{args.load_before:.1f} when it started (the machine is shared: timings vary with it; counts do not).",
+        "",
+        "| fan-out | rows | sent | lost | duplicated | failed | stuck | message ends |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for what, c in result.counts.items():
+        lines.append(f"| {what} | {c.rows:,} | {c.sent:,} | {c.lost:,} | {c.duplicated:,} | {c.failed:,} | "
+                     f"{c.stuck:,} | `{result.states.get(what, '?')}` |")
+    verdict = "held" if not result.failures else "**did not hold**: " + "; ".join(result.failures)
+    lines += ["", f"**ingest-flood** ({verdict})", ""]
+    facts = dict(result.facts)
+    line = facts.pop("line", None)
+    lines += [f"- {key}: {value}" for key, value in facts.items()]
+    lines.append("- checked: " + "; ".join(d for d, _ in result.expectations))
+    if line:
+        lines += ["", f"`{line}`"]
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def record(path: Path, results, started, machine: str, args) -> None:
-    block = f"{START}\n{figures(results, started, machine, args).strip()}\n{END}"
+    _rewrite(path, START, END, figures(results, started, machine, args))
+
+
+def record_flood(path: Path, result, started, machine: str, args) -> None:
+    _rewrite(path, FLOOD_START, FLOOD_END, flood_figures(result, started, machine, args))
+
+
+def _rewrite(path: Path, start: str, end: str, figures_text: str) -> None:
+    block = f"{start}\n{figures_text.strip()}\n{end}"
     text = path.read_text() if path.exists() else "# Reliability\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + block + text[text.index(END) + len(END):]
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)

@@ -1,5 +1,6 @@
-"""The five faults. Each scenario breaks one thing on purpose while real processes deliver real messages, then
-counts, per recipient, what arrived (sent / lost / duplicated / failed / stuck) and checks it.
+"""The five faults, and an ingest flood during a fan-out. Each scenario breaks one thing on purpose (or floods the
+ingest) while real processes deliver real messages, then counts, per recipient, what arrived (sent / lost /
+duplicated / failed / stuck) and checks it.
 
 A scenario returns a Result; `make resilience` prints it and exits non-zero when an expectation did not hold,
 and tests/resilience asserts the same counts on the short variants.
@@ -9,6 +10,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from bench.resilience.flood import LONG_EVERY
 from bench.resilience.harness import (
     Counts,
     FakeX,
@@ -274,4 +276,131 @@ def beat_twice(h: Harness, incident, subscribers: int, messages: int = 3, spacin
             result.expect(f"{what}: dispatched once (one “Sending” timeline entry)", dispatches == 1)
     result.seconds = watch.seconds
     result.facts["finished in"] = f"{watch.seconds:.1f} s"
+    return result
+
+
+# --- 6. ingest flood during a fan-out --------------------------------------------------------------------
+
+
+@dataclass
+class FanOutTimes:
+    """Seconds from publishing a message (messaging.publish, as the Publish button) to its first email accepted by
+    the SMTP server, and to the message ending (its last delivery recorded)."""
+
+    first: float
+    sent: float
+    published_at: object  # datetime
+    first_at: object
+    finished_at: object
+
+    def line(self) -> str:
+        return f"publish→first email {self.first:.1f} s, publish→sent {self.sent:.1f} s"
+
+
+def _publish_and_wait(h: Harness, incident, lead, headline: str, timeout: float):
+    from django.db.models import Min
+
+    from comms.models import Delivery
+
+    message = h.message(incident, headline)
+    h.publish(message, lead)  # the dispatch is enqueued on commit, as after the Publish button
+    h.wait([message], timeout)
+    message.refresh_from_db()
+    first_at = Delivery.objects.filter(message=message).aggregate(first=Min("sent_at"))["first"]
+    published_at, finished_at = message.scheduled_for, message.finished_at
+    if first_at is None or finished_at is None:
+        return message, None
+    return message, FanOutTimes((first_at - published_at).total_seconds(), (finished_at - published_at).total_seconds(),
+                                published_at, first_at, finished_at)
+
+
+def ingest_flood(h: Harness, incident, subscribers: int, mentions: int, *, ingest_concurrency: int = 2,
+                 ingest_nice: int = 10, posters: int = 2, publish_after: float = 0.25, max_ratio: float | None = 1.5,
+                 outlast: bool = True, timeout: float = 300, flood_timeout: float = 1800) -> Result:
+    """Customer messages first: a fan-out published while a flood of mentions is ingested and scored goes out as
+    fast as one published on a quiet system. The worker layout of the Procfile: a worker consuming the deliveries
+    queue alone, another the default and ingest queues with its CPU priority lowered by `ingest_nice` (10, as the
+    Procfile does; 0: not lowered). The same fan-out runs twice, first
+    without the flood, then once `publish_after` of the flood is stored (the API still taking the rest from
+    `posters` processes side by side, the scoring behind). `outlast`: expect mentions still unscored when the
+    message ended, so that the whole fan-out ran during the flood (the full-size run; the short variant's flood is
+    over sooner)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db.models import Max
+
+    from core.roles import COMMS_LEAD
+    from sentiment.models import Mention
+
+    result = Result("ingest flood during a fan-out (a worker for the deliveries queue alone, as in the Procfile)")
+    lead, _ = get_user_model().objects.get_or_create(username="resilience-lead")
+    lead.groups.add(Group.objects.get(name=COMMS_LEAD))
+    with h.open_sink() as sink:
+        h.start_beat()
+        workers = [h.start_worker(queues="deliveries", wait=False),
+                   h.start_worker(queues="default,ingest", concurrency=ingest_concurrency, nice=ingest_nice,
+                                  wait=False)]
+        for worker in workers:
+            h.wait_until_ready(worker)
+
+        quiet_message, quiet = _publish_and_wait(h, incident, lead, "Card payments are failing (a quiet system)",
+                                                 timeout)
+        before = Mention.objects.aggregate(last=Max("pk"))["last"] or 0
+        flood_mentions = Mention.objects.filter(pk__gt=before)
+        flood = h.start_flood(mentions, posters)
+        flood_started = time.monotonic()
+
+        def flooding() -> bool:
+            return any(poster.running for poster in flood)
+
+        wait_for(lambda: flood_mentions.count() >= mentions * publish_after or not flooding(), timeout=timeout)
+        flooded_message, flooded = _publish_and_wait(h, incident, lead, "Card payments are failing (during a flood)",
+                                                     timeout)
+
+        wait_for(lambda: not flooding(), timeout=flood_timeout)
+        posted_in = time.monotonic() - flood_started
+        wait_for(lambda: not flood_mentions.filter(scored_at__isnull=True).exists(),
+                 timeout=max(flood_timeout - posted_in, 1), interval=1)
+        scored_in = time.monotonic() - flood_started
+        for what, message in (("without the flood", quiet_message), ("with the flood", flooded_message)):
+            counts = result.counts[what] = email_counts(message.pk, sink.handler.message_ids)
+            result.states[what] = _state(message)
+            _exactly_once(result, what, counts, subscribers)
+            result.expect(f"{what}: 0 duplicated", counts.duplicated == 0)
+
+    stored, unscored = flood_mentions.count(), flood_mentions.filter(scored_at__isnull=True).count()
+    long_texts = len(range(0, mentions, LONG_EVERY))
+    result.facts["flood"] = (f"{mentions:,} mentions ({long_texts:,} of 1,000 to 10,000 characters, the rest about "
+                             f"100) posted to the bulk API by {posters} processes side by side in {posted_in:.0f} s, "
+                             f"all scored {scored_in:.0f} s after the first request")
+    result.expect(f"the flood: all {mentions:,} mentions stored once, and scored", (stored, unscored) == (mentions, 0))
+    result.expect("the flood: its processes ended well (every request answered 200, no item refused)",
+                  all(poster.popen.returncode == 0 for poster in flood))
+    if quiet is None or flooded is None:
+        result.expect("both fan-outs ended with a first email and an end time", False)
+        return result
+    # Overlap, from the times the database recorded: the fan-out went out while the flood waited to be scored.
+    stored_before_publish = flood_mentions.filter(received_at__lte=flooded.published_at)
+    waiting_at_publish = stored_before_publish.exclude(scored_at__lte=flooded.published_at)
+    backlog_at_publish = waiting_at_publish.count()
+    still_waiting_at_first = waiting_at_publish.exclude(scored_at__lte=flooded.first_at).count()
+    unscored_at_end = flood_mentions.exclude(scored_at__lte=flooded.finished_at).count()
+    result.facts.update({
+        "without the flood": quiet.line(),
+        "with the flood": flooded.line(),
+        "published": f"when {stored_before_publish.count():,} mentions of the flood were stored, "
+                     f"{backlog_at_publish:,} of them not yet scored; {still_waiting_at_first:,} of those still "
+                     f"waited at the first email, and {unscored_at_end:,} of the flood when the message ended",
+        "line": f"flood: publish→sent {flooded.sent:.1f} s with flood, {quiet.sent:.1f} s without, ratio "
+                f"{flooded.sent / quiet.sent:.2f}",
+    })
+    result.expect("the first email went out while mentions stored before publishing still waited to be scored "
+                  "(deliveries do not queue behind scoring)", still_waiting_at_first > 0)
+    if outlast:
+        result.expect("the flood was still being scored when the message ended", unscored_at_end > 0)
+    if max_ratio is not None:
+        for what, with_flood, without in (("publish→first email", flooded.first, quiet.first),
+                                          ("publish→sent", flooded.sent, quiet.sent)):
+            result.expect(f"{what}: with the flood at most {max_ratio:g} × without ({with_flood / without:.2f})",
+                          with_flood <= max_ratio * without)
     return result

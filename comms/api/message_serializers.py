@@ -7,9 +7,10 @@ from comms.channels import channel_choices
 from comms.choices import Audience, MessagePhase
 from comms.lint import as_dicts, lint_message, quiet_period_until
 from comms.models import Delivery, Message, MessageTemplate, Subscriber
+from comms.models.messages import PART_LIMIT
 from comms.privacy import hides_recipient, without_addresses
 from comms.rendering import PLACEHOLDERS, unknown_placeholders
-from core.api import StrictFieldsMixin
+from core.api import IdField, ModelSerializer, StrictFieldsMixin
 from incidents.models import Component, Incident
 
 CONTENT = ["headline", "explain", "acknowledge", "resolve", "study"]
@@ -21,9 +22,9 @@ class LintWarningSerializer(serializers.Serializer):
     field = serializers.CharField(allow_null=True)
 
 
-class MessageSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
-    template = serializers.PrimaryKeyRelatedField(
+class MessageSerializer(StrictFieldsMixin, ModelSerializer):
+    incident = IdField(queryset=Incident.objects.all())
+    template = IdField(
         queryset=MessageTemplate.objects.all(), required=False, allow_null=True,
         help_text="Start from this template (placeholders filled in). Fields you also send override it.",
     )
@@ -83,23 +84,23 @@ class MessageSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 class MessageUpdateSerializer(MessageSerializer):
     """A change to a message (documentation of PUT and PATCH): its incident and template stay as they are."""
 
-    incident = serializers.PrimaryKeyRelatedField(read_only=True)
-    template = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    incident = IdField(read_only=True)
+    template = IdField(read_only=True, allow_null=True)
 
 
 class DraftPreviewSerializer(StrictFieldsMixin, serializers.Serializer):
     """An unsaved draft, to preview its renderings and warnings while it is being written."""
 
-    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
+    incident = IdField(queryset=Incident.objects.all())
     phase = serializers.ChoiceField(choices=MessagePhase.choices, default=MessagePhase.UPDATE)
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.PUBLIC)
     channels = serializers.ListField(child=serializers.ChoiceField(choices=channel_choices()), default=list)
     is_announcement = serializers.BooleanField(default=False)
     headline = serializers.CharField(max_length=140, allow_blank=True, default="")
-    explain = serializers.CharField(allow_blank=True, default="")
-    acknowledge = serializers.CharField(allow_blank=True, default="")
-    resolve = serializers.CharField(allow_blank=True, default="")
-    study = serializers.CharField(allow_blank=True, default="")
+    explain = serializers.CharField(allow_blank=True, default="", max_length=PART_LIMIT)
+    acknowledge = serializers.CharField(allow_blank=True, default="", max_length=PART_LIMIT)
+    resolve = serializers.CharField(allow_blank=True, default="", max_length=PART_LIMIT)
+    study = serializers.CharField(allow_blank=True, default="", max_length=PART_LIMIT)
 
 
 class ReasonSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -138,7 +139,7 @@ class PreviewSerializer(serializers.Serializer):
     lint = LintWarningSerializer(many=True)
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(ModelSerializer):
     """One delivery. Its `recipient` on the email channel is an email address (a subscriber's, an account contact's
     or a colleague's), shown only to users with `comms.view_subscriber` (communications leads): for everyone
     else it is null and any address in `last_error` is replaced by "[address hidden]". Other channels' recipients
@@ -170,7 +171,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         return data
 
 
-class MessageTemplateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class MessageTemplateSerializer(StrictFieldsMixin, ModelSerializer):
     channels = serializers.ListField(child=serializers.ChoiceField(choices=channel_choices()), required=False)
 
     class Meta:
@@ -192,8 +193,8 @@ class MessageTemplateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return attrs
 
 
-class SubscriberSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    components = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Component.objects.all())
+class SubscriberSerializer(StrictFieldsMixin, ModelSerializer):
+    components = IdField(many=True, required=False, queryset=Component.objects.all())
 
     class Meta:
         model = Subscriber

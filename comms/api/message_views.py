@@ -76,6 +76,7 @@ class MessageViewSet(
     lead or support user at once. A move the state does not allow answers 409 with the reason."""
 
     queryset = Message.objects.select_related("incident", "author", "approver", "template")
+    throttle_scope = None  # previews have a stricter rate of their own (core.api.ApiRateThrottle)
     serializer_class = MessageSerializer
     filterset_class = MessageFilter
     ordering_fields = ["created_at", "scheduled_for", "submitted_at"]
@@ -121,13 +122,13 @@ class MessageViewSet(
         return self._act(request, messaging.publish, PublishSerializer)
 
     @extend_schema(responses=PreviewSerializer)
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], throttle_scope="preview")
     def preview(self, request, pk=None):
         """Every channel's rendering of this message, and its lint warnings."""
         return Response(preview_body(self.get_object()))
 
     @extend_schema(request=DraftPreviewSerializer, responses=PreviewSerializer)
-    @action(detail=False, methods=["post"], url_path="preview")
+    @action(detail=False, methods=["post"], url_path="preview", throttle_scope="preview")
     def preview_draft(self, request):
         """Render an unsaved draft (nothing is stored), for live previews while writing."""
         body = DraftPreviewSerializer(data=request.data)

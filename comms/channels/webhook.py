@@ -9,17 +9,21 @@ from comms.channels.base import Recipient, Transport, TransportError, register
 from comms.choices import Audience
 from comms.models import WebhookEndpoint
 from comms.rendering import render_slack, render_webhook
+from core.outbound import TIMEOUT, OutboundRefused, OutboundSession
+from core.validators import whole_number
 
 SIGNATURE_HEADER = "X-EARS-Signature"
-TIMEOUT_SECONDS = 10
 
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def post_json(session: requests.Session, endpoint: WebhookEndpoint, payload: dict, delivery_code: str, event: str):
-    """POST a signed JSON body. 2xx is success; 429, 5xx and network errors are worth retrying."""
+def post_json(session: OutboundSession, endpoint: WebhookEndpoint, payload: dict, delivery_code: str, event: str):
+    """POST a signed JSON body through the outbound guard (core.outbound). 2xx is success; 429, 5xx and network
+    errors are worth retrying; a URL the guard refuses and a redirect (never followed) are permanent failures."""
+    if not isinstance(session, OutboundSession):
+        raise TypeError("webhooks are posted only through a core.outbound.OutboundSession")
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -29,17 +33,25 @@ def post_json(session: requests.Session, endpoint: WebhookEndpoint, payload: dic
         "X-EARS-Delivery": delivery_code,
     }
     try:
-        response = session.post(endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        response = session.post(endpoint.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+    except OutboundRefused as refusal:
+        raise TransportError(f"{endpoint.url} was refused: {refusal}.", permanent=True) from None
     except requests.RequestException as error:
         raise TransportError(f"{endpoint.url} could not be reached: {type(error).__name__}", permanent=False) from None
     if 200 <= response.status_code < 300:
         return response
+    if 300 <= response.status_code < 400:
+        raise TransportError(
+            f"{endpoint.url} answered {response.status_code}, a redirect, which is never followed: "
+            "set the endpoint's URL to where it points.",
+            permanent=True,
+        )
     retry_after = response.headers.get("Retry-After")
     transient = response.status_code == 429 or response.status_code >= 500 or response.status_code == 408
     raise TransportError(
         f"{endpoint.url} answered {response.status_code}",
         permanent=not transient,
-        retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        retry_after=float(seconds) if (seconds := whole_number((retry_after or "").strip())) is not None else None,
     )
 
 
@@ -60,7 +72,7 @@ class WebhookTransport(Transport):
 
     @contextmanager
     def session(self):
-        with requests.Session() as http:
+        with OutboundSession() as http:
             self.http = http
             yield self
 
@@ -70,5 +82,5 @@ class WebhookTransport(Transport):
             raise TransportError("The webhook endpoint was removed or deactivated.", permanent=True)
         message = delivery.message
         payload = render_slack(message) if endpoint.format == WebhookEndpoint.Format.SLACK else render_webhook(message)
-        post_json(self.http or requests.Session(), endpoint, payload, delivery.code, "message.published")
+        post_json(self.http or OutboundSession(), endpoint, payload, delivery.code, "message.published")
         return f"{endpoint.pk}:{delivery.code[:12]}"

@@ -7,6 +7,7 @@ from django.conf import settings
 from comms.channels.base import Recipient, Transport, TransportError, register
 from comms.choices import Audience
 from comms.rendering import render_x_post
+from core.validators import whole_number
 
 X_RECIPIENT = "x"
 
@@ -28,7 +29,8 @@ def post_to_x(text: str, in_reply_to: str | None = None) -> str:
         response = x_client().create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
     except tweepy.TooManyRequests as error:
         reset = error.response.headers.get("x-rate-limit-reset")
-        wait = max(float(reset) - time.time(), 1.0) if reset and reset.isdigit() else None
+        moment = whole_number((reset or "").strip())  # "²" passed str.isdigit() and broke float()
+        wait = min(max(moment - time.time(), 1.0), 86_400.0) if moment is not None else None
         raise TransportError("X rate limit reached (429)", permanent=False, retry_after=wait) from None
     except tweepy.TwitterServerError as error:
         raise TransportError(f"X server error ({error.response.status_code})", permanent=False) from None
@@ -37,6 +39,8 @@ def post_to_x(text: str, in_reply_to: str | None = None) -> str:
         raise TransportError(f"X refused the post ({error.response.status_code}): {detail}", permanent=True) from None
     except requests.RequestException as error:
         raise TransportError(f"X could not be reached: {error}", permanent=False, channel_down=True) from None
+    except ValueError:  # tweepy int()s a 429's x-rate-limit-reset itself, before we see the answer
+        raise TransportError("X rate limit reached (429)", permanent=False) from None
     return str(response.data["id"])
 
 

@@ -10,7 +10,7 @@ from comms.choices import DeliveryStatus, MessageState
 from comms.delivery.dispatch import complete_fan_out, enqueue_queued, finish_message_if_done
 from comms.delivery.locks import CLAIM_LOCKS, FAN_OUT_LOCKS, lock_is_free, release_lock, take_lock_if_free
 from comms.models import Delivery, Message
-from core.broker import inspect_broker
+from core.broker import inspect_broker, queue_of
 
 # A claim older than the longest a task may run means its worker died (every database; the last resort).
 STALE_CLAIM_SECONDS = settings.CELERY_TASK_TIME_LIMIT + 60
@@ -37,7 +37,7 @@ def sweep_deliveries() -> dict[str, int]:
     ).update(
         status=DeliveryStatus.QUEUED, enqueued_at=None, last_error="Recovered from a worker that stopped mid-batch"
     )
-    broker = inspect_broker(BROKER_MARK_KEY, BROKER_MARK_TTL)
+    broker = inspect_broker(BROKER_MARK_KEY, BROKER_MARK_TTL, queue=queue_of("comms.tasks.send_deliveries"))
     lost_with_broker = 0
     if broker.reset:
         lost_with_broker = Delivery.objects.filter(status=DeliveryStatus.QUEUED, enqueued_at__isnull=False).update(

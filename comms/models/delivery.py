@@ -1,9 +1,12 @@
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from comms.choices import DeliveryStatus
 from comms.models.messages import Message
+from core.db import BoundedTextField
+from core.outbound import validate_outbound_url
 from incidents.models import Component
 
 
@@ -53,6 +56,16 @@ class WebhookEndpoint(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """Refuse a URL the outbound guard would refuse anyway (http in production, a loopback, private or metadata
+        address), while someone is there to read why; every send checks again (core.outbound)."""
+        super().clean()
+        if self.url:
+            try:
+                validate_outbound_url(self.url)
+            except ValidationError as error:
+                raise ValidationError({"url": error}) from None
+
 
 class Delivery(models.Model):
     """One message (or one reply to a post, such as a customer's mention) to one recipient on one channel.
@@ -65,7 +78,7 @@ class Delivery(models.Model):
         blank=True,
         help_text="A reply to this post on the channel (its id there), instead of a message.",
     )
-    body = models.TextField(blank=True, help_text="The reply's text, for a reply.")
+    body = BoundedTextField(max_length=5000, blank=True, help_text="The reply's text, for a reply.")
     channel = models.CharField(max_length=16)
     recipient = models.CharField(max_length=320, help_text="Email address, endpoint id, or the channel name.")
     subscriber = models.ForeignKey(Subscriber, null=True, blank=True, on_delete=models.SET_NULL)

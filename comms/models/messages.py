@@ -5,19 +5,25 @@ from django.db import models
 from django.urls import reverse
 
 from comms.choices import EDITABLE_STATES, Audience, MessagePhase, MessageState
+from core.db import BoundedTextField
 from incidents.models import Incident
 
 EARS_PARTS = ("explain", "acknowledge", "resolve", "study")
+PART_LIMIT = 10_000  # characters in each EARS part (docs/api.md, "Lengths")
 
 
 class EarsContent(models.Model):
     """The four EARS parts and a headline, shared by templates and messages."""
 
     headline = models.CharField(max_length=140)
-    explain = models.TextField(blank=True, help_text="Explain: what happened and what is being done, plainly.")
-    acknowledge = models.TextField(blank=True, help_text="Acknowledge: the customer's experience; apologise.")
-    resolve = models.TextField(blank=True, help_text="Resolve: what is restored, and any compensation offered.")
-    study = models.TextField(blank=True, help_text="Study: the cause, and what changes so it does not recur.")
+    explain = BoundedTextField(max_length=PART_LIMIT, blank=True,
+                               help_text="Explain: what happened and what is being done, plainly.")
+    acknowledge = BoundedTextField(max_length=PART_LIMIT, blank=True,
+                                   help_text="Acknowledge: the customer's experience; apologise.")
+    resolve = BoundedTextField(max_length=PART_LIMIT, blank=True,
+                               help_text="Resolve: what is restored, and any compensation offered.")
+    study = BoundedTextField(max_length=PART_LIMIT, blank=True,
+                             help_text="Study: the cause, and what changes so it does not recur.")
 
     class Meta:
         abstract = True

@@ -10,6 +10,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 
+from comms import subscriptions
 from comms.rendering import body_paragraphs, customer_text, status_page_url
 from comms.statuspage import data
 from incidents.models import Component
@@ -29,6 +30,10 @@ class SubscribeForm(forms.Form):
         label="Only updates about",
         help_text="Leave all unticked to hear about everything.",
     )
+
+    def clean_email(self):
+        """One spelling per mailbox, so the per-address limit counts it once (comms.subscriptions)."""
+        return subscriptions.normalise_address(self.cleaned_data["email"])
 
 
 def render_status_page() -> str:

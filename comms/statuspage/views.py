@@ -143,25 +143,28 @@ def subscribe(request):
 @login_not_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, token):
-    """GET only shows a button: mail scanners fetch links, so only the visitor's POST confirms."""
+    """GET only shows a button: mail scanners fetch links, so only the visitor's POST confirms. A link confirms
+    once; neither page names the address (whoever holds the link learns nothing about whom it was sent to)."""
     if request.method == "POST":
-        subscriber = subscriptions.confirm(token)
+        found = subscriptions.confirm(token)
     else:
-        subscriber = Subscriber.objects.filter(confirm_token=token).first()
-    if subscriber is None:
+        found = subscriptions.pending(token)
+    if not found:
         return _not_found(
             request,
             "This confirmation link is not valid",
-            "It may have been replaced by a newer one: use the link in the most recent email, or subscribe again.",
+            "Each link works once: it may have been used already, or replaced by a newer one. If you still want "
+            "updates, use the link in the most recent email, or subscribe again.",
         )
     if request.method == "POST":
         return _page(
             request,
             "status/notice.html",
             title="Subscription confirmed",
-            text=f"{subscriber.email} will now receive {settings.STATUS_PAGE_NAME} status updates by email.",
+            text=f"This address will now receive {settings.STATUS_PAGE_NAME} status updates by email. Every email "
+            "has a link to unsubscribe.",
         )
-    return _page(request, "status/confirm.html", subscriber=subscriber)
+    return _page(request, "status/confirm.html")
 
 
 # RFC 8058 one-click unsubscribe: mail providers POST "List-Unsubscribe=One-Click" with no cookie or CSRF

@@ -32,6 +32,7 @@ from comms.lint import lint_message
 from comms.models import Message, MessageTemplate
 from comms.privacy import hides_recipient, without_addresses
 from comms.rendering import render_all
+from core.validators import whole_number
 from core.views import REFUSALS, RolePermissionMixin, back_to
 from incidents.models import Incident
 
@@ -151,8 +152,8 @@ def message_create(request, pk):
     incident = get_object_or_404(Incident, pk=pk)
     if request.method != "POST":
         template = None
-        if request.GET.get("template", "").isdigit():
-            template = MessageTemplate.objects.filter(pk=request.GET["template"]).first()
+        if (chosen := whole_number(request.GET.get("template", ""))) is not None:
+            template = MessageTemplate.objects.filter(pk=chosen).first()
         initial = template_initial(template, incident) if template else blank_initial(incident)
         form = MessageForm(initial=initial)
         return render(request, "comms/message_form.html", composer_context(request, incident, form))

@@ -1,21 +1,21 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from core.api import StrictFieldsMixin, UsernameField
+from core.api import IdField, ModelSerializer, StrictFieldsMixin, UsernameField
 from incidents import services
 from incidents.choices import OPEN_STATUSES, IncidentStatus
 from incidents.models import Component, Incident, TimelineEntry
 
 
-class ComponentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class ComponentSerializer(StrictFieldsMixin, ModelSerializer):
     class Meta:
         model = Component
         fields = ["id", "name", "description", "tier", "status", "display_order", "updated_at"]
         read_only_fields = ["updated_at"]
 
 
-class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    components = serializers.PrimaryKeyRelatedField(
+class IncidentSerializer(StrictFieldsMixin, ModelSerializer):
+    components = IdField(
         many=True, required=False, queryset=Component.objects.all(), help_text="Ids of affected components."
     )
     commander = UsernameField(
@@ -95,7 +95,7 @@ class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return self.context["request"].user
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class TimelineEntrySerializer(ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
                                          help_text="Who did it; null for the system.")
 

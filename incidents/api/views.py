@@ -3,15 +3,11 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import ErrorSerializer, FilterSet, IdFilter
+from core.api import ErrorSerializer
 from incidents import services
 from incidents.api.serializers import ComponentSerializer, IncidentSerializer, TimelineEntrySerializer
 from incidents.filters import IncidentFilter
 from incidents.models import Component, Incident
-
-
-class IncidentApiFilter(FilterSet, IncidentFilter):
-    component = IdFilter(field_name="components", label="Component id")
 
 
 class ComponentViewSet(
@@ -44,7 +40,7 @@ class IncidentViewSet(
 
     queryset = Incident.objects.select_related("commander").prefetch_related("components")
     serializer_class = IncidentSerializer
-    filterset_class = IncidentApiFilter
+    filterset_class = IncidentFilter
     ordering_fields = ["started_at", "severity", "status", "updated_at"]
 
     @extend_schema(request=None, responses={200: IncidentSerializer,

@@ -1,15 +1,24 @@
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api import StrictFieldsMixin, UsernameField
-from sentiment.choices import Label
+from core.api import ModelSerializer, StrictFieldsMixin, UsernameField
+from core.validators import web_url
+from sentiment.choices import Label, Priority
 from sentiment.models import Mention
 
 
 @extend_schema_field({"type": "string", "anyOf": [{"format": "uri"}, {"maxLength": 0}]})
 class OptionalURLField(serializers.CharField):
-    """A URL, or "" when there is none (a blank URLField in the model)."""
+    """A URL, or "" when there is none (a blank URLField in the model) — or when a row stored before ingest checked
+    URLs as RFC 3986 does holds one that is not a URI: the schema promises `format: uri`."""
+
+    def to_representation(self, value):
+        try:
+            return web_url(value) if value else ""
+        except ValidationError:
+            return ""
 
 
 class ReplySerializer(serializers.Serializer):
@@ -19,12 +28,18 @@ class ReplySerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(allow_null=True)
 
 
-class MentionSerializer(serializers.ModelSerializer):
+class MentionSerializer(ModelSerializer):
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     label = serializers.ChoiceField(choices=Label.choices, allow_blank=True, read_only=True,
                                     help_text="Empty until the mention is scored.")
     url = OptionalURLField(read_only=True, help_text="Where it was posted; empty when unknown.")
     replies = ReplySerializer(many=True, read_only=True, help_text="X replies posted in response, and their state.")
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, allow_blank=True, read_only=True,
+        help_text="How soon to answer a flagged mention (why: its last flag reason); empty when not flagged.")
+    reply_due_at = serializers.DateTimeField(
+        read_only=True, allow_null=True,
+        help_text="When a flagged mention should have been answered: received_at + its priority's reply target.")
     account_name = serializers.CharField(source="account.name", read_only=True, allow_null=True, default=None,
                                          help_text="The customer account the author belongs to, if known.")
 
@@ -33,7 +48,8 @@ class MentionSerializer(serializers.ModelSerializer):
         fields = [
             "id", "source", "external_id", "author_handle", "author_name", "author_followers", "text", "url",
             "posted_at", "language", "received_at", "neg", "neu", "pos", "compound", "label", "scored_at",
-            "flagged", "flag_reasons", "incident", "account", "account_name", "review_state", "assignee",
+            "flagged", "flag_reasons", "priority", "reply_due_at", "incident", "account", "account_name",
+            "review_state", "assignee",
             "review_note", "reviewed_at", "replies",
         ]
         read_only_fields = fields
@@ -45,7 +61,7 @@ class MentionInSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=["x", "api", "import", "email", "ticket"], required=False,
                                      help_text="Default: api.")
     external_id = serializers.CharField(max_length=100, help_text="Unique per source; a repeat is a duplicate.")
-    text = serializers.CharField()
+    text = serializers.CharField(max_length=10_000)
     posted_at = serializers.DateTimeField()
     author_handle = serializers.CharField(required=False, max_length=100)
     author_name = serializers.CharField(required=False, max_length=200)

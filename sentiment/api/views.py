@@ -1,8 +1,9 @@
 import django_filters
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, mixins, viewsets
+from rest_framework import exceptions, filters, generics, mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -20,7 +21,7 @@ from sentiment.api.serializers import (
     MentionSerializer,
     RespondSerializer,
 )
-from sentiment.choices import Label, ReviewState, Source
+from sentiment.choices import Label, Priority, ReviewState, Source
 from sentiment.ingest import ingest
 from sentiment.models import Mention
 from sentiment.trends import incident_series
@@ -35,6 +36,7 @@ class MentionFilter(FilterSet):
     state = django_filters.MultipleChoiceFilter(field_name="review_state", choices=ReviewState.choices)
     label = django_filters.ChoiceFilter(choices=Label.choices)
     source = django_filters.MultipleChoiceFilter(choices=Source.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     reason = django_filters.CharFilter(field_name="flag_reasons", lookup_expr="icontains",
                                        help_text="Text in a flag reason, e.g. refund.")
     posted_after = django_filters.IsoDateTimeFilter(field_name="posted_at", lookup_expr="gte")
@@ -43,8 +45,23 @@ class MentionFilter(FilterSet):
     class Meta:
         model = Mention
         fields = [
-            "flagged", "state", "incident", "account", "label", "source", "reason", "posted_after", "posted_before",
+            "flagged", "state", "priority", "incident", "account", "label", "source", "reason", "posted_after",
+            "posted_before",
         ]
+
+
+class MentionOrdering(filters.OrderingFilter):
+    """DRF's ordering, with mentions that have no reply target (unflagged) last whichever the direction, on SQLite
+    as on PostgreSQL (whose defaults differ)."""
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        return queryset.order_by(*(
+            F(name.lstrip("-")).desc(nulls_last=True) if name.startswith("-") else F(name).asc(nulls_last=True)
+            for name in ordering
+        ))
 
 
 class ReviewerPermissions(RolePermissions):
@@ -57,13 +74,20 @@ class ReviewerPermissions(RolePermissions):
 class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Mentions of us, scored and flagged. Support staff and communications leads read all and act on them;
     account managers read those linked to their accounts. Default order: newest first; `ordering=compound`
-    puts the most negative first."""
+    puts the most negative first, `ordering=reply_due_at` the earliest reply target (those without one last)."""
 
     serializer_class = MentionSerializer
     filterset_class = MentionFilter
-    ordering_fields = ["posted_at", "compound"]
+    filter_backends = [DjangoFilterBackend, MentionOrdering]
+    ordering_fields = ["posted_at", "compound", "priority", "reply_due_at"]
     ordering = ["-posted_at", "-id"]
     queryset = Mention.objects.none()  # for the schema and the permission class; get_queryset scopes it
+    throttle_scope = None  # the bulk ingest has a stricter rate of its own (core.api.ApiRateThrottle)
+
+    @property
+    def per_item_surrogates(self) -> bool:
+        """The bulk ingest reports a lone surrogate as that item's error and keeps the others (core.api.JSONParser)."""
+        return self.action == "bulk"
 
     def get_queryset(self):
         replies = Prefetch("replies", queryset=Delivery.objects.only(
@@ -75,7 +99,7 @@ class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=BulkInSerializer,
         responses={200: BulkResultSerializer, 413: OpenApiResponse(ErrorSerializer, description="Over 1,000 items.")},
     )
-    @action(detail=False, methods=["post"], url_path="bulk")
+    @action(detail=False, methods=["post"], url_path="bulk", throttle_scope="ingest")
     def bulk(self, request):
         """Ingest up to 1,000 mentions. Idempotent on (source, external_id): a repeat is a duplicate and changes
         nothing. Each item is reported: created, duplicate, or error with the reason; valid items are kept."""

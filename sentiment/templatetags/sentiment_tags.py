@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from sentiment.charts import BUCKET_MINUTES, MAX_BUCKETS, chart
 from sentiment.models import Mention
+from sentiment.overdue import time_left
 from sentiment.trends import incident_series
 
 register = template.Library()
@@ -32,6 +33,13 @@ def web_url(value: str) -> str:
     """The URL when it is http(s), else '' — a stored URL never becomes a javascript: link."""
     value = (value or "").strip()
     return value if value.lower().startswith(("https://", "http://")) else ""
+
+
+@register.simple_tag
+def reply_time(mention):
+    """The time left to the mention's reply target, counted now: (text, overdue), or None when it has no target or
+    is answered. `{% reply_time m as due %}`."""
+    return time_left(mention)
 
 
 @register.simple_tag

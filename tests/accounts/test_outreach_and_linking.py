@@ -183,14 +183,24 @@ def test_a_handle_does_not_match_a_domain_and_a_domain_does_not_match_a_handle(a
 
 
 @pytest.mark.parametrize("tier", ["strategic", "enterprise"])
-def test_a_key_account_adds_its_own_flag_reason(tier):
+def test_a_key_account_adds_its_own_flag_reason_to_a_complaint(tier):
     account = AccountFactory(name="Bigco", tier=tier)
+    SocialHandle.objects.create(account=account, handle="bigco")
+
+    mention = scored("@bigco", text="our dashboard has been down for hours, still no answer")
+
+    assert (mention.account, mention.flagged) == (account, True)
+    assert mention.flag_reasons[0].startswith("Negative because: ")
+    assert "Key customer account: Bigco" in mention.flag_reasons
+
+
+def test_a_key_customer_saying_hello_is_linked_but_needs_no_answer():
+    account = AccountFactory(name="Bigco", tier="enterprise")
     SocialHandle.objects.create(account=account, handle="bigco")
 
     mention = scored("@bigco")
 
-    assert (mention.account, mention.flagged, mention.flag_reasons) == (
-        account, True, ["Key customer account: Bigco"])
+    assert (mention.account, mention.flagged, mention.flag_reasons) == (account, False, [])
 
 
 @pytest.mark.parametrize("tier", ["growth", "self_serve"])

@@ -576,6 +576,39 @@ def test_an_unknown_confirmation_token_is_a_404_that_says_so(client, method):
     assert not Subscriber.objects.get().is_confirmed
 
 
+def test_a_confirmation_link_works_once_and_a_second_visit_says_it_was_used(client):
+    subscriber = Subscriber.objects.create(email="reader@example.com")
+    url = f"/status/confirm/{subscriber.confirm_token}/"
+    assert client.post(url).status_code == 200
+    subscriber.refresh_from_db()
+    confirmed_at = subscriber.confirmed_at
+
+    for again in (client.get, client.post):
+        response = again(url)
+        assert response.status_code == 404
+        assert "This confirmation link is not valid" in text_of(response)
+        assert "used already" in text_of(response)
+        assert "Yes, send me updates" not in text_of(response)
+    subscriber.refresh_from_db()
+    assert subscriber.confirmed_at == confirmed_at  # confirmed once, not again
+
+
+def test_the_confirmation_and_unsubscribe_pages_name_no_address(client):
+    subscriber = Subscriber.objects.create(email="reader.lastname@example.com")
+    confirm = f"/status/confirm/{subscriber.confirm_token}/"
+    unsubscribe = f"/status/unsubscribe/{subscriber.unsubscribe_token}/"
+    pages = {
+        "confirm, opened": client.get(confirm),
+        "confirm, pressed": client.post(confirm),
+        "confirm, opened again": client.get(confirm),
+        "unsubscribe, opened": client.get(unsubscribe),
+        "unsubscribe, pressed": client.post(unsubscribe),
+        "unsubscribe, opened again": client.get(unsubscribe),
+    }
+    assert [page.status_code for page in pages.values()] == [200, 200, 404, 200, 200, 404]
+    assert [name for name, page in pages.items() if "lastname" in text_of(page)] == []
+
+
 # --- Unsubscribing ------------------------------------------------------------------------------------
 
 

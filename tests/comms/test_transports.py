@@ -91,6 +91,17 @@ class TestX:
         assert delivery.send_deliveries(ids).sent == 1
         assert http.call_count == 2
 
+    @pytest.mark.parametrize("reset", ["²", "١٢", "99999999999999999999", "-5", "1.5e9"])
+    def test_an_unreadable_rate_limit_reset_is_still_a_retry_not_a_crash(self, http, x_configured, lead, reset):
+        http.return_value = http_response(429, {"title": "Too Many Requests"}, {"x-rate-limit-reset": reset})
+        ids = dispatch_one(scheduled_message(lead, channels=["x"]))
+
+        outcome = delivery.send_deliveries(ids)
+
+        assert outcome.retry_ids == ids
+        row = Delivery.objects.get()
+        assert row.status == DeliveryStatus.QUEUED and row.last_error == "X rate limit reached (429)"
+
     def test_a_server_error_is_retried(self, http, x_configured, lead):
         http.side_effect = [http_response(503), http_response(201, {"data": {"id": "7", "text": "…"}})]
         ids = dispatch_one(scheduled_message(lead, channels=["x"]))
@@ -177,3 +188,19 @@ class TestWebhook:
         outcome = delivery.send_deliveries(dispatch_one(scheduled_message(lead, channels=["webhook"])))
         assert len(outcome.retry_ids) == 1
         assert "could not be reached: ConnectionError" in Delivery.objects.get().last_error
+
+    @pytest.mark.parametrize("retry_after", ["²", "١٠", " 30 ", "soon"])
+    def test_an_odd_retry_after_from_an_endpoint_is_a_retry_not_a_crash(self, http, endpoint, lead, retry_after):
+        http.return_value = http_response(429, headers={"Retry-After": retry_after})
+        outcome = delivery.send_deliveries(dispatch_one(scheduled_message(lead, channels=["webhook"])))
+        assert len(outcome.retry_ids) == 1
+        assert Delivery.objects.get().status == DeliveryStatus.QUEUED
+
+
+def test_an_x_rate_limit_reset_that_is_no_time_falls_back_to_the_default_wait():
+    from sentiment.x_source import RATE_LIMIT_FALLBACK, _reset_time
+
+    for reset in ["²", "99999999999999999999", "1" * 19, ""]:
+        response = http_response(429, headers={"x-rate-limit-reset": reset})
+        waited = _reset_time(response) - timezone.now()
+        assert abs(waited - RATE_LIMIT_FALLBACK) < timezone.timedelta(seconds=5), reset

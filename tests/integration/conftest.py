@@ -44,7 +44,9 @@ def start_worker(redis_broker, transactional_db, tmp_path):
         hostname = f"{queue}-{len(processes)}@integration"
         child_env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "REDIS_URL": redis_broker,
                      "VAR_DIR": str(tmp_path), **(env or {})}
-        command = [sys.executable, "-m", "celery", "--app", "config", "worker", "--queues", queue,
+        # The queue and the two named after it (config.settings routes deliveries and ingest there).
+        queues = f"{queue},{queue}.deliveries,{queue}.ingest"
+        command = [sys.executable, "-m", "celery", "--app", "config", "worker", "--queues", queues,
                    "--hostname", hostname, "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
         command += ["--pool", "solo"] if concurrency == 1 else ["--concurrency", str(concurrency)]
         if beat:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from comms import delivery
 from comms.choices import DeliveryStatus, MessageState
 from comms.models import Delivery, Message
+from core.broker import queue_of
 from tests.comms.helpers import confirmed_subscribers, scheduled_message
 from tests.conftest import skip_or_fail
 
@@ -215,7 +216,7 @@ def broker(tmp_path, monkeypatch):
     monkeypatch.setattr(current_app.conf, "broker_url", server.url)
     published = []
     monkeypatch.setattr(tasks.send_deliveries, "apply_async", lambda args, **options: published.append(args[0]))
-    queue = current_app.conf.task_default_queue
+    queue = queue_of("comms.tasks.send_deliveries")  # the deliveries queue, which the sweeper looks at
     with redis.Redis.from_url(server.url) as client:
         yield client, queue, delivery.sweep.BROKER_MARK_KEY.format(queue=queue), published
     server.stop()

@@ -237,7 +237,8 @@ API = {
     "message preview": (LEAD, lambda w: reverse("api-message-preview", args=[w.published.pk]),
                         lambda w: {"x": None}),
     "mention": (SUPPORT, lambda w: reverse("api-mention-detail", args=[w.mine.mention.pk]),
-                lambda w: {"text": hostile("mention_text"), "author_name": hostile("author_name"), "url": JS_URL,
+                # A stored URL that is not an http(s) URI is answered as "" (the schema promises format: uri).
+                lambda w: {"text": hostile("mention_text"), "author_name": hostile("author_name"), "url": "",
                            "account_name": hostile("account_name")}),
     "account": (MANAGER, lambda w: reverse("api-account-detail", args=[w.mine.account.pk]),
                 lambda w: {"name": hostile("account_name"), "notes": hostile("notes")}),

@@ -12,6 +12,8 @@ from sentiment.models import Mention
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/mentions/bulk/"
+URL_REASON = ("url must be an http(s) URL written as RFC 3986 says (spaces, quotes, <, > and non-ASCII characters "
+              "percent-encoded), at most 500 characters.")
 
 
 def item(n, **fields):
@@ -30,7 +32,7 @@ def test_each_item_is_reported_and_valid_ones_are_kept(api_as, support):
     assert results[1] == {"index": 1, "status": "error",
                           "reason": "posted_at must be an ISO 8601 date and time, e.g. 2026-11-23T12:30:00Z."}
     assert results[2]["reason"] == "text is required."
-    assert results[3]["reason"] == "url must be an http(s) URL."
+    assert results[3]["reason"] == URL_REASON
     stored = Mention.objects.get()
     assert (stored.source, stored.author_handle) == ("api", "someone")
 
@@ -105,7 +107,7 @@ def test_a_url_that_is_not_a_string_is_an_item_error_not_a_server_error(api_as, 
     response = api_as(support).post(URL, {"mentions": [item(1, url=url), item(2)]}, format="json")
     assert response.status_code == 200
     results = response.json()["results"]
-    assert results[0] == {"index": 0, "status": "error", "reason": "url must be an http(s) URL."}
+    assert results[0] == {"index": 0, "status": "error", "reason": URL_REASON}
     assert results[1]["status"] == "created"
 
 
@@ -163,6 +165,6 @@ def test_a_batch_ingested_while_the_broker_is_down_is_stored_reported_and_scored
     assert Mention.objects.filter(scored_at__isnull=True).count() == 2
     Mention.objects.update(received_at=timezone.now() - services.STRAGGLER_AGE - timezone.timedelta(seconds=1))
     settings.CELERY_TASK_ALWAYS_EAGER = True  # the broker is back, its queue empty; the sweep's tasks run here
-    monkeypatch.setattr(delivery, "waiting_messages", lambda: 0)
+    monkeypatch.setattr(delivery, "waiting_messages", lambda queue=None: 0)
     assert services.score_stragglers() == 2
     assert not Mention.objects.filter(scored_at__isnull=True).exists()
