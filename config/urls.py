@@ -33,3 +33,5 @@ urlpatterns = [
     ),
     path("healthz", healthz, name="healthz"),
 ]
+
+handler400 = "core.views.bad_request"  # the API answers a request it will not read in its JSON error shape

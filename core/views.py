@@ -1,9 +1,12 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django.views.decorators.http import require_http_methods
 
 from core.forms import PreferencesForm
@@ -52,3 +55,19 @@ def profile(request):
         return redirect("profile")
     shown_in = describe_zone(timezone.get_current_timezone())
     return render(request, "core/profile.html", {"form": form, "shown_in": shown_in})
+
+
+def bad_request(request, exception=None):
+    """Django's 400 (a request it would not read: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields or
+    files) — for the API in its one JSON error shape, 413 for a body too large; the pages keep Django's page."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        size = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit:,} bytes"
+        status, code, message = 413, "too_large", f"The request body is larger than the limit of {size}."
+    elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        status, code, message = 400, "invalid", "The request has too many fields or files."
+    else:
+        status, code, message = 400, "invalid", "The request could not be read."
+    return JsonResponse({"status": status, "code": code, "message": message}, status=status)

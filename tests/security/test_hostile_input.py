@@ -253,3 +253,27 @@ def test_a_review_note_over_its_limit_is_refused_on_the_page_and_changes_nothing
     mention.refresh_from_db()
     assert mention.review_state == "new" and mention.review_note == ""
     assert not mail.outbox
+
+
+# --- a request Django will not read ----------------------------------------------------------------------------
+
+
+def test_an_api_body_over_the_upload_limit_is_a_413_in_the_error_shape_and_a_page_keeps_its_400(
+        api_as, lead, client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = json.dumps({"title": "x" * 4096, "severity": "sev2"})
+    response = api_as(lead).post("/api/v1/incidents/", data=body, content_type="application/json")
+    assert response.status_code == 413 and response["Content-Type"] == "application/json"
+    assert response.json() == {"status": 413, "code": "too_large",
+                               "message": "The request body is larger than the limit of 1,024 bytes."}
+    client.force_login(lead)
+    page = client.post("/incidents/new/", {"title": "x" * 4096})
+    assert page.status_code == 400 and not page["Content-Type"].startswith("application/json")
+
+
+def test_an_api_form_body_with_too_many_fields_is_a_400_in_the_error_shape(api_as, lead, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    response = api_as(lead).post("/api/v1/incidents/", data="&".join(f"f{n}=1" for n in range(20)),
+                                 content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
