@@ -2,7 +2,7 @@
 (sentiment.review) is what validates them, so that the pages, the API and the admin refuse alike."""
 
 from django import forms
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -73,8 +73,10 @@ class MentionFilterForm(forms.Form):
         if data.get("sort") == MOST_NEGATIVE:
             return mentions.order_by(F("compound").asc(nulls_last=True), "-posted_at", "-id")
         if data.get("sort") == MOST_URGENT:
-            # Flagged first (the others have no priority); then critical, high, normal (the values sort so);
-            # then the earliest reply target. With only flagged open ones shown, index mention_urgent gives it.
-            return mentions.order_by("-flagged", "priority", F("reply_due_at").asc(nulls_last=True), "-posted_at",
-                                     "-id")
+            # Flagged first (the others have no priority); then critical, high, normal (the values sort so), and
+            # last those flagged before priorities existed (none until `rescore_mentions`); then the earliest reply
+            # target. With only flagged open ones shown, index mention_urgent serves the sort.
+            unranked = Case(When(priority="", then=Value(1)), default=Value(0))
+            return mentions.order_by("-flagged", unranked, "priority", F("reply_due_at").asc(nulls_last=True),
+                                     "-posted_at", "-id")
         return mentions.order_by("-posted_at", "-id")

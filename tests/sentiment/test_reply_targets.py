@@ -99,6 +99,13 @@ def test_the_flagged_queue_is_most_urgent_first_by_default_priority_then_reply_t
         m.pk for m in sorted([normal_late, high_later, critical, high_sooner], key=lambda m: -m.pk)]
 
 
+def test_a_mention_flagged_before_priorities_existed_comes_after_the_ranked_ones_until_it_is_rescored(client, support):
+    legacy = flagged("", reply_due_at=None)  # flagged by an earlier version: no priority, no target
+    normal = flagged("normal", due_in_minutes=200)
+    client.force_login(support)
+    assert order(client.get(QUEUE).content.decode()) == [normal.pk, legacy.pk]
+
+
 def test_with_unflagged_mentions_shown_the_queue_defaults_to_newest_first_and_urgent_puts_flagged_first(
         client, support):
     older_flagged = flagged("normal", due_in_minutes=30, posted_at=timezone.now() - 60 * MINUTE)
