@@ -49,7 +49,8 @@ def run(say=print) -> dict:
 
     ours, plain = Scorer(DEFAULT_LEXICON), Scorer()
     sets = {"brand mentions, test half": LABELLED / "test.jsonl",
-            "brand mentions, tuning half": LABELLED / "tune.jsonl", "incident fixture": FIXTURE}
+            "brand mentions, tuning half": LABELLED / "tune.jsonl",
+            "support posts written blind (never tuned on)": LABELLED / "written.jsonl", "incident fixture": FIXTURE}
     if tweets := vader_tweets(say):
         sets["VADER paper tweets"] = tweets
     results = {}

@@ -83,7 +83,8 @@ def wsgi_application():
 
 
 def seed() -> None:
-    """A status page during a bad day: 10 components, 3 open incidents, 15 resolved ones, 4 updates each."""
+    """A status page during a bad day: 10 components (7 of them in two groups) with 90 days of status history for
+    the uptime bars, 3 open incidents, 15 resolved ones, 4 updates each, all public."""
     from datetime import timedelta
 
     from django.contrib.auth import get_user_model
@@ -92,7 +93,7 @@ def seed() -> None:
     from comms.choices import MessageState
     from comms.models import Message
     from incidents.choices import ComponentStatus, IncidentStatus
-    from incidents.models import Component, Incident
+    from incidents.models import Component, ComponentGroup, ComponentStatusChange, Incident
 
     author, _ = get_user_model().objects.get_or_create(username="bench-lead")
     statuses = [ComponentStatus.OPERATIONAL] * 7 + [
@@ -100,13 +101,16 @@ def seed() -> None:
         ComponentStatus.MAJOR_OUTAGE,
         ComponentStatus.DEGRADED_PERFORMANCE,
     ]
+    now = timezone.now()
+    eu = ComponentGroup.objects.create(name="EU region", position=0)
+    us = ComponentGroup.objects.create(name="US region", position=4)
     components = [
         Component.objects.create(
-            name=f"Component {n}", display_order=n, status=status, description=f"What component {n} does for you"
+            name=f"Component {n}", display_order=n, status=status, description=f"What component {n} does for you",
+            group=eu if n < 4 else us if n < 7 else None, created_at=now - timedelta(days=120),
         )
         for n, status in enumerate(statuses)
     ]
-    now = timezone.now()
     for n in range(18):
         resolved = n >= 3
         incident = Incident.objects.create(
@@ -116,8 +120,17 @@ def seed() -> None:
             started_at=now - timedelta(days=n * 4, hours=3),
             resolved_at=now - timedelta(days=n * 4) if resolved else None,
             impact_summary="Some card payments fail at checkout; retrying usually works.",
+            public_since=now - timedelta(days=n * 4, hours=3),
         )
         incident.components.set(components[n % 10 : n % 10 + 2])
+        for component in components[n % 10 : n % 10 + 2]:  # the uptime bars' history
+            ComponentStatusChange.objects.create(
+                component=component, from_status="operational", to_status="partial_outage", cause="incident",
+                incident=incident, at=incident.started_at)
+            if resolved:
+                ComponentStatusChange.objects.create(
+                    component=component, from_status="partial_outage", to_status="operational", cause="incident",
+                    incident=incident, at=incident.resolved_at)
         for u in range(4):
             Message.objects.create(
                 incident=incident,

@@ -30,12 +30,20 @@ class CommsConfig(AppConfig):
               "comms.change_messagetemplate", "comms.view_subscriber", "comms.add_subscriber",
               "comms.change_subscriber", "comms.delete_subscriber")
         grant(SUPPORT, "comms.publish_preapproved_message")
+        # Subscribers' webhooks (comms.endpoints): leads see the disabled ones and may enable one again.
+        grant(COMMS_LEAD, "comms.view_subscriberendpoint", "comms.change_subscriberendpoint")
 
         account_hooks.message_drafter.register(outreach.draft_account_message)
         account_hooks.timeline_sources.register(outreach.messages_to_account)
         account_hooks.awaiting_approval.register(approvals.announce_compensation)
         post_save.connect(approvals.message_saved, sender=Message, dispatch_uid="comms.awaiting_approval")
         public_change.connect(lambda **kwargs: invalidate_status_page(), weak=False, dispatch_uid="comms.public")
+        from anymail.signals import tracking
+
+        from comms.deliverability import check_tracking_settings, record_tracking_event
+
+        check_tracking_settings()
+        tracking.connect(record_tracking_event, dispatch_uid="comms.email_tracking")
         incident_changed.connect(
             lambda incident, changes, **kwargs: messaging.reopen_approvals(incident, changes),
             weak=False, dispatch_uid="comms.reopen_approvals",

@@ -11,7 +11,7 @@ from comms.models.messages import PART_LIMIT
 from comms.rendering import fill_placeholders, guidance_in, placeholder_values
 from core.forms import DateTimeLocalInput
 from incidents.choices import OPEN_STATUSES, ComponentStatus, IncidentStatus
-from incidents.models import Component, Incident
+from incidents.models import Component, ComponentGroup, Incident
 
 # The incident form's "Set the affected components to": blank leaves them as they are; then the outages, mildest
 # first, maintenance and operational.
@@ -120,12 +120,27 @@ class ComponentForm(forms.ModelForm):
 
     class Meta:
         model = Component
-        fields = ["name", "description", "tier", "display_order"]
+        fields = ["name", "description", "tier", "group", "display_order"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         help_texts = {
             "name": "Public: the status page lists components by this name.",
             "description": "Public: shown on the status page and in its JSON.",
+            "group": "Public: the status page shows the component inside this group. Leave empty for none.",
             "display_order": "Lower numbers come first on the status page.",
+        }
+
+
+class ComponentGroupForm(forms.ModelForm):
+    """Create and edit a component group; its status is its components' worst."""
+
+    class Meta:
+        model = ComponentGroup
+        fields = ["name", "description", "position"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "name": "Public: the status page shows the group under this name, e.g. “EU region”.",
+            "description": "Public: shown on the status page.",
+            "position": "Lower numbers come first on the status page.",
         }
 
 

@@ -4,9 +4,10 @@ Errors (level "error", listed first; approval_blockers gives them as sentences f
 checks): [[guidance]] from a template still in the text, a "[[" or "]]" left over, a {placeholder} not filled in.
 
 Warning rules (thresholds in config/settings.py): a missing EARS part for the phase; an ETA or time promise before
-the incident is resolved; jargon from COMMS_JARGON; an X post over 280 weighted characters; a tone that reads
-as hype (VADER compound ≥ 0.8, or repeated exclamation marks) or blame (blaming phrases); a resolution without
-a thank-you; an announcement on social channels during the quiet period after a SEV1/SEV2.
+the incident is resolved; jargon from COMMS_JARGON; an X post over 280 weighted characters (a Mastodon or Bluesky
+post over its own limit); a tone that reads as hype (VADER compound ≥ 0.8, or repeated exclamation marks) or blame
+(blaming phrases); a resolution without a thank-you; an announcement on social channels during the quiet period
+after a SEV1/SEV2.
 """
 
 import re
@@ -19,13 +20,24 @@ from django.utils import timezone
 from comms.choices import MessagePhase
 from comms.models import Message
 from comms.rendering import (
+    BLUESKY_LIMIT,
+    FACEBOOK_LIMIT,
+    LINKEDIN_LIMIT,
+    MASTODON_URL_WEIGHT,
     PLACEHOLDER_RE,
     PLACEHOLDERS,
     SEND_TIME_PLACEHOLDERS,
     X_LIMIT,
     X_URL_WEIGHT,
+    bluesky_length,
+    facebook_length,
     guidance_in,
     has_stray_guidance_mark,
+    linkedin_length,
+    long_post_text,
+    mastodon_length,
+    mastodon_limit,
+    status_page_url,
     x_weighted_length,
 )
 from core.vader import compound
@@ -145,6 +157,7 @@ def lint_message(message: Message, quiet_until=_UNKNOWN) -> LintResults:
         *_time_promises(message),
         *_jargon(message),
         *_x_length(message),
+        *_social_lengths(message),
         *_tone(text),
         *_missing_thanks(message, text),
         *_quiet_period(message, quiet_until),
@@ -255,6 +268,31 @@ def _x_length(message: Message) -> list[LintWarning]:
     )]
 
 
+def _social_lengths(message: Message) -> list[LintWarning]:
+    """The Mastodon and Bluesky posts (headline — explain, then a link) over each network's own limit."""
+    full = " ".join(f"{message.headline} — {message.explain}".split())
+    checks = []
+    if "mastodon" in message.channels:
+        checks.append(("Mastodon", mastodon_length(full) + 1 + MASTODON_URL_WEIGHT, mastodon_limit()))
+    if "bluesky" in message.channels:
+        checks.append(("Bluesky", bluesky_length(full) + 1 + bluesky_length(status_page_url()), BLUESKY_LIMIT))
+    if {"facebook", "linkedin"} & set(message.channels):  # these two carry the whole message
+        whole = long_post_text(message)
+        if "facebook" in message.channels:
+            checks.append(("Facebook", facebook_length(whole) + 2 + facebook_length(status_page_url()), FACEBOOK_LIMIT))
+        if "linkedin" in message.channels:
+            checks.append(("LinkedIn", linkedin_length(whole) + 2 + linkedin_length(status_page_url()), LINKEDIN_LIMIT))
+    return [
+        LintWarning(
+            f"{network.lower()}_length",
+            f"The {network} post would be {length} of {limit} characters; it will be cut after the headline and "
+            "link to the status page for the rest.",
+            "explain",
+        )
+        for network, length, limit in checks if length > limit
+    ]
+
+
 def _tone(text: str) -> list[LintWarning]:
     """Hype (a high VADER compound or repeated exclamation marks) and blame."""
     warnings = []
@@ -289,7 +327,8 @@ def _stale(message: Message) -> list[LintWarning]:
 
 def _quiet_period(message: Message, quiet_until) -> list[LintWarning]:
     """An announcement on social channels while the quiet period after a SEV1/SEV2 lasts."""
-    if message.is_announcement and {"x", "webhook"} & set(message.channels) and quiet_until:
+    social = {"x", "mastodon", "bluesky", "facebook", "linkedin", "webhook"}
+    if message.is_announcement and social & set(message.channels) and quiet_until:
         return [LintWarning(
             "quiet_period",
             f"Quiet period after a major incident: hold announcements on social channels until {quiet_until:%Y-%m-%d}.",

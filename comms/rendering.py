@@ -1,4 +1,5 @@
-"""One message, every channel: email (subject, text, HTML), status page entry, X post, webhook JSON.
+"""One message, every channel: email (subject, text, HTML), status page entry, X, Mastodon and Bluesky posts,
+webhook JSON.
 
 X posts are kept to one post: the headline, then as much of Explain as fits, then a link to the status
 page, never more than 280 weighted characters. The full text always lives on the status page.
@@ -16,18 +17,33 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import grapheme
 from django.conf import settings
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from comms.models import EARS_PARTS, Message
+from comms.sms_text import fit, gsm_friendly
+from comms.sms_text import measure as sms_measure
 from core.words import english_list
 from incidents import cadence
 from incidents.models import Incident
 
 X_LIMIT = 280
 X_URL_WEIGHT = 23
+# Mastodon: 500 by default, or what the instance says (configuration.statuses.max_characters, cached by the channel);
+# it counts grapheme clusters, every URL as 23. Bluesky: 300 grapheme clusters, links counted as written.
+MASTODON_DEFAULT_LIMIT = 500
+MASTODON_URL_WEIGHT = 23
+MASTODON_LIMIT_CACHE_KEY = "comms:mastodon:max-characters"
+BLUESKY_LIMIT = 300
+# Facebook page posts hold 63,206 characters; LinkedIn commentary 3,000 (counted as stored, after the backslashes
+# its "little text" format needs before reserved characters). Both carry the whole message, not only the headline.
+FACEBOOK_LIMIT = 63_206
+LINKEDIN_LIMIT = 3_000
+LINKEDIN_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
 URL_RE = re.compile(r"https?://\S+")
 PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
 GUIDANCE_OPEN, GUIDANCE_CLOSE = "[[", "]]"
@@ -187,6 +203,132 @@ def render_x_post(message: Message) -> str:
     return f"{_truncate_to_weight(text, room)} {link}"
 
 
+def mastodon_limit_cache_key() -> str:
+    return f"{MASTODON_LIMIT_CACHE_KEY}:{settings.MASTODON_API_BASE_URL}"
+
+
+def mastodon_limit() -> int:
+    """The instance's limit as the Mastodon channel last read it, or Mastodon's default."""
+    return cache.get(mastodon_limit_cache_key()) or MASTODON_DEFAULT_LIMIT
+
+
+def mastodon_length(text: str) -> int:
+    """Length as Mastodon counts it: grapheme clusters (the `grapheme` package, UAX #29), each URL 23."""
+    total, position = 0, 0
+    for match in URL_RE.finditer(text):
+        total += grapheme.length(text[position : match.start()]) + MASTODON_URL_WEIGHT
+        position = match.end()
+    return total + grapheme.length(text[position:])
+
+
+def bluesky_length(text: str) -> int:
+    """Length as Bluesky counts it: grapheme clusters (the `grapheme` package, UAX #29), links as written."""
+    return grapheme.length(text)
+
+
+def _truncate_to_graphemes(text: str, limit: int) -> str:
+    """The longest prefix of text (cut at a word if possible) of at most limit grapheme clusters, ellipsis included;
+    never splits a cluster (an emoji with its skin tone, a letter with its accent)."""
+    if grapheme.length(text, limit + 1) <= limit:
+        return text
+    cut = grapheme.slice(text, 0, max(limit - 1, 0))
+    if " " in cut[len(cut) // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:—-") + "…"
+
+
+def _social_text(message: Message) -> str:
+    text = customer_text(message, message.headline).strip()
+    explain = customer_text(message, message.explain).strip()
+    return " ".join((f"{text} — {explain}" if explain else text).split())
+
+
+def render_mastodon_post(message: Message, limit: int | None = None) -> str:
+    """Headline — explain, cut to fit the instance's limit, then the status page link (which counts 23)."""
+    room = (limit or mastodon_limit()) - MASTODON_URL_WEIGHT - 1
+    return f"{_truncate_to_graphemes(_social_text(message), room)} {status_page_url()}"
+
+
+def render_bluesky_post(message: Message) -> str:
+    """Headline — explain, cut to fit 300 graphemes with the status page link written out after it."""
+    link = status_page_url()
+    room = BLUESKY_LIMIT - bluesky_length(link) - 1
+    return f"{_truncate_to_graphemes(_social_text(message), room)} {link}"
+
+
+SMS_STOP_NOTE = "Reply STOP to unsubscribe"
+
+
+def render_sms(message: Message) -> str:
+    """The page's name, headline - explain in GSM-7's plain punctuation, cut to SMS_MAX_SEGMENTS (comms.sms_text);
+    then always the status page link and how to unsubscribe."""
+    text = gsm_friendly(f"{settings.STATUS_PAGE_NAME}: {_social_text(message)}")
+    return fit(text, f"\n{status_page_url()}\n{SMS_STOP_NOTE}", settings.SMS_MAX_SEGMENTS)
+
+
+def long_post_text(message: Message) -> str:
+    """The headline, then every EARS part customers read, a blank line between each."""
+    parts = [customer_text(message, message.headline).strip(), *body_paragraphs(message)]
+    return "\n\n".join(part for part in parts if part)
+
+
+def facebook_length(text: str) -> int:
+    return len(text)
+
+
+def render_facebook_post(message: Message) -> str:
+    """The whole message, then the status page link (also sent as the post's link, for its preview card)."""
+    link = status_page_url()
+    room = FACEBOOK_LIMIT - facebook_length(link) - 2
+    text = long_post_text(message)
+    if facebook_length(text) > room:
+        text = text[: room - 1].rstrip() + "…"
+    return f"{text}\n\n{link}"
+
+
+def linkedin_commentary(text: str) -> str:
+    """Text as LinkedIn's Posts API needs it ("little text" format): each reserved character after a backslash,
+    or LinkedIn reads "(" or "@" as markup and drops what follows."""
+    return LINKEDIN_RESERVED.sub(r"\\\1", text)
+
+
+def linkedin_length(text: str) -> int:
+    """Length as LinkedIn counts the commentary: characters, as stored (with its escapes)."""
+    return len(linkedin_commentary(text))
+
+
+def render_linkedin_post(message: Message) -> str:
+    """The whole message cut to fit 3,000 characters (as stored), then the status page link. Readable text: the
+    channel escapes it."""
+    link = status_page_url()
+    room = LINKEDIN_LIMIT - linkedin_length(link) - 2
+    text = long_post_text(message)
+    if linkedin_length(text) > room:  # the longest cut (in graphemes, at a word) whose escaped form fits
+        low, high = 0, room
+        while low < high:
+            middle = (low + high + 1) // 2
+            if linkedin_length(_truncate_to_graphemes(text, middle)) <= room:
+                low = middle
+            else:
+                high = middle - 1
+        text = _truncate_to_graphemes(text, low)
+    return f"{text}\n\n{link}"
+
+
+def link_facets(text: str) -> list[dict]:
+    """Bluesky rich-text facets that make each http(s) link in text clickable. Offsets are UTF-8 byte offsets
+    (app.bsky.richtext.facet), not character offsets: "é" before a link moves it by two."""
+    facets = []
+    for match in URL_RE.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)")
+        start = len(text[: match.start()].encode())
+        facets.append({
+            "index": {"byteStart": start, "byteEnd": start + len(url.encode())},
+            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
+        })
+    return facets
+
+
 def body_paragraphs(message: Message) -> list[str]:
     """The EARS parts customers read, guidance left out, empty ones skipped."""
     paragraphs = (customer_text(message, getattr(message, part)).strip() for part in EARS_PARTS)
@@ -203,6 +345,8 @@ class Rendering:
     x_length: int
     webhook: dict
     slack: dict
+    social: dict | None = None  # {"mastodon": {text, length, limit}, "bluesky", "facebook", "linkedin": …}: the
+    # configured networks only
 
     def as_dict(self) -> dict:
         return {
@@ -211,7 +355,32 @@ class Rendering:
             "x": {"text": self.x_post, "weighted_length": self.x_length, "limit": X_LIMIT},
             "webhook": self.webhook,
             "slack": self.slack,
+            **(self.social or {}),
         }
+
+
+def render_social(message: Message) -> dict:
+    """Each configured network's post, its length as that network counts it, and its limit."""
+    social = {}
+    if settings.MASTODON_CONFIGURED:
+        limit = mastodon_limit()
+        post = render_mastodon_post(message, limit)
+        social["mastodon"] = {"text": post, "length": mastodon_length(post), "limit": limit}
+    if settings.BLUESKY_CONFIGURED:
+        post = render_bluesky_post(message)
+        social["bluesky"] = {"text": post, "length": bluesky_length(post), "limit": BLUESKY_LIMIT}
+    if settings.FACEBOOK_CONFIGURED:
+        post = render_facebook_post(message)
+        social["facebook"] = {"text": post, "length": facebook_length(post), "limit": FACEBOOK_LIMIT}
+    if settings.LINKEDIN_CONFIGURED:
+        post = render_linkedin_post(message)
+        social["linkedin"] = {"text": post, "length": linkedin_length(post), "limit": LINKEDIN_LIMIT}
+    if settings.TWILIO_CONFIGURED:
+        post = render_sms(message)
+        size = sms_measure(post, settings.SMS_MAX_SEGMENTS)
+        social["sms"] = {"text": post, "length": size.length, "limit": size.limit, "segments": size.segments,
+                         "encoding": size.encoding}
+    return social
 
 
 def email_context(message: Message, unsubscribe_url: str | None) -> dict:
@@ -313,4 +482,5 @@ def render_all(message: Message) -> Rendering:
         x_length=x_weighted_length(x_post),
         webhook=render_webhook(message),
         slack=render_slack(message),
+        social=render_social(message),
     )

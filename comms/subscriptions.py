@@ -13,6 +13,8 @@ from django.utils import timezone
 from comms.models import Subscriber
 from comms.models.delivery import new_token
 from core import ratelimit
+from core.suppression import lift
+from incidents.models import Component
 
 # --- One spelling per address ------------------------------------------------------------------------------
 
@@ -65,13 +67,25 @@ def address_wait(email: str) -> int:
 # --- Subscribing, confirming, unsubscribing ---------------------------------------------------------------
 
 
+def with_group_members(components=(), groups=()) -> list:
+    """The components chosen, plus every component of each group chosen (a group stands for its components as
+    they are now), each once, in display order."""
+    chosen = {component.pk for component in components}
+    group_ids = [group.pk for group in groups]
+    if not group_ids:
+        return list(components)
+    return list(Component.objects.filter(pk__in=chosen) | Component.objects.filter(group__in=group_ids))
+
+
 @transaction.atomic
-def subscribe(email: str, components=()) -> Subscriber:
-    """Create (or refresh) an unconfirmed subscription and send the confirmation email after commit.
+def subscribe(email: str, components=(), groups=()) -> Subscriber:
+    """Create (or refresh) an unconfirmed subscription and send the confirmation email after commit. Choosing a
+    group subscribes to all of its components.
 
     An address that is already confirmed gets no new email and its choices are not changed, so a stranger
     cannot alter someone else's subscription; the answer to the visitor is the same either way.
     """
+    components = with_group_members(components, groups)
     email = normalise_address(email)
     subscriber, created = Subscriber.objects.get_or_create(email=email)
     if subscriber.is_confirmed:
@@ -114,9 +128,11 @@ def confirm(token: str) -> bool:
     A link works once: confirming replaces its token with one no email holds, in the same conditional UPDATE,
     so a second visit (or a second press racing the first) finds nothing and confirms nothing again.
     """
-    confirmed = Subscriber.objects.filter(confirm_token=token, confirmed_at__isnull=True).update(
-        confirmed_at=timezone.now(), confirm_token=new_token()
-    )
+    waiting = Subscriber.objects.filter(confirm_token=token, confirmed_at__isnull=True)
+    email = waiting.values_list("email", flat=True).first()
+    confirmed = waiting.update(confirmed_at=timezone.now(), confirm_token=new_token())
+    if confirmed == 1:
+        lift(email)  # a new opt-in by the address's owner ends an earlier bounce or complaint (core.suppression)
     return confirmed == 1
 
 

@@ -53,3 +53,37 @@ def send_subscription_confirmation(subscriber_id: int) -> None:
     from comms.subscriptions import send_confirmation
 
     send_confirmation(subscriber_id)
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=3)
+def send_endpoint_confirmation(self, endpoint_id: int) -> None:
+    """The message carrying the code to a subscriber's webhook (comms.endpoints.subscriptions); a transient failure
+    is tried again a few times, a permanent one is shown on the confirmation page."""
+    from comms.channels import TransportError
+    from comms.endpoints.subscriptions import send_confirmation
+
+    try:
+        send_confirmation(endpoint_id)
+    except TransportError as error:
+        raise self.retry(countdown=min(120, max(10, error.retry_after or 0)), exc=error) from None
+
+
+@shared_task(ignore_result=True)
+def run_maintenance_windows() -> dict:
+    """Beat, every 30 s: start and end maintenance windows whose time has come (their components with them), then
+    send the notices that are due. Both read the database; running it twice changes nothing."""
+    from comms.maintenance.notices import send_due_notices
+    from incidents.maintenance import move_due_windows
+
+    moved = move_due_windows()
+    return {**moved, "notices": send_due_notices()}
+
+
+@shared_task(ignore_result=True)
+def prune_old_deliveries() -> int:
+    """Beat, hourly: summarise and delete the delivery rows of messages finished longer ago than
+    DELIVERY_RETENTION_DAYS, at most PRUNE_PER_RUN rows a run (comms.retention)."""
+    from comms.retention import PRUNE_PER_RUN
+    from comms.retention import prune_old_deliveries as prune
+
+    return prune(limit=PRUNE_PER_RUN)

@@ -1,6 +1,16 @@
 from django.urls import path, re_path
 
 from comms import views
+from comms.deliverability import tracking_webhook
+from comms.views.maintenance import (
+    MaintenanceDetailView,
+    MaintenanceListView,
+    maintenance_action,
+    maintenance_create,
+    maintenance_update,
+)
+from comms.views.subscriber_endpoints import enable_subscriber_endpoint, subscriber_endpoint_list
+from comms.views.suppressions import lift_suppression, suppression_list
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -28,4 +38,17 @@ urlpatterns = [
     path("components/new/", views.ComponentCreateView.as_view(), name="component-create"),
     path("components/<int:pk>/edit/", views.ComponentUpdateView.as_view(), name="component-update"),
     path("components/<int:pk>/status/", views.set_component_status, name="component-status"),
+    path("maintenance/", MaintenanceListView.as_view(), name="maintenance-list"),
+    path("maintenance/new/", maintenance_create, name="maintenance-create"),
+    path("maintenance/<int:pk>/", MaintenanceDetailView.as_view(), name="maintenance-detail"),
+    path("maintenance/<int:pk>/edit/", maintenance_update, name="maintenance-update"),
+    re_path(r"^maintenance/(?P<pk>[0-9]+)/(?P<action>submit|approve|reject|start|complete|cancel)/$",
+            maintenance_action, name="maintenance-action"),
+    path("email/suppressions/", suppression_list, name="email-suppressions"),
+    path("email/suppressions/<int:pk>/lift/", lift_suppression, name="email-suppression-lift"),
+    path("subscribers/webhooks/", subscriber_endpoint_list, name="subscriber-endpoints"),
+    path("subscribers/webhooks/<int:pk>/enable/", enable_subscriber_endpoint, name="subscriber-endpoint-enable"),
+    path("email/events/<slug:provider>/", tracking_webhook, name="email-events"),
+    path("components/groups/new/", views.ComponentGroupCreateView.as_view(), name="component-group-create"),
+    path("components/groups/<int:pk>/edit/", views.ComponentGroupUpdateView.as_view(), name="component-group-update"),
 ]

@@ -25,6 +25,14 @@ def _raw(name: str, env: Mapping[str, str] | None) -> str | None:
     return value.strip()
 
 
+def env_prefixed(prefix: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every set variable whose name starts with prefix, by the rest of its name: ANYMAIL_POSTMARK_SERVER_TOKEN →
+    {"POSTMARK_SERVER_TOKEN": …} for env_prefixed("ANYMAIL_")."""
+    source = os.environ if env is None else env
+    return {name.removeprefix(prefix): value.strip() for name, value in source.items()
+            if name.startswith(prefix) and name != prefix and value.strip()}
+
+
 def env_str(name: str, default: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
     value = _raw(name, env)
     return default if value is None else value
@@ -278,3 +286,27 @@ def env_durations(name: str, default: str, names: tuple[str, ...], env: Mapping[
             f"followed by s, m, h or d), got {value!r}."
         )
     return durations
+
+
+def env_offsets(name: str, default: str, env: Mapping[str, str] | None = None) -> list[int]:
+    """Comma-separated durations such as 72h,1h or 2d,30m (a whole number above 0 followed by s, m or min, h, d),
+    as seconds, longest first and without repeats."""
+    value = env_str(name, default, env)
+    seconds = set()
+    for item in value.replace(" ", "").lower().split(","):
+        match = re.fullmatch(r"(\d{1,6})([a-z]+)", item)
+        if not match or match[2] not in DURATION_UNITS or int(match[1]) == 0:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma-separated list of durations such as 72h,1h (a whole number above 0 "
+                f"followed by s, m, h or d), got {value!r}."
+            )
+        seconds.add(int(match[1]) * DURATION_UNITS[match[2]])
+    return sorted(seconds, reverse=True)
+
+
+def env_phone_number(name: str, env: Mapping[str, str] | None = None) -> str:
+    """An E.164 phone number (+ and 8 to 15 digits, the first not 0) such as +15005550006; "" when unset."""
+    value = env_str(name, "", env)
+    if value and not re.fullmatch(r"\+[1-9][0-9]{7,14}", value):
+        raise ImproperlyConfigured(f"{name} must be an E.164 number such as +15005550006, got {value!r}.")
+    return value

@@ -5,6 +5,7 @@ transport and a file-based cache, so that `make run` needs no server. `DATABASE_
 switch to PostgreSQL and Redis, which is how the product scales out to many workers.
 """
 
+import importlib.util
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -21,6 +22,9 @@ from config.env import (
     env_http_url,
     env_int,
     env_list,
+    env_offsets,
+    env_phone_number,
+    env_prefixed,
     env_rate,
     env_redis_url,
     env_str,
@@ -66,6 +70,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "anymail",
     # The project's layers, lowest first (docs/architecture.md): each imports only those listed before it.
     "core",
     "incidents",
@@ -83,7 +88,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login unless its view is marked @login_not_required (status page, healthz).
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "core.middleware.LoginRequiredMiddleware",  # Django's, with public views let through before the session is read
     # Signed-in pages show and read times in the user's own zone (core.models.Preferences); public ones the site's.
     "core.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -187,6 +192,27 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 
+# Or through an email service provider's API (django-anymail): EMAIL_PROVIDER=postmark, with the provider's own
+# settings as ANYMAIL_<NAME> variables (ANYMAIL_POSTMARK_SERVER_TOKEN, …). Its tracking webhook,
+# /email/events/<provider>/, turns hard bounces and complaints into suppressed addresses (docs/operations.md).
+EMAIL_PROVIDERS = ("amazon_ses", "brevo", "mailersend", "mailgun", "mailjet", "mailtrap", "mandrill", "postal",
+                   "postmark", "resend", "sendgrid", "sparkpost", "unisender_go")
+EMAIL_PROVIDER = (env_str("EMAIL_PROVIDER", "smtp") or "smtp").lower()
+ANYMAIL = env_prefixed("ANYMAIL_")
+if EMAIL_PROVIDER not in ("smtp", *EMAIL_PROVIDERS):
+    raise ImproperlyConfigured(f"EMAIL_PROVIDER must be smtp or one of {', '.join(EMAIL_PROVIDERS)}; "
+                               f"got {EMAIL_PROVIDER!r}.")
+if EMAIL_PROVIDER != "smtp":
+    if EMAIL_HOST:
+        raise ImproperlyConfigured(f"EMAIL_HOST and EMAIL_PROVIDER={EMAIL_PROVIDER} are both set: email goes either "
+                                   "through an SMTP server or through a provider's API; unset one.")
+    if ":" not in ANYMAIL.get("WEBHOOK_SECRET", ""):
+        raise ImproperlyConfigured(f"ANYMAIL_WEBHOOK_SECRET must be set (as user:password) with EMAIL_PROVIDER="
+                                   f"{EMAIL_PROVIDER}: it authenticates the provider's bounce and complaint webhook.")
+    if EMAIL_PROVIDER == "amazon_ses" and importlib.util.find_spec("boto3") is None:
+        raise ImproperlyConfigured("EMAIL_PROVIDER=amazon_ses needs boto3: pip install 'django-anymail[amazon-ses]'.")
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+
 # --- X (Twitter) ------------------------------------------------------------------------------------
 
 X_CREDENTIAL_NAMES = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
@@ -200,6 +226,78 @@ if 0 < len(_x_missing) < len(X_CREDENTIAL_NAMES):
 X_CONFIGURED = not _x_missing
 X_BEARER_TOKEN = env_str("X_BEARER_TOKEN")  # read-only access, used for searching mentions
 
+# --- Mastodon and Bluesky (comms/channels/mastodon.py, bluesky.py; sentiment/sources/) -------------
+# Each is on when all its credentials are set, off when none is; a half-configured one stops startup.
+
+
+def _all_or_none(network: str, values: dict[str, str | None]) -> bool:
+    missing = [name for name, value in values.items() if not value]
+    if 0 < len(missing) < len(values):
+        raise ImproperlyConfigured(
+            f"{missing[0]} must be set: {network} needs all of {', '.join(values)}, or none of them to leave "
+            f"{network} off."
+        )
+    return not missing
+
+
+MASTODON_API_BASE_URL = (env_http_url("MASTODON_API_BASE_URL", "") if env_str("MASTODON_API_BASE_URL") else "")
+MASTODON_ACCESS_TOKEN = env_str("MASTODON_ACCESS_TOKEN", "")
+MASTODON_CONFIGURED = _all_or_none("Mastodon", {"MASTODON_API_BASE_URL": MASTODON_API_BASE_URL,
+                                                "MASTODON_ACCESS_TOKEN": MASTODON_ACCESS_TOKEN})
+MASTODON_VISIBILITY = env_str("MASTODON_VISIBILITY", "public")
+if MASTODON_VISIBILITY not in ("public", "unlisted"):
+    raise ImproperlyConfigured(f"MASTODON_VISIBILITY must be public or unlisted, got {MASTODON_VISIBILITY!r}.")
+BLUESKY_HANDLE = env_str("BLUESKY_HANDLE", "").lstrip("@")
+BLUESKY_APP_PASSWORD = env_str("BLUESKY_APP_PASSWORD", "")
+BLUESKY_CONFIGURED = _all_or_none("Bluesky", {"BLUESKY_HANDLE": BLUESKY_HANDLE,
+                                              "BLUESKY_APP_PASSWORD": BLUESKY_APP_PASSWORD})
+BLUESKY_SERVICE_URL = env_http_url("BLUESKY_SERVICE_URL", "https://bsky.social")  # the PDS that signs in
+
+# --- SMS through Twilio (comms/channels/sms.py, comms/sms.py; docs/operations.md "SMS through Twilio") --------
+# On when the account, its token and a sender (a number or a messaging service) are set, off when none is.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_phone_number("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_CONFIGURED = _all_or_none("SMS through Twilio", {
+    "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+    "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID": TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID,
+})
+# Where the Twilio REST API is; only tests (a local fake) and self-hosted egress proxies change it.
+TWILIO_API_BASE_URL = env_http_url("TWILIO_API_BASE_URL", "https://api.twilio.com")
+SMS_MAX_SEGMENTS = env_int("SMS_MAX_SEGMENTS", 3, minimum=1)  # an update is cut to fit (153 GSM-7 / 67 UCS-2 each)
+SMS_CODE_TTL_MINUTES = env_int("SMS_CODE_TTL_MINUTES", 15, minimum=1)  # the opt-in code's life
+SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5, minimum=1)  # wrong tries before a new code is needed
+
+# --- Subscribers' Slack, Teams, Discord and generic webhooks (comms/endpoints/, channel "subscriber_hooks") ------
+
+# Permanent failures in a row (the webhook was deleted: 404, 410) after which an endpoint is disabled.
+SUBSCRIBER_ENDPOINT_MAX_FAILURES = env_int("SUBSCRIBER_ENDPOINT_MAX_FAILURES", 5, minimum=1)
+# Subscriptions waiting for their code at once, all visitors together; over it the form refuses new ones.
+UNCONFIRMED_ENDPOINTS_LIMIT = env_int("UNCONFIRMED_ENDPOINTS_LIMIT", 1000, minimum=1)
+ENDPOINT_CONFIRM_DAYS = env_int("ENDPOINT_CONFIRM_DAYS", 2, minimum=1)  # a code unused this long expires
+# Where a Slack / Discord webhook URL may point (the form refuses other hosts). Tests point these at local fakes.
+SLACK_WEBHOOK_HOSTS = env_host_list("SLACK_WEBHOOK_HOSTS") or ["hooks.slack.com"]
+DISCORD_WEBHOOK_HOSTS = env_host_list("DISCORD_WEBHOOK_HOSTS") or [
+    "discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"]
+
+# --- Facebook page and LinkedIn organization page (comms/channels/facebook.py, linkedin.py) --------------
+
+FACEBOOK_PAGE_ID = env_str("FACEBOOK_PAGE_ID", "")
+FACEBOOK_PAGE_TOKEN = env_str("FACEBOOK_PAGE_TOKEN", "")
+FACEBOOK_CONFIGURED = _all_or_none("Facebook", {"FACEBOOK_PAGE_ID": FACEBOOK_PAGE_ID,
+                                                "FACEBOOK_PAGE_TOKEN": FACEBOOK_PAGE_TOKEN})
+FACEBOOK_GRAPH_URL = env_http_url("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")
+LINKEDIN_ORGANIZATION_ID = env_str("LINKEDIN_ORGANIZATION_ID", "")
+LINKEDIN_ACCESS_TOKEN = env_str("LINKEDIN_ACCESS_TOKEN", "")
+LINKEDIN_CONFIGURED = _all_or_none("LinkedIn", {"LINKEDIN_ORGANIZATION_ID": LINKEDIN_ORGANIZATION_ID,
+                                                "LINKEDIN_ACCESS_TOKEN": LINKEDIN_ACCESS_TOKEN})
+LINKEDIN_API_URL = env_http_url("LINKEDIN_API_URL", "https://api.linkedin.com")
+LINKEDIN_API_VERSION = env_str("LINKEDIN_API_VERSION", "202411")
+if not (len(LINKEDIN_API_VERSION) == 6 and LINKEDIN_API_VERSION.isdigit() and 1 <= int(LINKEDIN_API_VERSION[4:]) <= 12):
+    raise ImproperlyConfigured(f"LINKEDIN_API_VERSION must be a month as YYYYMM, e.g. 202411, "
+                               f"got {LINKEDIN_API_VERSION!r}.")
+
 # --- Communications --------------------------------------------------------------------------------
 
 UPDATE_CADENCE_MINUTES = env_cadence("UPDATE_CADENCE_MINUTES", "SEV1=30,SEV2=60,SEV3=120,SEV4=0")
@@ -211,8 +309,16 @@ COMMS_JARGON = env_list(
 )
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8, minimum=1)  # ≈ 10 min of retries
 EMAIL_BATCH_SIZE = env_int("EMAIL_BATCH_SIZE", 200, minimum=1)
+# Delivery rows of messages finished longer ago than this are summarised into per-message counts and deleted
+# (comms.retention); 0 keeps them forever.
+DELIVERY_RETENTION_DAYS = env_int("DELIVERY_RETENTION_DAYS", 90, minimum=0)
 STATUS_PAGE_NAME = env_str("STATUS_PAGE_NAME", "Example Inc.")
 STATUS_PAGE_CACHE_SECONDS = env_int("STATUS_PAGE_CACHE_SECONDS", 300)
+# Sites that may show /status/embed/ in an iframe (its Content-Security-Policy frame-ancestors; every other page: none).
+STATUS_EMBED_FRAME_ANCESTORS = env_list("STATUS_EMBED_FRAME_ANCESTORS", ["https:"])
+if any(";" in source or " " in source or "'none'" == source for source in STATUS_EMBED_FRAME_ANCESTORS):
+    raise ImproperlyConfigured("STATUS_EMBED_FRAME_ANCESTORS must be CSP sources separated by commas, such as "
+                               f"https://www.example.com, got {','.join(STATUS_EMBED_FRAME_ANCESTORS)!r}.")
 
 # --- Outbound requests to configured URLs (webhooks) -----------------------------------------------
 # core/outbound.py: https only, public addresses only, no redirects; docs/configuration.md "Outbound requests".
@@ -232,6 +338,8 @@ SENTIMENT_SPIKE_MINIMUM = env_int("SENTIMENT_SPIKE_MINIMUM", 5, minimum=1)
 SENTIMENT_REPLY_TARGETS = env_durations(
     "SENTIMENT_REPLY_TARGETS", "critical=15m,high=1h,normal=4h", ("critical", "high", "normal")
 )
+# Unflagged mentions the daily spot-check puts into the review queue, so that missed complaints are found (0: off).
+SENTIMENT_SPOT_CHECKS_PER_DAY = env_int("SENTIMENT_SPOT_CHECKS_PER_DAY", 5, minimum=0)
 MENTIONS_BULK_LIMIT = 1000
 # A bulk request of 1,000 mentions of up to 10,000 characters each must fit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 24 * 1024 * 1024
@@ -301,11 +409,17 @@ _QUEUE_OF_TASK = {
     "comms.tasks.send_deliveries": "deliveries",
     "comms.tasks.sweep_deliveries": "deliveries",
     "comms.tasks.send_subscription_confirmation": "deliveries",
+    "comms.tasks.send_endpoint_confirmation": "deliveries",
+    "comms.tasks.run_maintenance_windows": "deliveries",
     "comms.statuspage.export.export_status_page": "deliveries",
     "comms.statuspage.export.export_status_page_if_stale": "deliveries",
     "sentiment.tasks.score_mentions": "ingest",
     "sentiment.tasks.score_stragglers": "ingest",
     "sentiment.tasks.poll_x_searches": "ingest",
+    "sentiment.tasks.poll_mastodon_searches": "ingest",
+    "sentiment.tasks.poll_bluesky_searches": "ingest",
+    "sentiment.tasks.poll_facebook_comments": "ingest",
+    "sentiment.tasks.poll_linkedin_comments": "ingest",
 }
 
 
@@ -343,11 +457,23 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "comms.tasks.sweep_deliveries", "schedule": 30.0},
     "remind-overdue-updates": {"task": "comms.tasks.remind_overdue_updates", "schedule": 60.0},
     "poll-x-searches": {"task": "sentiment.tasks.poll_x_searches", "schedule": 15.0},
+    "poll-mastodon-searches": {"task": "sentiment.tasks.poll_mastodon_searches", "schedule": 15.0},
+    "poll-bluesky-searches": {"task": "sentiment.tasks.poll_bluesky_searches", "schedule": 15.0},
+    "poll-facebook-comments": {"task": "sentiment.tasks.poll_facebook_comments", "schedule": 30.0},
+    "poll-linkedin-comments": {"task": "sentiment.tasks.poll_linkedin_comments", "schedule": 30.0},
     "check-negative-spikes": {"task": "sentiment.tasks.check_negative_spikes", "schedule": 60.0},
     "escalate-overdue-mentions": {"task": "sentiment.tasks.escalate_overdue_mentions", "schedule": 60.0},
     "score-stragglers": {"task": "sentiment.tasks.score_stragglers", "schedule": 60.0},
+    "sample-spot-checks": {"task": "sentiment.tasks.sample_spot_checks", "schedule": 3600.0},
+    "prune-old-deliveries": {"task": "comms.tasks.prune_old_deliveries", "schedule": 3600.0},
     "remind-overdue-follow-ups": {"task": "accounts.tasks.remind_overdue_follow_ups", "schedule": 300.0},
+    "run-maintenance-windows": {"task": "comms.tasks.run_maintenance_windows", "schedule": 30.0},
 }
+
+# --- Maintenance windows ---------------------------------------------------------------------------
+# Advance notices to the subscribers of the affected components, this long before a window starts (seconds,
+# longest first). Beat (run-maintenance-windows) starts and ends windows and sends what is due.
+MAINTENANCE_NOTICE_OFFSETS = env_offsets("MAINTENANCE_NOTICE_OFFSETS", "72h,1h")
 
 # --- Status page export ----------------------------------------------------------------------------
 # After every public change a worker writes the status page, its Atom feed and JSON as static files
@@ -436,6 +562,8 @@ SPECTACULAR_SETTINGS = {
         "FollowUpKindEnum": "accounts.choices.FollowUpKind",
         "CompensationKindEnum": "accounts.choices.CompensationKind",
         "CompensationStateEnum": "accounts.choices.CompensationState",
+        "AlertStatusEnum": "comms.alerts.mapping.AlertStatus",
+        "DismissReasonEnum": "sentiment.choices.DismissReason",
     },
 }
 
@@ -470,6 +598,11 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Each subscription request costs a confirmation email (OWASP API4): (requests, seconds) per client and per address.
 SUBSCRIBE_RATE_PER_IP = env_rate("SUBSCRIBE_RATE_PER_IP", "10/hour")
 SUBSCRIBE_RATE_PER_ADDRESS = env_rate("SUBSCRIBE_RATE_PER_ADDRESS", "3/day")
+# Each SMS subscription request costs a paid text message with a code: per client, per number, and at most this
+# many subscriptions waiting for their code at once (codes sent in the last day), against SMS pumping.
+SMS_SUBSCRIBE_RATE_PER_IP = env_rate("SMS_SUBSCRIBE_RATE_PER_IP", "10/hour")
+SMS_SUBSCRIBE_RATE_PER_NUMBER = env_rate("SMS_SUBSCRIBE_RATE_PER_NUMBER", "3/hour")
+SMS_UNCONFIRMED_LIMIT = env_int("SMS_UNCONFIRMED_LIMIT", 200, minimum=1)
 # This many failed sign-ins, each within LOGIN_LOCKOUT_MINUTES of the one before, lock sign-in for that long.
 LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5, minimum=1)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
@@ -482,6 +615,7 @@ API_RATE_PER_IP = env_rate("API_RATE_PER_IP", "2400/minute")
 API_SCOPED_RATES = {
     "ingest": env_rate("API_RATE_INGEST", "120/minute"),
     "preview": env_rate("API_RATE_PREVIEW", "120/minute"),
+    "alerts": env_rate("API_RATE_ALERTS", "300/minute"),  # per alert source (POST /api/v1/alerts/)
 }
 RATELIMIT_KEY_PREFIX = "ratelimit"  # cache keys; the tests give each test a prefix of its own
 

@@ -19,8 +19,11 @@ class CoreConfig(AppConfig):
     def ready(self):
         import core.db  # noqa: F401  registers the __any lookup
         from core import demo
+        from core.roles import COMMS_LEAD, grant
 
         demo.steps.register(demo.demo_users)
+        # The email suppression list: leads see who is no longer emailed and may lift one (comms' page).
+        grant(COMMS_LEAD, "core.view_suppression", "core.lift_suppression")
 
         # Once per migrate (sender=self): create the role groups and grant exactly the registered permissions.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="core.sync_roles")

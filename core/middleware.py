@@ -1,3 +1,4 @@
+from django.contrib.auth import middleware as auth_middleware
 from django.utils import timezone
 
 from core.models import Preferences
@@ -26,3 +27,15 @@ class UserTimeZoneMiddleware:
             request.time_zone = Preferences.zone_of(request.user)
             timezone.activate(request.time_zone)
         return None
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's, except that a view marked @login_not_required is let through before the session is read. Django's
+    asks `request.user` first, which reads the session, and SessionMiddleware then adds `Vary: Cookie` to the
+    answer: every status page, feed and Statuspage JSON response would vary on the visitor's cookies, and a cache
+    in front (nginx, a CDN) could not share them. Public answers are the same bytes for everyone; now they say so."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not getattr(view_func, "login_required", True):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

@@ -65,3 +65,28 @@ class Preferences(models.Model):
         """The zone a user sees and enters times in: one small query."""
         name = cls.objects.filter(user_id=user.pk).values_list("time_zone", flat=True).first()
         return zone_named(name or "")
+
+
+class Suppression(models.Model):
+    """An email address nothing is sent to any more: it bounced hard, its owner complained (marked an email as spam)
+    or the provider refused it. Shared by every sender (core.suppression); lifted when its owner opts in again."""
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "bounced", "Hard bounce"
+        COMPLAINT = "complained", "Spam complaint"
+        REJECTED = "rejected", "Refused by the provider"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed at the provider"
+        MANUAL = "manual", "Suppressed by a person"
+
+    address = models.CharField(max_length=254, unique=True, help_text="Lower case.")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    source = models.CharField(max_length=40, blank=True, help_text="The provider that reported it, or who did it.")
+    detail = models.CharField(max_length=500, blank=True, help_text="What the provider said.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("lift_suppression", "Can lift an email suppression")]
+
+    def __str__(self):
+        return f"{self.address} ({self.get_reason_display()})"

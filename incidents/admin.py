@@ -5,15 +5,41 @@ from core.admin import ReadOnlyAdmin
 from core.statemachine import TransitionNotAllowed
 from incidents import services
 from incidents.choices import OPEN_STATUSES
-from incidents.models import Component, Incident, TimelineEntry
+from incidents.models import Component, ComponentGroup, ComponentStatusChange, Incident, Maintenance, TimelineEntry
+
+
+@admin.register(ComponentGroup)
+class ComponentGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "position"]
+    list_editable = ["position"]
+    search_fields = ["name"]
 
 
 @admin.register(Component)
 class ComponentAdmin(admin.ModelAdmin):
-    list_display = ["name", "tier", "status", "display_order"]
+    """A status change goes through incidents.services.set_component_status, so it is kept in the history."""
+
+    list_display = ["name", "group", "tier", "status", "display_order"]
     list_editable = ["status", "display_order"]
-    list_filter = ["tier", "status"]
+    list_filter = ["group", "tier", "status"]
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        if not change or "status" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        status = obj.status
+        obj.status = Component.objects.values_list("status", flat=True).get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+        services.set_component_status(obj, status, actor=request.user)
+        obj.refresh_from_db()
+
+
+@admin.register(ComponentStatusChange)
+class ComponentStatusChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "component", "from_status", "to_status", "cause", "incident", "actor"]
+    list_filter = ["cause", "to_status", "component"]
+    date_hierarchy = "at"
 
 
 class TimelineInline(admin.TabularInline):
@@ -87,3 +113,13 @@ class TimelineEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "incident", "kind", "description", "actor"]
     list_filter = ["kind"]
     search_fields = ["description"]
+
+
+@admin.register(Maintenance)
+class MaintenanceAdmin(ReadOnlyAdmin):
+    """Read only: windows are written, approved and moved through incidents.maintenance and comms.maintenance
+    (the API and the maintenance pages), which check the state machines and keep the window's timeline."""
+
+    list_display = ["title", "scheduled_for", "scheduled_until", "state", "approval"]
+    list_filter = ["state", "approval"]
+    search_fields = ["title"]

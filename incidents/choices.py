@@ -76,3 +76,55 @@ class TimelineKind(models.TextChoices):
 
 # Statuspage's "impact" for each severity, used by the public v2 JSON.
 SEVERITY_IMPACT = {"SEV1": "critical", "SEV2": "major", "SEV3": "minor", "SEV4": "none"}
+
+
+class MaintenanceState(models.TextChoices):
+    """A maintenance window's life, named as Statuspage names it (its v2 JSON shows these values)."""
+
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    VERIFYING = "verifying", "Verifying"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+MAINTENANCE_MACHINE = StateMachine(
+    "maintenance window",
+    {
+        MaintenanceState.SCHEDULED: {MaintenanceState.IN_PROGRESS, MaintenanceState.CANCELLED},
+        # At its end a window completes, or waits in verifying when it asked for a check before completing.
+        MaintenanceState.IN_PROGRESS: {MaintenanceState.VERIFYING, MaintenanceState.COMPLETED},
+        MaintenanceState.VERIFYING: {MaintenanceState.COMPLETED},
+        MaintenanceState.COMPLETED: set(),
+        MaintenanceState.CANCELLED: set(),
+    },
+    dict(MaintenanceState.choices),
+)
+
+
+class MaintenanceApproval(models.TextChoices):
+    """Whether a communications lead approved the window's text and times: nothing about it is public before."""
+
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for approval"
+    APPROVED = "approved", "Approved"
+
+
+MAINTENANCE_APPROVAL_MACHINE = StateMachine(
+    "maintenance announcement",
+    {
+        MaintenanceApproval.DRAFT: {MaintenanceApproval.SUBMITTED},
+        MaintenanceApproval.SUBMITTED: {MaintenanceApproval.APPROVED, MaintenanceApproval.DRAFT},  # → draft: rejected
+        MaintenanceApproval.APPROVED: {MaintenanceApproval.SUBMITTED},  # edited or rescheduled after approval
+    },
+    dict(MaintenanceApproval.choices),
+)
+
+
+class MaintenanceEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    EDITED = "edited", "Edited"
+    APPROVAL = "approval", "Approval"
+    STATE = "state", "State changed"
+    COMPONENTS = "components", "Component status"
+    NOTICE = "notice", "Notice"

@@ -10,9 +10,41 @@ from incidents.choices import (
     ComponentTier,
     IncidentKind,
     IncidentStatus,
+    MaintenanceApproval,
+    MaintenanceEventKind,
+    MaintenanceState,
     Severity,
     TimelineKind,
 )
+from incidents.uptime import worst_status
+
+
+class ComponentGroup(models.Model):
+    """Components shown together on the status page (e.g. "EU region" → API, Payments, Dashboard). Its status is
+    its components' worst, worked out, never stored."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = BoundedTextField(max_length=2000, blank=True)
+    position = models.PositiveIntegerField(default=0, help_text="Lower numbers come first on the status page.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def status_of(self, components) -> str:
+        """The worst status of the given components (this group's, already fetched); operational when empty."""
+        return worst_status(component.status for component in components)
+
+    @property
+    def status(self) -> str:
+        return self.status_of(self.components.all())
+
+    def get_status_display(self) -> str:
+        return ComponentStatus(self.status).label
 
 
 class Component(models.Model):
@@ -20,6 +52,10 @@ class Component(models.Model):
     description = BoundedTextField(max_length=2000, blank=True)
     tier = models.PositiveSmallIntegerField(choices=ComponentTier.choices, default=ComponentTier.TIER2)
     status = models.CharField(max_length=32, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL)
+    group = models.ForeignKey(
+        ComponentGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="components",
+        help_text="Shown inside this group on the status page; empty for a component on its own.",
+    )
     display_order = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -29,6 +65,38 @@ class Component(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class StatusChangeCause(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    DIRECT_EDIT = "direct_edit", "Direct edit"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+class ComponentStatusChange(models.Model):
+    """One change of a component's status, written by incidents.services.set_component_status (the only place a
+    component's status changes). Append-only: the uptime history (incidents.uptime) is read from these rows."""
+
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(
+        max_length=32, choices=ComponentStatus.choices, blank=True,
+        help_text="Empty when the status before is not known (history recorded from this change on).",
+    )
+    to_status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    cause = models.CharField(max_length=16, choices=StatusChangeCause.choices)
+    incident = models.ForeignKey(
+        "Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="component_status_changes",
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["component", "at"])]
+
+    def __str__(self):
+        return f"{self.component} {self.from_status or '?'} → {self.to_status} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -155,3 +223,121 @@ class TimelineEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Timeline entries are append-only and cannot be deleted.")
+
+
+# --- Maintenance windows (incidents/maintenance.py changes them; comms/maintenance approves and announces them) ---
+
+class MaintenanceQuerySet(models.QuerySet):
+    def public(self):
+        """Windows whose announcement a communications lead approved as they stand now: only these show anywhere
+        public (status page, feeds, calendar, v2 JSON). Edited or rescheduled, a window waits for approval again
+        and is hidden until then."""
+        return self.filter(approval=MaintenanceApproval.APPROVED)
+
+    def upcoming(self):
+        return self.filter(state=MaintenanceState.SCHEDULED)
+
+    def active(self):
+        return self.filter(state__in=(MaintenanceState.IN_PROGRESS, MaintenanceState.VERIFYING))
+
+
+class Maintenance(models.Model):
+    """A planned maintenance window: EARS-style text (what, why, what customers will notice, what to do), the
+    components it affects and when. Its state (scheduled → in progress → verifying → completed, or cancelled)
+    moves by beat at its times (incidents.maintenance.move_due_windows) or by a lead; its approval
+    (draft → submitted → approved) is a communications lead's, as for a message (comms.maintenance)."""
+
+    title = models.CharField(max_length=200)
+    what = BoundedTextField(max_length=5000, help_text="What: the work, plainly.")
+    why = BoundedTextField(max_length=5000, blank=True, help_text="Why it is done.")
+    customer_impact = BoundedTextField(max_length=5000, blank=True,
+                                       help_text="What customers will notice while it lasts.")
+    customer_action = BoundedTextField(max_length=5000, blank=True,
+                                       help_text="What customers should do, if anything.")
+    internal_notes = BoundedTextField(max_length=20_000, blank=True, help_text="Internal only; never shown publicly.")
+    components = models.ManyToManyField(Component, blank=True, related_name="maintenances")
+    scheduled_for = models.DateTimeField(help_text="When the work starts.")
+    scheduled_until = models.DateTimeField(help_text="When the work is expected to end.")
+    state = models.CharField(max_length=16, choices=MaintenanceState.choices, default=MaintenanceState.SCHEDULED)
+    needs_verification = models.BooleanField(
+        default=False, help_text="At its end, wait in verifying until a lead completes it (else it completes).")
+    four_eyes = models.BooleanField(
+        default=False, help_text="Another communications lead must approve it: not one who wrote or changed it.")
+    approval = models.CharField(max_length=16, choices=MaintenanceApproval.choices,
+                                default=MaintenanceApproval.DRAFT, editable=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", editable=False)
+    rejection_reason = models.CharField(max_length=500, blank=True, editable=False)
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When it was first approved, and so first shown publicly.")
+    schedule_version = models.PositiveIntegerField(
+        default=0, editable=False, help_text="How many times it was rescheduled; each time its notices start over.")
+    rescheduled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verifying_at = models.DateTimeField(null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    components_before = models.JSONField(
+        default=dict, blank=True, editable=False,
+        help_text="Each affected component's status when the window started ({id: status}), restored at its end.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MaintenanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheduled_for", "id"]
+        indexes = [models.Index(fields=["state", "scheduled_for"]), models.Index(fields=["state", "scheduled_until"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("maintenance-detail", args=[self.pk])
+
+    @property
+    def is_public(self) -> bool:
+        return self.approval == MaintenanceApproval.APPROVED
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state == MaintenanceState.SCHEDULED
+
+    def parts(self) -> dict[str, str]:
+        """The public text, in the order it is shown."""
+        return {"what": self.what, "why": self.why, "customer_impact": self.customer_impact,
+                "customer_action": self.customer_action}
+
+
+class MaintenanceEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Maintenance timeline entries are append-only and cannot be updated.")
+
+
+class MaintenanceEvent(models.Model):
+    """One line of a maintenance window's timeline (created, approved, started, components moved, notices).
+    Append-only, like an incident's timeline."""
+
+    maintenance = models.ForeignKey(Maintenance, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    kind = models.CharField(max_length=16, choices=MaintenanceEventKind.choices)
+    description = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = MaintenanceEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.description}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Maintenance timeline entries are append-only and cannot be changed.")
+        super().save(*args, **kwargs)

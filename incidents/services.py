@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.statemachine import TransitionNotAllowed
 from incidents import cadence, hooks
 from incidents.choices import INCIDENT_MACHINE, OPEN_STATUSES, ComponentStatus, IncidentStatus, TimelineKind
-from incidents.models import Component, Incident, TimelineEntry
+from incidents.models import Component, ComponentStatusChange, Incident, StatusChangeCause, TimelineEntry
 from incidents.signals import incident_changed, public_change
 
 # Fields whose change is recorded on the timeline as a plain edit, with a label for the description.
@@ -134,10 +134,14 @@ def mark_public(incident: Incident, *, actor=None, reason: str, at=None) -> Inci
 
 
 @transaction.atomic
-def set_component_status(component: Component, status: str, *, actor, incident: Incident | None = None) -> Component:
-    """Change what the status page shows for a component. With an incident, the change is recorded on its
-    timeline; an internal incident never changes what the public sees (see set_affected_components_status).
-    Callers check who may do it."""
+def set_component_status(
+    component: Component, status: str, *, actor, incident: Incident | None = None, cause: str | None = None
+) -> Component:
+    """Change what the status page shows for a component: the one place a component's status changes, so every
+    change is kept in its status history (ComponentStatusChange, read by incidents.uptime). With an incident, the
+    change is also recorded on its timeline; an internal incident never changes what the public sees (see
+    set_affected_components_status). The cause is the incident's, else a direct edit, unless the caller names
+    another (maintenance). Callers check who may do it."""
     if status not in ComponentStatus.values:
         raise ValueError(f"{status!r} is not a component status")
     if incident is not None and not incident.is_public:
@@ -150,6 +154,11 @@ def set_component_status(component: Component, status: str, *, actor, incident: 
         return component
     component.status = status
     component.save(update_fields=["status", "updated_at"])
+    ComponentStatusChange.objects.create(
+        component=component, from_status=old, to_status=status, at=component.updated_at,
+        cause=cause or (StatusChangeCause.INCIDENT if incident is not None else StatusChangeCause.DIRECT_EDIT),
+        incident=incident, actor=actor,
+    )
     if incident is not None:
         record(
             incident,
@@ -161,7 +170,7 @@ def set_component_status(component: Component, status: str, *, actor, incident: 
             old=old,
             new=status,
         )
-    public_change.send(sender=Component)
+    # The status page hears of it from the component's save (incidents.apps: every saved component or group).
     return component
 
 

@@ -5,7 +5,7 @@ from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin
 from sentiment.choices import RuleKind
-from sentiment.models import FlagRule, LexiconEntry, Mention, SentimentAlert, XSearch
+from sentiment.models import CommentSite, FlagRule, LexiconEntry, Mention, SentimentAlert, SocialSearch, XSearch
 from sentiment.x_source import NOT_CONFIGURED
 
 
@@ -162,3 +162,104 @@ class SentimentAlertAdmin(ReadOnlyAdmin):
     list_display = ["incident", "started_at", "ended_at", "ratio", "negatives_last_hour"]
     list_filter = [("ended_at", admin.EmptyFieldListFilter)]
     list_select_related = ["incident"]
+
+
+class SocialSearchForm(XSearchForm):
+    class Meta:
+        model = SocialSearch
+        fields = ["name", "network", "kind", "query", "enabled", "interval_seconds"]
+
+
+@admin.register(SocialSearch)
+class SocialSearchAdmin(admin.ModelAdmin):
+    """Mastodon and Bluesky searches and Facebook and LinkedIn page comments (sentiment/sources/): like X's, failing
+    or unconfigured ones lead the list."""
+
+    form = SocialSearchForm
+    list_display = ["name", "network", "kind", "status_badge", "last_error_text", "enabled", "query",
+                    "last_polled_at", "next_poll_at"]
+    list_filter = ["network", "status", "enabled"]
+    search_fields = ["name", "query"]
+    readonly_fields = ["status_badge", "last_error", "last_polled_at", "next_poll_at", "cursor", "pending_cursor",
+                       "pending_newest"]
+    fieldsets = [
+        (None, {"fields": ["name", "network", "kind", "query", "enabled", "interval_seconds"]}),
+        ("Polling", {"fields": readonly_fields}),
+    ]
+
+    class Media:
+        css = {"all": ["ears/admin.css"]}
+
+    @staticmethod
+    def not_configured(search) -> str:
+        from sentiment.sources import bluesky, facebook, linkedin, mastodon
+
+        if search.network == SocialSearch.Network.MASTODON and not settings.MASTODON_CONFIGURED:
+            return mastodon.NOT_CONFIGURED
+        if search.network == SocialSearch.Network.BLUESKY and not settings.BLUESKY_CONFIGURED:
+            return bluesky.NOT_CONFIGURED
+        if search.network == SocialSearch.Network.FACEBOOK and not settings.FACEBOOK_CONFIGURED:
+            return facebook.NOT_CONFIGURED
+        if search.network == SocialSearch.Network.LINKEDIN and not settings.LINKEDIN_CONFIGURED:
+            return linkedin.NOT_CONFIGURED
+        return ""
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, search):
+        status = SocialSearch.Status.NOT_CONFIGURED if self.not_configured(search) else SocialSearch.Status(
+            search.status)
+        return format_html('<strong class="x-search-status x-search-{}">{}</strong>', status.value, status.label)
+
+    @admin.display(description="last error")
+    def last_error_text(self, search):
+        return self.not_configured(search) or search.last_error or "—"
+
+    def save_model(self, request, obj, form, change):
+        if change and {"query", "kind", "network"} & set(form.changed_data):
+            obj.cursor = obj.pending_cursor = obj.pending_newest = ""  # a cursor belongs to the search it came from
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CommentSite)
+class CommentSiteAdmin(admin.ModelAdmin):
+    """Blogs and sites posting their comments to POST /api/v1/mentions/comments/. A new site gets a token, shown once
+    on saving; the actions issue a new token or signing secret (shown once, the old one stops working) or remove the
+    secret. Only the token's digest is stored."""
+
+    list_display = ["name", "url", "enabled", "token_key", "signs", "last_received_at"]
+    list_filter = ["enabled"]
+    fields = ["name", "url", "enabled", "token_key", "signs", "created_at", "last_received_at"]
+    readonly_fields = ["token_key", "signs", "created_at", "last_received_at"]
+    actions = ["issue_new_token", "issue_new_signing_secret", "remove_signing_secret"]
+
+    @admin.display(boolean=True, description="Signing secret")
+    def signs(self, site):
+        return bool(site.hmac_secret)
+
+    def save_model(self, request, obj, form, change):
+        token = obj.issue_token() if not change else None
+        super().save_model(request, obj, form, change)
+        if token:
+            self._show_once(request, f"The token of “{obj.name}” (id {obj.pk})", token)
+
+    @admin.action(description="Issue a new token (the old one stops working)")
+    def issue_new_token(self, request, queryset):
+        for site in queryset:
+            token = site.issue_token()
+            site.save(update_fields=["token_key", "token_digest"])
+            self._show_once(request, f"The new token of “{site.name}”", token)
+
+    @admin.action(description="Issue a new signing secret (the old one stops working)")
+    def issue_new_signing_secret(self, request, queryset):
+        for site in queryset:
+            secret = site.issue_hmac_secret()
+            site.save(update_fields=["hmac_secret"])
+            self._show_once(request, f"The new signing secret of “{site.name}” (id {site.pk})", secret)
+
+    @admin.action(description="Remove the signing secret (signed requests are refused)")
+    def remove_signing_secret(self, request, queryset):
+        count = queryset.update(hmac_secret="")
+        self.message_user(request, f"Signing secret removed from {count} site(s).", messages.SUCCESS)
+
+    def _show_once(self, request, what: str, value: str) -> None:
+        self.message_user(request, f"{what}, shown this once — copy it now: {value}", messages.WARNING)

@@ -9,6 +9,11 @@ class Source(models.TextChoices):
     IMPORT = "import", "File import"
     EMAIL = "email", "Email"
     TICKET = "ticket", "Support ticket"
+    MASTODON = "mastodon", "Mastodon"
+    BLUESKY = "bluesky", "Bluesky"
+    FACEBOOK = "facebook", "Facebook"
+    LINKEDIN = "linkedin", "LinkedIn"
+    BLOG = "blog", "Blog or site comment"
 
 
 class Label(models.TextChoices):
@@ -26,6 +31,20 @@ class ReviewState(models.TextChoices):
 
 
 OPEN_REVIEW_STATES = (ReviewState.NEW, ReviewState.IN_REVIEW)
+
+
+class DismissReason(models.TextChoices):
+    """Why a reviewer dismissed a mention. With the review state it labels the flag (sentiment.quality): an answer
+    given elsewhere means the mention needed one; "not negative" and "not about us" mean the flag was false."""
+
+    NOT_NEGATIVE = "not_negative", "Not negative (a false flag)"
+    NOT_ABOUT_US = "not_about_us", "Not about us, or spam"
+    NO_ANSWER_NEEDED = "no_answer_needed", "Negative, but needs no answer"
+    ALREADY_HANDLED = "already_handled", "Already answered elsewhere"
+
+
+# A review that ends in one of these says the mention needed an answer (the outcome labels in sentiment.quality).
+ANSWERED_STATES = (ReviewState.RESPONDED, ReviewState.ESCALATED)
 
 
 class Priority(models.TextChoices):

@@ -35,7 +35,8 @@ class MentionFilterForm(forms.Form):
     state = forms.ChoiceField(
         choices=[(OPEN, "Open (new, in review)"), (ALL, "All states"), *ReviewState.choices], required=False
     )
-    flagged = forms.BooleanField(required=False, label="Only flagged")
+    flagged = forms.BooleanField(required=False, label="Only flagged and spot checks")
+    spot_check = forms.BooleanField(required=False, label="Only spot checks")
     sort = forms.ChoiceField(choices=[(MOST_URGENT, "Most urgent first"), (NEWEST, "Newest first"),
                                       (MOST_NEGATIVE, "Most negative first")], required=False)
 
@@ -55,8 +56,10 @@ class MentionFilterForm(forms.Form):
         """The mentions that match the valid filters (an invalid one is ignored and shown as an error)."""
         self.is_valid()
         data = self.cleaned_data
-        if data.get("flagged"):
-            mentions = mentions.filter(flagged=True)
+        if data.get("spot_check"):
+            mentions = mentions.filter(spot_check=True)
+        elif data.get("flagged"):
+            mentions = mentions.filter(Q(flagged=True) | Q(spot_check=True))
         state = data.get("state") or OPEN
         if state == OPEN:
             mentions = mentions.filter(review_state__in=OPEN_REVIEW_STATES)

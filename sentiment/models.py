@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.db import BoundedTextField
-from sentiment.choices import OPEN_REVIEW_STATES, Label, Priority, ReviewState, RuleKind, Source
+from sentiment.choices import OPEN_REVIEW_STATES, DismissReason, Label, Priority, ReviewState, RuleKind, Source
 
 
 class Mention(models.Model):
@@ -55,6 +55,11 @@ class Mention(models.Model):
     review_note = BoundedTextField(max_length=5000, blank=True,
                                    help_text="The response, escalation note or dismissal reason.")
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    dismiss_reason = models.CharField(max_length=16, choices=DismissReason.choices, blank=True,
+                                      help_text="Set when dismissed: labels the flag as true or false.")
+    # An unflagged mention sampled into the queue by the daily spot-check, so that missed complaints are found too.
+    spot_check = models.BooleanField(default=False)
+    spot_checked_at = models.DateTimeField(null=True, blank=True, help_text="When the spot-check sampled it.")
 
     class Meta:
         ordering = ["-posted_at", "-id"]
@@ -74,6 +79,10 @@ class Mention(models.Model):
             models.Index(fields=["account", "incident", "label"], condition=Q(account__isnull=False),
                          name="mention_account"),
             models.Index(fields=["assignee"], condition=Q(assignee__isnull=False), name="mention_assignee"),
+            # The few sampled by the spot-check: the queue's "spot checks" view and the quality page.
+            models.Index(fields=["spot_checked_at"], condition=Q(spot_check=True), name="mention_spot_check"),
+            # Reviewed ones, for the quality page's outcome labels over a window.
+            models.Index(fields=["reviewed_at"], condition=Q(reviewed_at__isnull=False), name="mention_reviewed"),
             # Those waiting for the worker, for the sweep that scores what a lost task left (score_stragglers).
             models.Index(fields=["received_at"], condition=Q(scored_at__isnull=True), name="mention_unscored"),
         ]
@@ -158,3 +167,6 @@ class SentimentAlert(models.Model):
 
     def __str__(self):
         return f"Negative spike on {self.incident} at {self.started_at:%Y-%m-%d %H:%M} (×{self.ratio:.1f})"
+
+
+from sentiment.sources.models import CommentSite, SocialSearch  # noqa: E402, F401 - searches, comment sites

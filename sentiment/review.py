@@ -20,13 +20,13 @@ from django.utils import timezone
 from accounts.services import follow_up_escalation
 from comms.delivery import enqueue_queued
 from comms.models import Delivery
-from comms.rendering import x_weighted_length
 from core.notify import notify_people
 from core.roles import COMMS_LEAD
 from incidents.choices import TimelineKind
 from incidents.services import record
-from sentiment.choices import OPEN_REVIEW_STATES, REVIEW_MACHINE, ReviewState, Source
+from sentiment.choices import OPEN_REVIEW_STATES, REVIEW_MACHINE, DismissReason, ReviewState
 from sentiment.models import Mention
+from sentiment.sources import replies
 
 
 def visible_mentions(user):
@@ -62,6 +62,7 @@ def _move(mention: Mention, target: str, actor, note: str, *, verb: str, **field
     REVIEW_MACHINE.check(mention.review_state, target)
     mention.review_state = target
     mention.reviewed_at = timezone.now()
+    mention.dismiss_reason = ""  # only a dismissal carries one, and only the latest outcome counts
     for name, value in fields.items():
         setattr(mention, name, value)
     if note:
@@ -87,10 +88,11 @@ def respond(mention: Mention, *, actor, text: str, post_to_x: bool = False) -> M
     if post_to_x:
         _check_x_reply(mention, text)
     with transaction.atomic():
-        mention = _move(mention, ReviewState.RESPONDED, actor, text, verb="answered" + (" on X" if post_to_x else ""),
+        mention = _move(mention, ReviewState.RESPONDED, actor, text,
+                        verb="answered" + (f" on {replies.network_name(mention)}" if post_to_x else ""),
                         assignee=mention.assignee or actor)
-        if post_to_x:
-            reply = Delivery.objects.create(in_reply_to=mention.external_id, channel="x",
+        if post_to_x:  # on the network the mention came from (sentiment.sources.replies)
+            reply = Delivery.objects.create(in_reply_to=mention.external_id, channel=replies.reply_channel(mention),
                                             recipient=f"reply:{mention.external_id}", body=text)
             mention.replies.add(reply)
             # robust: with the broker down the response is still recorded; sweep_deliveries sends the reply later
@@ -99,14 +101,8 @@ def respond(mention: Mention, *, actor, text: str, post_to_x: bool = False) -> M
 
 
 def _check_x_reply(mention: Mention, text: str) -> None:
-    if mention.source != Source.X:
-        raise ValidationError({"post_to_x": "Only a mention that came from X can be answered on X."})
-    if not settings.X_CONFIGURED:
-        raise ValidationError({"post_to_x": "X is not configured: set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN "
-                                            "and X_ACCESS_TOKEN_SECRET."})
-    length = x_weighted_length(text)
-    if length > 280:
-        raise ValidationError({"text": f"An X reply holds 280 weighted characters; this has {length}."})
+    """post_to_x: a reply on the mention's own network (sentiment.sources.replies)."""
+    replies.check_reply(mention, text)
 
 
 def may_read(user, mention: Mention) -> bool:
@@ -147,9 +143,14 @@ def escalate(mention: Mention, *, actor, note: str = "") -> Mention:
     return mention
 
 
-def dismiss(mention: Mention, *, actor, reason: str) -> Mention:
+def dismiss(mention: Mention, *, actor, reason: str = "", kind: str = "") -> Mention:
+    """No action needed. `kind` (a DismissReason) labels the flag for the quality page; the reason may say more.
+    One of the two is required: a dismissal nobody can read teaches nothing."""
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why it needs no action (e.g. spam, not about us, already handled)."})
-    return _move(mention, ReviewState.DISMISSED, actor, reason, verb="dismissed")  # the reason stays on the mention
-
+    if kind and kind not in DismissReason.values:
+        raise ValidationError({"kind": f"Choose one of: {', '.join(DismissReason.values)}."})
+    if not reason and not kind:
+        raise ValidationError({"reason": "Say why it needs no action (e.g. not negative, not about us, already "
+                                         "answered elsewhere)."})
+    return _move(mention, ReviewState.DISMISSED, actor, reason or DismissReason(kind).label, verb="dismissed",
+                 dismiss_reason=kind)  # the reason stays on the mention

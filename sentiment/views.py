@@ -13,14 +13,14 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from comms.channels import get_transport
 from comms.models import Delivery
 from core.validators import whole_number
 from core.views import REFUSALS, back_to, safe_next
-from sentiment import review
-from sentiment.choices import OPEN_REVIEW_STATES, REVIEW_MACHINE, ReviewState, Source
+from sentiment import quality, review
+from sentiment.choices import OPEN_REVIEW_STATES, REVIEW_MACHINE, DismissReason, ReviewState
 from sentiment.forms import MentionFilterForm
 from sentiment.models import Mention
+from sentiment.sources.replies import network_name, reply_options
 
 PER_PAGE = 50
 REVIEW = "sentiment.review_mention"
@@ -48,9 +48,12 @@ def mention_actions(mention: Mention, user) -> dict:
     }
 
 
-def x_reply_option() -> dict:
-    transport = get_transport(Source.X)
-    return {"configured": transport.is_configured(), "reason": transport.not_configured_reason()}
+def with_reply_options(mentions) -> None:
+    """Give each mention its "also post as a reply on <network>" option (None for a source that cannot be
+    answered where it was posted): the network, whether its channel is configured or why not, the length limit."""
+    options = reply_options()
+    for mention in mentions:
+        mention.reply_option = options.get(mention.source)
 
 
 @require_safe
@@ -63,6 +66,7 @@ def review_queue(request):
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     for mention in page:
         mention.actions = mention_actions(mention, user)
+    with_reply_options(page)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "sentiment/queue.html", {
@@ -71,7 +75,7 @@ def review_queue(request):
         "query": query.urlencode(),
         "here": request.get_full_path(),
         "can_review": user.has_perm(REVIEW),
-        "x_reply": x_reply_option(),
+        "dismiss_reasons": DismissReason.choices,
     })
 
 
@@ -83,13 +87,14 @@ def mention_detail(request, pk):
         review.visible_mentions(request.user).select_related("incident", "assignee").prefetch_related(replies), pk=pk
     )
     mention.actions = mention_actions(mention, request.user)
+    with_reply_options([mention])
     return render(request, "sentiment/mention_detail.html", {
         "mention": mention,
         "here": request.get_full_path(),
         # The queue page it was opened from, with its filters and page; the plain queue otherwise.
         "queue_url": safe_next(request, request.GET) or reverse("mentions"),
         "can_review": request.user.has_perm(REVIEW),
-        "x_reply": x_reply_option(),
+        "dismiss_reasons": DismissReason.choices,
     })
 
 
@@ -102,7 +107,7 @@ def _respond(mention, request):
     post_to_x = request.POST.get("post_to_x") == "on"
     mention = review.respond(mention, actor=request.user, text=request.POST.get("text", ""), post_to_x=post_to_x)
     outcome = f"Response to {who(mention)} recorded (responded)."
-    return outcome + (" It is being posted as a reply on X." if post_to_x else "")
+    return outcome + (f" It is being posted as a reply on {network_name(mention)}." if post_to_x else "")
 
 
 def _escalate(mention, request):
@@ -111,8 +116,10 @@ def _escalate(mention, request):
 
 
 def _dismiss(mention, request):
-    mention = review.dismiss(mention, actor=request.user, reason=request.POST.get("reason", ""))
-    return f"Mention from {who(mention)} dismissed."
+    mention = review.dismiss(mention, actor=request.user, reason=request.POST.get("reason", ""),
+                             kind=request.POST.get("kind", ""))
+    kind = mention.get_dismiss_reason_display()
+    return f"Mention from {who(mention)} dismissed" + (f" ({kind})." if kind else ".")
 
 
 ACTIONS = {"assign": _assign, "respond": _respond, "escalate": _escalate, "dismiss": _dismiss}
@@ -190,7 +197,53 @@ def dashboard_panel(request):
         "waiting": waiting.count(),
         "mine": waiting.filter(assignee=request.user).count(),
         "unassigned": waiting.filter(assignee__isnull=True).count(),
+        "spot_checks": Mention.objects.filter(spot_check=True, review_state__in=OPEN_REVIEW_STATES).count(),
     }
+
+
+QUALITY_WINDOWS = (7, 30, 90)
+
+
+@require_safe
+@permission_required(REVIEW, raise_exception=True)
+def quality_page(request):
+    """Flag precision from review outcomes, recall estimated from the spot-checks, what false flags were flagged
+    for, and suggested lexicon entries: support staff and communications leads; accepting needs the lexicon."""
+    days = whole_number(request.GET.get("days", "")) or 30
+    if days not in QUALITY_WINDOWS:
+        days = 30
+    report = quality.quality_report(days)
+    readable = set(review.visible_mentions(request.user).filter(
+        pk__in=[pk for suggestion in report.suggestions for pk in suggestion.examples]).values_list("pk", flat=True))
+    for suggestion in report.suggestions:
+        suggestion.examples = [pk for pk in suggestion.examples if pk in readable]
+    return render(request, "sentiment/quality.html", {
+        "report": report,
+        "windows": QUALITY_WINDOWS,
+        "can_accept": request.user.has_perms(["sentiment.add_lexiconentry", "sentiment.change_lexiconentry"]),
+        "new_negative": [s for s in report.suggestions if s.valence < 0],
+        "new_neutral": [s for s in report.suggestions if s.valence == 0],
+        "here": request.get_full_path(),
+    })
+
+
+@require_POST
+def accept_suggestion(request):
+    """One click on the quality page: the suggested term becomes a lexicon entry (admins)."""
+    back = reverse("mention-quality")
+    try:
+        valence = float(request.POST.get("valence", ""))
+    except ValueError:
+        valence = None
+    try:
+        entry = quality.accept_suggestion(request.POST.get("term", ""), valence, actor=request.user,
+                                          why=request.POST.get("why", "")[:150])
+    except ValidationError as refusal:  # PermissionDenied goes on: a 403 page, as for every refused POST
+        messages.error(request, refusal_text(refusal))
+    else:
+        messages.success(request, f"“{entry.term}” is in the lexicon at {entry.valence:+.1f}; mentions scored from "
+                                  "now on use it (`manage.py rescore_mentions` rescores earlier ones).")
+    return back_to(request, back)
 
 
 def incident_panel(request, incident):

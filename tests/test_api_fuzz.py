@@ -184,7 +184,16 @@ def build_world() -> dict[str, str]:
                                     url="https://x.example/2", compound=0.8, label="positive",
                                     scored_at=timezone.now(), assignee=users["support"])
     subscriber = Subscriber.objects.create(email="reader@example.com")
+    from incidents.maintenance import create_maintenance
+
+    maintenance = create_maintenance(author=lead, components=[component], title="Database upgrade",
+                                     what="We upgrade the database.", scheduled_for=timezone.now() + timedelta(days=3),
+                                     scheduled_until=timezone.now() + timedelta(days=3, hours=1))
+    from incidents.models import ComponentGroup
+
+    group = ComponentGroup.objects.create(name="EU region")
     WORLD.update({
+        "maintenances": [maintenance.pk], "component-groups": [group.pk],
         "incidents": [incident.pk], "components": [component.pk], "accounts": [account.pk],
         "contacts": [contact.pk], "impacts": [impact.pk], "follow-ups": [follow_up.pk],
         "compensations": [compensation.pk], "messages": [draft.pk, sent.pk], "mentions": [unscored.pk, scored.pk],
@@ -430,15 +439,29 @@ HOSTILE_IDS = ["1.5", str(10**30), "%00"] + (["abc", "-1", "%F0%9F%98%80"] if FU
 HOSTILE_QUERY = [str(10**30), "1.5", "\x00"] + (["-1", "abc", ""] if FUZZ_LONG else [])
 
 
+def _with_world_ids(template: str) -> str:
+    """The path with the world's objects in place of its ids (a path without ids, like alerts/, as it is)."""
+    url = template
+    for name, collection in (("{incident_pk}", "incidents"), ("{id}", template.split("/")[3])):
+        if name in url:
+            url = url.replace(name, str(WORLD[collection][0]))
+    return url
+
+
+def _body_fields(component: str):
+    """(component, field name) of a request body; a body of several shapes (oneOf: alerts/) gives each shape's."""
+    schema = OPENAPI["components"]["schemas"][component]
+    shapes = [ref["$ref"].split("/")[-1] for ref in schema["oneOf"]] if "oneOf" in schema else [component]
+    return [(shape, name) for shape in shapes for name in OPENAPI["components"]["schemas"][shape]["properties"]]
+
+
 def hostile_requests():
     """(method, template, url, keyword arguments): every field of every body, every query parameter and every id
     given values that once gave a 500 somewhere, and bodies that are not the object the API expects."""
     swept = set()
     for template, operations in OPENAPI["paths"].items():
         for method, operation in operations.items():
-            url = template
-            for name, collection in (("{incident_pk}", "incidents"), ("{id}", template.split("/")[3])):
-                url = url.replace(name, str(WORLD[collection][0]))
+            url = _with_world_ids(template)
             if "{" in template:
                 for bad in HOSTILE_IDS:
                     yield method, template, template.replace("{id}", bad).replace("{incident_pk}", bad), {}
@@ -448,22 +471,31 @@ def hostile_requests():
                         yield method, template, url, {"query_string": {parameter["name"]: value}}
             if "requestBody" not in operation:
                 continue
-            component = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
-            for name in OPENAPI["components"]["schemas"][component]["properties"]:
-                # POST and PUT (and PATCH) of one serializer read a field alike: once is enough, unless FUZZ_LONG.
-                if not FUZZ_LONG and (component.removeprefix("Patched"), name) in swept:
-                    continue
-                swept.add((component.removeprefix("Patched"), name))
-                for value in HOSTILE_VALUES:
-                    yield method, template, url, {"json": {name: value}}
-                schemas = OPENAPI["components"]["schemas"]
-                items = schemas[component]["properties"][name].get("items", {})
-                fields = schemas.get(items.get("$ref", "").split("/")[-1], {}).get("properties")
-                if fields:  # a list of objects (bulk mentions): each of their fields hostile, in one item each
-                    body = [{field: value} for field in fields for value in HOSTILE_VALUES]
-                    yield method, template, url, {"json": {name: body}}
-            for content_type, data in HOSTILE_BODIES:
-                yield method, template, url, {"data": data.encode(), "content_type": content_type}
+            yield from _hostile_bodies(method, template, url, operation, swept)
+
+
+def _hostile_bodies(method, template, url, operation, swept):
+    """Every field of the operation's body hostile in turn, then bodies that are not the object it expects."""
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    if "$ref" not in schema:  # a body documented as any object (mentions/comments/: WordPress or Disqus shapes)
+        for value in HOSTILE_VALUES:
+            yield method, template, url, {"json": {"comment_content": value, "comment_ID": value}}
+    fields = _body_fields(schema["$ref"].split("/")[-1]) if "$ref" in schema else []
+    for component, name in fields:
+        # POST and PUT (and PATCH) of one serializer read a field alike: once is enough, unless FUZZ_LONG.
+        if not FUZZ_LONG and (component.removeprefix("Patched"), name) in swept:
+            continue
+        swept.add((component.removeprefix("Patched"), name))
+        for value in HOSTILE_VALUES:
+            yield method, template, url, {"json": {name: value}}
+        schemas = OPENAPI["components"]["schemas"]
+        items = schemas[component]["properties"][name].get("items", {})
+        item_fields = schemas.get(items.get("$ref", "").split("/")[-1], {}).get("properties")
+        if item_fields:  # a list of objects (bulk mentions): each of their fields hostile, in one item each
+            body = [{field: value} for field in item_fields for value in HOSTILE_VALUES]
+            yield method, template, url, {"json": {name: body}}
+    for content_type, data in HOSTILE_BODIES:
+        yield method, template, url, {"data": data.encode(), "content_type": content_type}
 
 
 @pytest.mark.django_db

@@ -11,7 +11,8 @@ from accounts.services import DOMAIN, HANDLE, clean_domains
 from comms import lint, privacy, rendering
 from core import patterns
 from core.validators import web_url
-from sentiment import linking, scoring
+from sentiment import linking
+from sentiment.scoring import patterns as scoring
 
 MEGABYTE = 1_000_000
 
@@ -48,6 +49,12 @@ PATTERNS = {
     "rendering: placeholders": rendering.PLACEHOLDER_RE,
     "privacy: addresses": privacy.ADDRESS,
     "scoring: sentences": scoring.SENTENCE_RE,
+    "scoring: words": scoring.WORD_RE,
+    "scoring: time passing": scoring.TIME_PASSING_RE,
+    "scoring: waited": scoring.WAITED_RE,
+    "scoring: repeated": scoring.REPEATED_RE,
+    "scoring: why": scoring.WHY_RE,
+    "scoring: leading address": scoring.LEADING_ADDRESS_RE,
     "linking: outage words": linking.OUTAGE_WORDS,
     "patterns: a lexicon": patterns.any_of(["on hold", "still waiting", "cancelled", "a", "lost my data"]),
 }

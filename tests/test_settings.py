@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def manage_check(tmp_path, **variables):
     """Run `manage.py check` in a fresh process with only these variables set."""
-    inherited = ("DATABASE_", "REDIS_", "X_", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")
+    inherited = ("DATABASE_", "REDIS_", "X_", "MASTODON_", "BLUESKY_", "FACEBOOK_", "LINKEDIN_", "SECRET_KEY", "DEBUG",
+                 "ALLOWED_HOSTS")
     env = {key: value for key, value in os.environ.items() if not key.startswith(inherited)}
     env.update({"VAR_DIR": str(tmp_path), "DEBUG": "true"}, **variables)
     return subprocess.run(
@@ -108,6 +109,26 @@ def test_partial_x_credentials_name_the_missing_variable(tmp_path):
     result = manage_check(tmp_path, X_API_KEY="key", X_API_SECRET="secret")
     assert result.returncode == 2
     assert "X_ACCESS_TOKEN must be set" in result.stderr
+
+
+@pytest.mark.parametrize("variables, message", [
+    ({"EMAIL_PROVIDER": "pigeon"}, "EMAIL_PROVIDER must be smtp or one of amazon_ses,"),
+    ({"EMAIL_PROVIDER": "postmark"}, "ANYMAIL_WEBHOOK_SECRET must be set (as user:password) with EMAIL_PROVIDER"),
+    ({"EMAIL_PROVIDER": "postmark", "ANYMAIL_WEBHOOK_SECRET": "a:b", "EMAIL_HOST": "smtp.example.com"},
+     "EMAIL_HOST and EMAIL_PROVIDER=postmark are both set"),
+    ({"EMAIL_PROVIDER": "mailgun", "ANYMAIL_WEBHOOK_SECRET": "a:b"},
+     "EMAIL_PROVIDER=mailgun: its tracking webhook needs a setting that is missing"),
+])
+def test_an_email_provider_mistake_stops_startup_naming_the_variable(tmp_path, variables, message):
+    result = manage_check(tmp_path, **variables)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_an_email_provider_with_its_settings_starts(tmp_path):
+    result = manage_check(tmp_path, EMAIL_PROVIDER="postmark", ANYMAIL_WEBHOOK_SECRET="a:b",
+                          ANYMAIL_POSTMARK_SERVER_TOKEN="token")
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_embedded_default_needs_no_server(tmp_path):

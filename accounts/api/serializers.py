@@ -302,7 +302,11 @@ class CompensationMoveSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class SlaCreditSerializer(serializers.Serializer):
-    downtime_minutes = serializers.IntegerField(help_text="The impact's downtime, else how long the incident lasted.")
+    downtime_minutes = serializers.IntegerField(
+        help_text="The impact's typed downtime; else the weighted minutes the account's components were down while "
+        "the incident lasted (their status history); else, for an account with no components, the incident's length.")
+    downtime_source = serializers.ChoiceField(choices=["typed", "status_history", "incident_duration"],
+                                              help_text="Where downtime_minutes came from.")
     uptime_percent = serializers.DecimalField(max_digits=7, decimal_places=4, help_text="Over a 30-day month.")
     tier_below = serializers.DecimalField(max_digits=7, decimal_places=4, allow_null=True,
                                           help_text="The SLA tier the uptime fell below; null when no credit is due.")

@@ -130,10 +130,21 @@ class XPreviewSerializer(serializers.Serializer):
     limit = serializers.IntegerField()
 
 
+class SocialPreviewSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    length = serializers.IntegerField(help_text="As the network counts: grapheme clusters (Mastodon: URLs as 23).")
+    limit = serializers.IntegerField()
+
+
 class PreviewSerializer(serializers.Serializer):
     email = EmailPreviewSerializer()
     statuspage = serializers.DictField()
     x = XPreviewSerializer()
+    mastodon = SocialPreviewSerializer(required=False, help_text="Only when Mastodon is configured.")
+    bluesky = SocialPreviewSerializer(required=False, help_text="Only when Bluesky is configured.")
+    facebook = SocialPreviewSerializer(required=False, help_text="Only when the Facebook page is configured.")
+    linkedin = SocialPreviewSerializer(required=False, help_text="Only when the LinkedIn page is configured; "
+                                       "length as stored (reserved characters escaped).")
     webhook = serializers.DictField()
     slack = serializers.DictField()
     lint = LintWarningSerializer(many=True)

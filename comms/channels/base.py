@@ -68,3 +68,19 @@ def get_transport(kind: str) -> Transport:
 
 def channel_choices() -> list[tuple[str, str]]:
     return [(kind, cls.label) for kind, cls in REGISTRY.items()]
+
+
+def previous_post(delivery):
+    """The latest post this channel made for the same incident (a sent delivery with an external id), for a
+    follow-up to reply to so that followers read one thread; None for the incident's first post."""
+    from comms.choices import DeliveryStatus
+    from comms.models import Delivery
+
+    if delivery.message_id is None:
+        return None
+    return (
+        Delivery.objects.filter(channel=delivery.channel, status=DeliveryStatus.SENT,
+                                message__incident_id=delivery.message.incident_id)
+        .exclude(pk=delivery.pk).exclude(external_id="")
+        .order_by("-sent_at", "-pk").first()
+    )

@@ -7,6 +7,7 @@ import requests
 
 from comms.channels.base import Recipient, Transport, TransportError, register
 from comms.choices import Audience
+from comms.maintenance.rendering import render_notice_slack, render_notice_webhook
 from comms.models import WebhookEndpoint
 from comms.rendering import render_slack, render_webhook
 from core.outbound import TIMEOUT, OutboundRefused, OutboundSession
@@ -80,7 +81,14 @@ class WebhookTransport(Transport):
         endpoint = delivery.endpoint
         if endpoint is None or not endpoint.active:
             raise TransportError("The webhook endpoint was removed or deactivated.", permanent=True)
-        message = delivery.message
-        payload = render_slack(message) if endpoint.format == WebhookEndpoint.Format.SLACK else render_webhook(message)
-        post_json(self.http or OutboundSession(), endpoint, payload, delivery.code, "message.published")
+        slack = endpoint.format == WebhookEndpoint.Format.SLACK
+        if delivery.notice_id:  # a notice about a maintenance window
+            notice = delivery.notice
+            payload = render_notice_slack(notice) if slack else render_notice_webhook(notice)
+            event = f"maintenance.{notice.kind}"
+        else:
+            message = delivery.message
+            payload = render_slack(message) if slack else render_webhook(message)
+            event = "message.published"
+        post_json(self.http or OutboundSession(), endpoint, payload, delivery.code, event)
         return f"{endpoint.pk}:{delivery.code[:12]}"

@@ -99,7 +99,8 @@ def send_deliveries(delivery_ids) -> BatchOutcome:
     try:
         deliveries = recorder.write(None, lambda: list(  # a lost session here: reconnect and keep the claim too
             Delivery.objects.filter(pk__in=claimed.ids)
-            .select_related("message__incident", "subscriber", "endpoint")
+            # The message (its text can be 40,000 characters) once per batch, not joined onto each of its rows.
+            .select_related("subscriber", "endpoint").prefetch_related("message__incident", "notice__maintenance")
             .order_by("pk")
         ))
         by_channel = defaultdict(list)

@@ -25,6 +25,8 @@ class Subscriber(models.Model):
     confirm_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     unsubscribe_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    soft_bounces = models.PositiveIntegerField(
+        default=0, help_text="Temporary delivery failures the email provider reported (full mailbox, busy server).")
 
     class Meta:
         ordering = ["email"]
@@ -73,6 +75,10 @@ class Delivery(models.Model):
     Created before any network call, claimed before sending."""
 
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    notice = models.ForeignKey(
+        "comms.MaintenanceNotice", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries",
+        help_text="A notice about a maintenance window, instead of a message.",
+    )
     in_reply_to = models.CharField(
         max_length=200,
         blank=True,
@@ -98,9 +104,11 @@ class Delivery(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["message", "channel", "recipient"], name="one_delivery_per_recipient"),
+            models.UniqueConstraint(fields=["notice", "channel", "recipient"],
+                                    name="one_notice_delivery_per_recipient"),
             models.CheckConstraint(
-                condition=models.Q(message__isnull=False) | ~models.Q(in_reply_to=""),
-                name="delivery_of_a_message_or_a_reply",
+                condition=models.Q(message__isnull=False) | models.Q(notice__isnull=False) | ~models.Q(in_reply_to=""),
+                name="delivery_of_a_message_a_notice_or_a_reply",
             ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
@@ -108,3 +116,21 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.channel} → {self.recipient}: {self.status}"
+
+
+class DeliverySummary(models.Model):
+    """How many deliveries of a message ended in each status on each channel, for the rows that retention removed
+    (comms.retention). The message page adds these to the rows still stored."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="delivery_summaries")
+    channel = models.CharField(max_length=16)
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices)
+    count = models.PositiveBigIntegerField(default=0)
+    summarised_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "channel", "status"], name="one_summary_per_status")]
+        verbose_name_plural = "delivery summaries"
+
+    def __str__(self):
+        return f"{self.message_id} {self.channel} {self.status}: {self.count}"

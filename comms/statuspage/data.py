@@ -17,7 +17,7 @@ from comms.choices import Audience
 from comms.models import Message
 from comms.rendering import body_paragraphs, customer_text, status_page_url
 from incidents.choices import OPEN_STATUSES, SEVERITY_IMPACT, ComponentStatus, IncidentStatus, TimelineKind
-from incidents.models import Component, Incident, TimelineEntry
+from incidents.models import Component, ComponentGroup, Incident, TimelineEntry
 
 RESOLVED_SHOWN_DAYS = 90  # resolved incidents stay on the HTML page this long
 INCIDENT_LIMIT = 50  # incidents in incidents.json, entries in the Atom feed
@@ -102,13 +102,20 @@ def summary() -> dict:
     unresolved = list(_for_api(Incident.objects.public().open()))
     return {
         "page": _page(),
-        "components": [_component(component, positions) for component in all_components],
+        "components": _component_documents(all_components, positions),
         "incidents": [_incident(incident, positions) for incident in unresolved],
-        "scheduled_maintenances": [],
+        "scheduled_maintenances": _scheduled_maintenances(),
         "status": status_indicator(
             [component.status for component in all_components], [incident.severity for incident in unresolved]
         ),
     }
+
+
+def _scheduled_maintenances() -> list[dict]:
+    """Upcoming and in-progress maintenance windows (comms.statuspage.maintenance, which builds on this module)."""
+    from comms.statuspage.maintenance import summary_maintenances
+
+    return summary_maintenances()
 
 
 def status() -> dict:
@@ -124,7 +131,45 @@ def status() -> dict:
 def components() -> dict:
     all_components = list(Component.objects.all())
     positions = _positions(all_components)
-    return {"page": _page(), "components": [_component(component, positions) for component in all_components]}
+    return {"page": _page(), "components": _component_documents(all_components, positions)}
+
+
+# --- Groups: the page's layout --------------------------------------------------------------------
+
+
+class GroupRow:
+    """A component group as the page shows it: its components (display order) and their worst status."""
+
+    is_group = True
+
+    def __init__(self, group: ComponentGroup, members: list[Component]):
+        self.group = group
+        self.pk = group.pk
+        self.name = group.name
+        self.description = group.description
+        self.members = members
+        self.status = group.status_of(members)
+        self.sort_key = (group.position, 0, group.name.casefold())
+
+    def get_status_display(self) -> str:
+        return ComponentStatus(self.status).label
+
+
+def page_rows(all_components: list[Component]) -> list:
+    """The page's top level, in order: groups (with at least one component) and the components in no group,
+    by position (a group's `position`, a component's `display_order`, on one scale), groups first on a tie."""
+    groups = {group.pk: group for group in ComponentGroup.objects.all()}
+    members: dict[int, list[Component]] = {}
+    rows = []
+    for component in all_components:
+        if component.group_id in groups:
+            members.setdefault(component.group_id, []).append(component)
+        else:
+            component.is_group = False
+            component.sort_key = (component.display_order, 1, component.name.casefold())
+            rows.append(component)
+    rows += [GroupRow(groups[pk], found) for pk, found in members.items()]
+    return sorted(rows, key=lambda row: row.sort_key)
 
 
 def incidents(unresolved_only: bool = False) -> dict:
@@ -158,6 +203,7 @@ def _page() -> dict:
 def _last_public_change() -> datetime:
     times = [
         Component.objects.aggregate(at=Max("updated_at"))["at"],
+        ComponentGroup.objects.aggregate(at=Max("updated_at"))["at"],
         published_updates().aggregate(at=Max("published_at"))["at"],
         TimelineEntry.objects.filter(kind__in=PUBLIC_TIMELINE_KINDS, incident__public_since__isnull=False)
         .aggregate(at=Max("at"))["at"],
@@ -175,12 +221,68 @@ def _for_api(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     )
 
 
-def _positions(all_components) -> dict[int, int]:
-    """Statuspage positions count from 1 in display order."""
-    return {component.pk: number for number, component in enumerate(all_components, start=1)}
+class Positions:
+    """Statuspage positions count from 1: the page's top level (groups and lone components) in page order, and
+    a group's components within it. Built once per document from all components."""
+
+    def __init__(self, all_components):
+        self.rows = page_rows(list(all_components))
+        self.of: dict[int, int] = {}
+        self.of_group: dict[int, int] = {}
+        for number, row in enumerate(self.rows, start=1):
+            if row.is_group:
+                self.of_group[row.pk] = number
+                self.of.update({member.pk: inner for inner, member in enumerate(row.members, start=1)})
+            else:
+                self.of[row.pk] = number
+
+    def get(self, pk: int, default: int = 0) -> int:
+        return self.of.get(pk, default)
 
 
-def _component(component: Component, positions: dict[int, int]) -> dict:
+def _positions(all_components) -> Positions:
+    return Positions(all_components)
+
+
+def group_document_id(group_pk: int) -> str:
+    """Groups and components share one list in the v2 JSON, so a group's id is set apart from the components'."""
+    return f"group-{group_pk}"
+
+
+def _component_documents(all_components, positions: Positions) -> list[dict]:
+    """Statuspage's component list: each group entry (with its components' ids) followed by its components."""
+    documents = []
+    for row in positions.rows:
+        if row.is_group:
+            documents.append(_group(row, positions))
+            documents += [_component(member, positions) for member in row.members]
+        else:
+            documents.append(_component(row, positions))
+    return documents
+
+
+def _group(row: "GroupRow", positions: Positions) -> dict:
+    group = row.group
+    return {
+        "id": group_document_id(group.pk),
+        "name": group.name,
+        "status": row.status,
+        "created_at": _iso(group.created_at),
+        "updated_at": _iso(max([group.updated_at, *(member.updated_at for member in row.members)])),
+        "position": positions.of_group.get(group.pk, 0),
+        "description": group.description or None,
+        "showcase": False,
+        "start_date": None,
+        "group_id": None,
+        "page_id": page_id(),
+        "group": True,
+        "only_show_if_degraded": False,
+        "components": [str(member.pk) for member in row.members],
+    }
+
+
+def _component(component: Component, positions: Positions) -> dict:
+    grouped = component.group_id is not None and component.group_id in positions.of_group
     return {
         "id": str(component.pk),
         "name": component.name,
@@ -191,7 +293,7 @@ def _component(component: Component, positions: dict[int, int]) -> dict:
         "description": component.description or None,
         "showcase": True,
         "start_date": None,
-        "group_id": None,
+        "group_id": group_document_id(component.group_id) if grouped else None,
         "page_id": page_id(),
         "group": False,
         "only_show_if_degraded": False,

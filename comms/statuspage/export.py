@@ -13,7 +13,8 @@ Targets (both optional, both off by default):
   with os.replace, so a reader (nginx) sees the old file or the new one, never part of one.
 - STATUS_EXPORT_STORAGE: an alias in STORAGES (django-storages' S3Storage, for one), which must overwrite.
 
-The files mirror the URLs (status/index.html for /status/, api/v2/summary.json, …) and include the
+The files mirror the URLs (status/index.html for /status/, api/v2/summary.json, status/badge.svg, the banner
+status/embed/index.html, …) and include the
 stylesheet the page links to, so the export is complete on its own: every link in the page works when the
 export directory is the web server's root for those paths (docs/operations.md).
 """
@@ -35,9 +36,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
 
-from comms.statuspage import data, render
+from comms.statuspage import data, maintenance, render
 from comms.statuspage.cache import current_version
 
 logger = logging.getLogger(__name__)
@@ -56,12 +56,17 @@ JSON_DOCUMENTS = (
     "statuspage-components",
     "statuspage-incidents",
     "statuspage-unresolved",
+    "statuspage-maintenances",
+    "statuspage-maintenances-upcoming",
+    "statuspage-maintenances-active",
 )
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
     ".atom": "application/atom+xml; charset=utf-8",
     ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".ics": "text/calendar; charset=utf-8",
 }
 
 
@@ -159,7 +164,7 @@ def export_path(url: str) -> str:
 def render_export() -> dict[str, bytes]:
     """Every file of the export, by path, rendered now from the database (never from the cache). In writing
     order: the stylesheet before the page that links to it, the page last."""
-    page = static_page(render.render_status_page())
+    page = render.render_status_page()  # the same page the live site serves: it has no form, no token
     files = _assets(page)
     builders = {
         "statuspage-summary": data.summary,
@@ -167,27 +172,18 @@ def render_export() -> dict[str, bytes]:
         "statuspage-components": data.components,
         "statuspage-incidents": data.incidents,
         "statuspage-unresolved": lambda: data.incidents(unresolved_only=True),
+        "statuspage-maintenances": maintenance.scheduled_maintenances,
+        "statuspage-maintenances-upcoming": lambda: maintenance.scheduled_maintenances("upcoming"),
+        "statuspage-maintenances-active": lambda: maintenance.scheduled_maintenances("active"),
     }
     for name in JSON_DOCUMENTS:
         files[export_path(reverse(name))] = json.dumps(builders[name]()).encode()
     files[export_path(reverse("status-feed"))] = render.status_feed(_SiteRequest()).content
+    files[export_path(reverse("status-badge"))] = render.render_badge().encode()
+    files[export_path(reverse("status-maintenance-ics"))] = maintenance.calendar()
+    files[export_path(reverse("status-embed"))] = render.render_embed().encode()
     files[export_path(reverse("status-page"))] = page.encode()
     return files
-
-
-def static_page(page: str) -> str:
-    """The status page as a static file: no visitor's CSRF token can be in it, so its subscribe form becomes a
-    link to the live page (/status/?subscribe — the documented nginx configuration sends requests with a query
-    string to the application), where the form has one."""
-    action = re.escape(reverse("status-subscribe"))
-    form = re.compile(rf'<form\b[^>]*\baction="{action}"[^>]*>.*?</form>', re.S)
-    link = format_html(
-        '<p><a href="{}?subscribe#subscribe">Subscribe to updates by email</a></p>\n'
-        '<p class="fine">We send one email to confirm the address, and nothing else until you confirm. '
-        "Every update has an unsubscribe link.</p>",
-        reverse("status-page"),
-    )
-    return form.sub(lambda match: link, page, count=1).replace(render.CSRF_MARK, "")
 
 
 def _assets(page: str) -> dict[str, bytes]:

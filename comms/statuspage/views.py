@@ -9,18 +9,20 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.html import format_html
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from comms import subscriptions
 from comms.models import Subscriber
 from comms.statuspage import cache, data
 from comms.statuspage import render as public_render
-from core import ratelimit
+from core import csp, ratelimit
+from incidents.models import Component
 
 
 def _csrf_input(request) -> str:
@@ -40,17 +42,12 @@ def _not_found(request, title: str, text: str) -> HttpResponse:
 # --- The status page, its feed and JSON (cached) --------------------------------------------------
 
 
-def _page_parts(page: str) -> tuple[bytes, bytes | None]:
-    """The page as bytes before and after the CSRF mark (None after it when the template has no form)."""
-    head, mark, tail = page.partition(public_render.CSRF_MARK)
-    return head.encode(), tail.encode() if mark else None
-
-
 @login_not_required
 @require_safe
 def status_page(request):
-    head, tail = cache.cached("page.html", public_render.render_status_page, _page_parts)
-    return HttpResponse(head if tail is None else b"".join((head, _csrf_input(request).encode(), tail)))
+    """The same bytes for every visitor: no form, no CSRF token, no cookie (the ways to subscribe are links to
+    pages of their own), so the whole response is cached, and a visitor who has this version gets 304."""
+    return _cached_document(request, "page.html", public_render.render_status_page, "text/html; charset=utf-8")
 
 
 def _with_etag(body: str) -> tuple[bytes, str]:
@@ -98,6 +95,48 @@ incidents_json = _json_view("incidents.json", data.incidents)
 unresolved_incidents_json = _json_view("incidents-unresolved.json", lambda: data.incidents(unresolved_only=True))
 
 
+# --- Embeds: the badge and the banner for other sites (cached like the rest) -------------------------
+
+
+@login_not_required
+@require_safe
+def badge(request):
+    """/status/badge.svg: the overall status; ?component=<id> that component's. Unknown ids are a 404 and
+    malformed ones a 400, so nothing a visitor types becomes a cache entry."""
+    raw = request.GET.get("component")
+    if raw is None:
+        name, build = "badge.svg", public_render.render_badge
+    else:
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+            return HttpResponseBadRequest("component must be a component id, e.g. ?component=3",
+                                          content_type="text/plain; charset=utf-8")
+        component = Component.objects.filter(pk=int(raw)).first()
+        if component is None:
+            return HttpResponseNotFound("No such component.", content_type="text/plain; charset=utf-8")
+        name, build = f"badge-{component.pk}.svg", lambda: public_render.render_badge(component)
+    response = _cached_document(request, name, build, "image/svg+xml")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def embed_policy() -> str:
+    """The site's Content-Security-Policy with frame-ancestors opened to STATUS_EMBED_FRAME_ANCESTORS: this page,
+    and no other, may be shown in another site's iframe."""
+    directives = {name: list(sources) for name, sources in settings.SECURE_CSP.items()}
+    directives["frame-ancestors"] = list(settings.STATUS_EMBED_FRAME_ANCESTORS)
+    return "; ".join(" ".join((name, *sources)) for name, sources in directives.items())
+
+
+@login_not_required
+@xframe_options_exempt
+@require_safe
+def embed(request):
+    """/status/embed/: the current public incident banner (or "All systems operational") for an iframe."""
+    response = _cached_document(request, "embed.html", public_render.render_embed, "text/html; charset=utf-8")
+    response[csp.HEADER] = embed_policy()
+    return response
+
+
 # --- Subscriptions (double opt-in) ----------------------------------------------------------------
 
 
@@ -110,8 +149,12 @@ def _too_many_requests(request, form, wait: int, reason: str) -> HttpResponse:
 
 
 @login_not_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request):
+    """GET: the email subscription form, on its own page (the status page only links here, so that it stays the
+    same bytes for every visitor). POST: subscribe."""
+    if request.method != "POST":
+        return _page(request, "status/subscribe.html", form=public_render.SubscribeForm())
     # Each request may cost an email: counted per client first, then (once the address is known) per address.
     wait = subscriptions.client_wait(request)
     if wait:
@@ -129,7 +172,8 @@ def subscribe(request):
             "Confirmation emails for this address have been asked for too often. If you asked for one, use the link "
             "in the most recent email (check the spam folder too).",
         )
-    subscriptions.subscribe(form.cleaned_data["email"], form.cleaned_data["components"])
+    subscriptions.subscribe(form.cleaned_data["email"], form.cleaned_data["components"],
+                            groups=form.cleaned_data["groups"])
     # The same answer whether or not the address was known, so the form cannot tell who subscribes.
     return _page(
         request,

@@ -1,6 +1,8 @@
 from comms.views.approvals import ApprovalsView
 from comms.views.components import (
     ComponentCreateView,
+    ComponentGroupCreateView,
+    ComponentGroupUpdateView,
     ComponentListView,
     ComponentUpdateView,
     set_component_status,
@@ -25,6 +27,8 @@ from comms.views.messages import MessageDetailView, message_action, message_crea
 __all__ = [
     "ApprovalsView",
     "ComponentCreateView",
+    "ComponentGroupCreateView",
+    "ComponentGroupUpdateView",
     "ComponentListView",
     "ComponentUpdateView",
     "DashboardView",

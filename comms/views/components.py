@@ -8,11 +8,11 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, ListView, UpdateView
 
-from comms.forms import ComponentForm, ComponentStatusForm
+from comms.forms import ComponentForm, ComponentGroupForm, ComponentStatusForm
 from core.views import RolePermissionMixin
 from incidents import services
 from incidents.choices import ComponentStatus
-from incidents.models import Component
+from incidents.models import Component, ComponentGroup
 
 
 class ComponentListView(RolePermissionMixin, ListView):
@@ -21,8 +21,15 @@ class ComponentListView(RolePermissionMixin, ListView):
     template_name = "comms/component_list.html"
     context_object_name = "components"
 
+    def get_queryset(self):
+        return Component.objects.select_related("group")
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(statuses=ComponentStatus.choices, **kwargs)
+        groups = list(ComponentGroup.objects.prefetch_related("components"))
+        for group in groups:
+            group.members = list(group.components.all())
+            group.derived_status = group.status_of(group.members)
+        return super().get_context_data(statuses=ComponentStatus.choices, groups=groups, **kwargs)
 
 
 class ComponentEditMixin(RolePermissionMixin):
@@ -43,6 +50,28 @@ class ComponentCreateView(ComponentEditMixin, CreateView):
 
 class ComponentUpdateView(ComponentEditMixin, UpdateView):
     permission_required = "incidents.change_component"
+
+
+class ComponentGroupEditMixin(RolePermissionMixin):
+    """Groups are public (the status page shows each with its components' worst status); leads manage them."""
+
+    model = ComponentGroup
+    form_class = ComponentGroupForm
+    template_name = "comms/component_group_form.html"
+    success_url = reverse_lazy("component-list")
+
+    def form_valid(self, form):
+        self.object = form.save()
+        messages.success(self.request, f"Group “{self.object.name}” saved.")
+        return redirect(self.success_url)
+
+
+class ComponentGroupCreateView(ComponentGroupEditMixin, CreateView):
+    permission_required = "incidents.add_componentgroup"
+
+
+class ComponentGroupUpdateView(ComponentGroupEditMixin, UpdateView):
+    permission_required = "incidents.change_componentgroup"
 
 
 @require_POST

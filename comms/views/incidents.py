@@ -12,13 +12,15 @@ from django.views.generic import CreateView, DetailView, TemplateView, UpdateVie
 from accounts.views import affected_accounts_context
 from comms import approvals
 from comms import hooks as comms_hooks
+from comms.alerts import intake as alert_intake
+from comms.alerts import metrics as alert_metrics
 from comms.choices import MessagePhase, MessageState
 from comms.forms import (
     IncidentForm,
     MessageForm,
     StatusForm,
 )
-from comms.models import MessageTemplate
+from comms.models import AlertSource, MessageTemplate
 from comms.views.messages import blank_initial, composer_context
 from core.statemachine import TransitionNotAllowed
 from core.views import RolePermissionMixin
@@ -51,6 +53,8 @@ class DashboardView(RolePermissionMixin, TemplateView):
             awaiting_approval=approvals.awaiting_count_for(self.request),  # None: approves nothing
             approves_messages=self.request.user.has_perm("comms.approve_message"),
             dashboard_panels=[shown for panel in comms_hooks.dashboard_panels if (shown := panel(self.request))],
+            # Alert to first public acknowledgement, once alerts are set up (comms.alerts.metrics).
+            alert_medians=alert_metrics.median_times() if AlertSource.objects.exists() else None,
             **kwargs,
         )
 
@@ -90,6 +94,10 @@ class IncidentDetailView(RolePermissionMixin, DetailView):
             resolution_template=resolution_template_to_offer(incident),
             **kwargs,
         )
+        alerts = list(incident.alerts.select_related("source", "component").order_by("received_at", "pk"))
+        if alerts:
+            context.update(incident_alerts=alerts, alert_times=alert_metrics.for_incident(incident),
+                           suggest_monitoring=alert_intake.suggests_monitoring(incident))
         if self.request.user.has_perm("accounts.view_impact"):
             context.update(affected_accounts_context(self.request, incident))
         context["incident_panels"] = []

@@ -32,6 +32,7 @@ from comms.lint import lint_message
 from comms.models import Message, MessageTemplate
 from comms.privacy import hides_recipient, without_addresses
 from comms.rendering import render_all
+from comms.retention import summarised_counts
 from core.validators import whole_number
 from core.views import REFUSALS, RolePermissionMixin, back_to
 from incidents.models import Incident
@@ -277,12 +278,17 @@ def state_label(message: Message) -> str:
 
 
 def delivery_counts(message: Message) -> list[dict]:
-    """Per channel: how many deliveries are in each status, and the total. Counts only, never a recipient."""
-    return list(
+    """Per channel: how many deliveries are in each status, and the total. Counts only, never a recipient. The rows
+    retention summarised and deleted (comms.retention) are counted from their summary."""
+    rows = {row["channel"]: row for row in (
         message.deliveries.values("channel")
         .annotate(total=Count("pk"), **{s: Count("pk", filter=Q(status=s)) for s in DeliveryStatus.values})
-        .order_by("channel")
-    )
+    )}
+    for (channel, status), count in summarised_counts(message).items():
+        row = rows.setdefault(channel, {"channel": channel, "total": 0, **dict.fromkeys(DeliveryStatus.values, 0)})
+        row[status] += count
+        row["total"] += count
+    return [rows[channel] for channel in sorted(rows)]
 
 
 def progress_text(message: Message, counts: list[dict]) -> str:

@@ -1,17 +1,105 @@
+from datetime import date
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from core.api import IdField, ModelSerializer, StrictFieldsMixin, UsernameField
 from incidents import services
 from incidents.choices import OPEN_STATUSES, IncidentStatus
-from incidents.models import Component, Incident, TimelineEntry
+from incidents.models import Component, ComponentGroup, Incident, TimelineEntry
 
 
 class ComponentSerializer(StrictFieldsMixin, ModelSerializer):
+    group = IdField(queryset=ComponentGroup.objects.all(), required=False, allow_null=True,
+                    help_text="Id of the component group it shows in; null for none.")
+
     class Meta:
         model = Component
-        fields = ["id", "name", "description", "tier", "status", "display_order", "updated_at"]
+        fields = ["id", "name", "description", "tier", "status", "group", "display_order", "updated_at"]
         read_only_fields = ["updated_at"]
+
+    def update(self, instance, validated_data):
+        """A status change goes through incidents.services, so it is kept in the status history."""
+        status = validated_data.pop("status", instance.status)
+        instance = super().update(instance, validated_data)
+        if status != instance.status:
+            instance = services.set_component_status(instance, status, actor=self.context["request"].user)
+        return instance
+
+
+class ComponentGroupSerializer(StrictFieldsMixin, ModelSerializer):
+    status = serializers.SerializerMethodField(help_text="The worst status of its components.")
+    components = serializers.SerializerMethodField(help_text="Ids of its components, in display order.")
+
+    class Meta:
+        model = ComponentGroup
+        fields = ["id", "name", "description", "position", "status", "components", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_status(self, group) -> str:
+        return group.status_of(group.components.all())
+
+    def get_components(self, group) -> list[int]:
+        return [component.pk for component in group.components.all()]
+
+
+class UptimeQuerySerializer(serializers.Serializer):
+    """The days asked for: ISO dates, inclusive, at most a year; by default the last 90 days."""
+
+    MAX_DAYS = 366
+    EARLIEST = date(2000, 1, 1)
+    LATEST = date(2999, 12, 31)
+
+    from_ = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD); default 89 days before `to`.")
+    to = serializers.DateField(required=False, help_text="Last day (YYYY-MM-DD); default today.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def validate(self, attrs):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        last = attrs.get("to") or timezone.localdate()
+        first = attrs.get("from") or last - timedelta(days=89)
+        for name, day in (("from", first), ("to", last)):
+            if not self.EARLIEST <= day <= self.LATEST:
+                raise serializers.ValidationError(
+                    {name: f"Give a day between {self.EARLIEST.isoformat()} and {self.LATEST.isoformat()}."})
+        if first > last:
+            raise serializers.ValidationError({"from": "The first day must not be after the last (`to`)."})
+        if (last - first).days >= self.MAX_DAYS:
+            raise serializers.ValidationError({"from": f"Ask for at most {self.MAX_DAYS} days at a time."})
+        return {"from": first, "to": last}
+
+
+class UptimeDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    status = serializers.CharField(allow_null=True, help_text="The worst status of the day; null: no data.")
+    uptime_percent = serializers.CharField(allow_null=True)
+    down_minutes = serializers.CharField(help_text="Weighted: major outage 1, partial outage 0.3, others 0.")
+    minutes_by_status = serializers.DictField(child=serializers.FloatField())
+    incidents = serializers.ListField(child=serializers.DictField(), help_text="Public incidents that day: id, title.")
+
+
+class UptimeSerializer(serializers.Serializer):
+    component = serializers.IntegerField(required=False)
+    group = serializers.IntegerField(required=False)
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    time_zone = serializers.CharField(help_text="Days run midnight to midnight in this zone (yours).")
+    uptime_percent = serializers.CharField(allow_null=True, help_text="Over the minutes with data, two decimals.")
+    down_minutes = serializers.CharField()
+    known_minutes = serializers.CharField(help_text="Minutes with data (after the component was created).")
+    days = UptimeDaySerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
 
 
 class IncidentSerializer(StrictFieldsMixin, ModelSerializer):

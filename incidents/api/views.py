@@ -1,13 +1,21 @@
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import ErrorSerializer
-from incidents import services
-from incidents.api.serializers import ComponentSerializer, IncidentSerializer, TimelineEntrySerializer
+from incidents import history, services
+from incidents.api.serializers import (
+    ComponentGroupSerializer,
+    ComponentSerializer,
+    IncidentSerializer,
+    TimelineEntrySerializer,
+    UptimeQuerySerializer,
+    UptimeSerializer,
+)
 from incidents.filters import IncidentFilter
-from incidents.models import Component, Incident
+from incidents.models import Component, ComponentGroup, Incident
 
 
 class ComponentViewSet(
@@ -21,8 +29,47 @@ class ComponentViewSet(
 
     queryset = Component.objects.all()
     serializer_class = ComponentSerializer
-    filterset_fields = ["tier", "status"]
+    filterset_fields = ["tier", "status", "group"]
     ordering_fields = ["display_order", "name", "tier"]
+
+    @extend_schema(parameters=[UptimeQuerySerializer], responses={
+        200: UptimeSerializer, 400: OpenApiResponse(ErrorSerializer, description="A bad date or range.")})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def uptime(self, request, pk=None):
+        """Uptime per day from the component's status history, in your time zone (`time_zone`): each day's worst
+        status, minutes in each status, weighted minutes down and the public incidents that touched it.
+        Major outage counts fully, partial outage 0.3, degraded performance and maintenance not at all."""
+        component = self.get_object()
+        return Response({"component": component.pk, **_uptime_report([component], request)})
+
+
+def _uptime_report(components, request) -> dict:
+    query = UptimeQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    days = query.validated_data
+    if not components:
+        return {"from": days["from"].isoformat(), "to": days["to"].isoformat(),
+                "time_zone": str(timezone.get_current_timezone()), "uptime_percent": None, "down_minutes": "0",
+                "known_minutes": "0", "days": []}
+    return history.report(components, days["from"], days["to"], timezone.get_current_timezone())
+
+
+class ComponentGroupViewSet(viewsets.ModelViewSet):
+    """Component groups (e.g. "EU region"), shown together on the status page with the worst status of their
+    components. Everyone signed in reads; communications leads create, change and delete them (deleting a group
+    leaves its components on their own). A component joins a group through its own `group` field."""
+
+    queryset = ComponentGroup.objects.prefetch_related("components")
+    serializer_class = ComponentGroupSerializer
+    ordering_fields = ["position", "name"]
+
+    @extend_schema(parameters=[UptimeQuerySerializer], responses={
+        200: UptimeSerializer, 400: OpenApiResponse(ErrorSerializer, description="A bad date or range.")})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def uptime(self, request, pk=None):
+        """The group's uptime: at each moment it is as bad as its worst component."""
+        group = self.get_object()
+        return Response({"group": group.pk, **_uptime_report(list(group.components.all()), request)})
 
 
 class IncidentViewSet(

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from core.api import ModelSerializer, StrictFieldsMixin, UsernameField
 from core.validators import web_url
-from sentiment.choices import Label, Priority
+from sentiment.choices import DismissReason, Label, Priority
 from sentiment.models import Mention
 
 
@@ -40,6 +40,9 @@ class MentionSerializer(ModelSerializer):
     reply_due_at = serializers.DateTimeField(
         read_only=True, allow_null=True,
         help_text="When a flagged mention should have been answered: received_at + its priority's reply target.")
+    dismiss_reason = serializers.ChoiceField(
+        choices=DismissReason.choices, allow_blank=True, read_only=True,
+        help_text="Why it was dismissed (labels the flag as right or false); empty unless dismissed with a kind.")
     account_name = serializers.CharField(source="account.name", read_only=True, allow_null=True, default=None,
                                          help_text="The customer account the author belongs to, if known.")
 
@@ -50,7 +53,7 @@ class MentionSerializer(ModelSerializer):
             "posted_at", "language", "received_at", "neg", "neu", "pos", "compound", "label", "scored_at",
             "flagged", "flag_reasons", "priority", "reply_due_at", "incident", "account", "account_name",
             "review_state", "assignee",
-            "review_note", "reviewed_at", "replies",
+            "review_note", "reviewed_at", "dismiss_reason", "spot_check", "replies",
         ]
         read_only_fields = fields
 
@@ -98,7 +101,8 @@ class AssignSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class RespondSerializer(StrictFieldsMixin, serializers.Serializer):
     text = serializers.CharField(max_length=5000, help_text="The response given (or to post on X).")
-    post_to_x = serializers.BooleanField(default=False, help_text="Post it as a reply on X (mentions from X only).")
+    post_to_x = serializers.BooleanField(default=False, help_text="Post it as a reply where the mention was posted "
+                                         "(X, Mastodon, Bluesky or a Facebook page comment).")
 
 
 class EscalateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -106,7 +110,71 @@ class EscalateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class DismissSerializer(StrictFieldsMixin, serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text="Why no action is needed.")
+    kind = serializers.ChoiceField(
+        choices=DismissReason.choices, required=False,
+        help_text="Why, as a label for the flag quality figures: not_negative and not_about_us mark a false flag, "
+                  "already_handled one that needed an answer. Either kind or reason is required.")
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True,
+                                   help_text="Why no action is needed, in words.")
+
+    def validate(self, data):
+        if not data.get("kind") and not data.get("reason", "").strip():
+            raise serializers.ValidationError({"reason": ["Say why it needs no action: a kind, a reason or both."]})
+        return data
+
+
+class RateSerializer(serializers.Serializer):
+    hits = serializers.IntegerField()
+    total = serializers.IntegerField()
+    value = serializers.FloatField(allow_null=True, help_text="hits ÷ total; null when total is 0.")
+    low = serializers.FloatField(allow_null=True, help_text="95 % Wilson interval, lower bound.")
+    high = serializers.FloatField(allow_null=True, help_text="95 % Wilson interval, upper bound.")
+
+
+class ReasonCountSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SuggestionSerializer(serializers.Serializer):
+    term = serializers.CharField()
+    valence = serializers.FloatField(help_text="Negative for missed-complaint words; 0 to neutralise a word.")
+    documents = serializers.IntegerField(help_text="Missed complaints (or false flags) that contain it.")
+    ratio = serializers.FloatField(help_text="How many times as frequent there as on the other side.")
+    why = serializers.CharField()
+    examples = serializers.ListField(child=serializers.IntegerField(), help_text="Mention ids you may read.")
+
+
+class QualitySerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    since = serializers.DateTimeField()
+    flagged = serializers.IntegerField(help_text="Mentions flagged in the period.")
+    unflagged = serializers.IntegerField(help_text="Scored mentions not flagged in the period.")
+    flags = serializers.DictField(child=serializers.IntegerField(),
+                                  help_text="Reviewed flags by outcome: right, false, needless, unlabelled; open.")
+    flag_precision = RateSerializer(help_text="Reviewed flags that needed an answer.")
+    flag_negative = RateSerializer(help_text="Reviewed flags that were negative at all.")
+    spot_checks = serializers.DictField(child=serializers.IntegerField(),
+                                        help_text="sampled, reviewed, missed (needed an answer), open.")
+    miss_rate = RateSerializer(help_text="Reviewed spot-checks that needed an answer.")
+    recall = serializers.FloatField(allow_null=True, help_text="Estimated share of complaints that were flagged.")
+    recall_low = serializers.FloatField(allow_null=True)
+    recall_high = serializers.FloatField(allow_null=True)
+    false_flag_reasons = ReasonCountSerializer(many=True)
+    dismiss_reasons = ReasonCountSerializer(many=True)
+    suggestions = SuggestionSerializer(many=True)
+
+
+class AcceptSuggestionSerializer(StrictFieldsMixin, serializers.Serializer):
+    term = serializers.CharField(max_length=60)
+    valence = serializers.FloatField(min_value=-4, max_value=4)
+    why = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class LexiconEntrySerializer(serializers.Serializer):
+    term = serializers.CharField()
+    valence = serializers.FloatField()
+    note = serializers.CharField()
 
 
 class SeriesBucketSerializer(serializers.Serializer):

@@ -3,22 +3,25 @@ from django.conf import settings
 from django.db.models import F, Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, filters, generics, mixins, viewsets
+from rest_framework import exceptions, filters, generics, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from comms.models import Delivery
 from core.api import ErrorSerializer, FilterSet, RolePermissions
 from incidents.models import Incident
-from sentiment import review
+from sentiment import quality, review
 from sentiment.api.serializers import (
+    AcceptSuggestionSerializer,
     AssignSerializer,
     BulkInSerializer,
     BulkResultSerializer,
     DismissSerializer,
     EscalateSerializer,
     IncidentSentimentSerializer,
+    LexiconEntrySerializer,
     MentionSerializer,
+    QualitySerializer,
     RespondSerializer,
 )
 from sentiment.choices import Label, Priority, ReviewState, Source
@@ -45,8 +48,8 @@ class MentionFilter(FilterSet):
     class Meta:
         model = Mention
         fields = [
-            "flagged", "state", "priority", "incident", "account", "label", "source", "reason", "posted_after",
-            "posted_before",
+            "flagged", "spot_check", "state", "priority", "incident", "account", "label", "source", "reason",
+            "posted_after", "posted_before",
         ]
 
 
@@ -69,6 +72,14 @@ class ReviewerPermissions(RolePermissions):
 
     def has_permission(self, request, view):
         return super().has_permission(request, view) and request.user.has_perm("sentiment.review_mention")
+
+
+class LexiconEditorPermissions(permissions.IsAuthenticated):
+    """Accepting a suggested lexicon entry needs sentiment.add_ and change_lexiconentry (admins by default)."""
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.has_perms(
+            ["sentiment.add_lexiconentry", "sentiment.change_lexiconentry"])
 
 
 class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -145,8 +156,37 @@ class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=DismissSerializer, responses=MentionSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ReviewerPermissions])
     def dismiss(self, request, pk=None):
-        """No action needed; the reason is required."""
+        """No action needed: `kind` (a label for the flag quality figures), `reason` in words, or both."""
         return self._act(request, review.dismiss, DismissSerializer)
+
+    @extend_schema(
+        responses={200: QualitySerializer, 400: OpenApiResponse(ErrorSerializer, description="`days` is not 1–365.")},
+        parameters=[OpenApiParameter("days", int, description="The period, in days back from now; default 30.")],
+    )
+    @action(detail=False, methods=["get"], permission_classes=[ReviewerPermissions], filter_backends=[],
+            pagination_class=None)
+    def quality(self, request):
+        """Flag precision from review outcomes, recall estimated from the daily spot-checks, what false flags were
+        flagged for, and suggested lexicon entries (sentiment.quality). Support staff and communications leads."""
+        days = request.query_params.get("days", "30")
+        if not (days.isdigit() and 1 <= int(days) <= 365):
+            raise exceptions.ValidationError({"days": ["A whole number of days from 1 to 365."]})
+        report = quality.quality_report(int(days))
+        readable = set(self.get_queryset().filter(
+            pk__in=[pk for item in report.suggestions for pk in item.examples]).values_list("pk", flat=True))
+        for item in report.suggestions:
+            item.examples = [pk for pk in item.examples if pk in readable]
+        return Response(QualitySerializer(report.as_dict()).data)
+
+    @extend_schema(request=AcceptSuggestionSerializer, responses={201: LexiconEntrySerializer})
+    @action(detail=False, methods=["post"], url_path="quality/accept", filter_backends=[], pagination_class=None,
+            permission_classes=[LexiconEditorPermissions])
+    def accept_suggestion(self, request):
+        """Add a suggested term to the lexicon (or re-weight it): those who may edit the lexicon (admins)."""
+        body = AcceptSuggestionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        entry = quality.accept_suggestion(actor=request.user, **body.validated_data)
+        return Response(LexiconEntrySerializer(entry).data, status=201)
 
 
 class IncidentSentimentView(generics.GenericAPIView):

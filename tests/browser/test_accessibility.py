@@ -77,12 +77,15 @@ def signed_in_pages(site, role: str) -> dict[str, str]:
         "templates": "/message-templates/",
         "mentions queue": "/mentions/",
         "mention page": f"/mentions/{site['mention'].pk}/",
+        "flag quality": "/mentions/quality/",
         "accounts": "/accounts/",
         "account page": site["account"].get_absolute_url(),
         "board": "/board/?owner=anyone",
         "board with closed": "/board/?owner=anyone&closed=1",
         "impact page": site["impact"].get_absolute_url(),
     }
+    if role == "manager":
+        del pages["flag quality"]  # reviewers' page
     if role != "lead":
         del pages["approvals"]  # leads approve; the others get a 403 there (tests/security covers that)
     return pages

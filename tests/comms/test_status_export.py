@@ -37,6 +37,12 @@ DOCUMENTS = {
     "api/v2/components.json",
     "api/v2/incidents.json",
     "api/v2/incidents/unresolved.json",
+    "status/badge.svg",
+    "status/embed/index.html",
+    "api/v2/scheduled-maintenances.json",
+    "api/v2/scheduled-maintenances/upcoming.json",
+    "api/v2/scheduled-maintenances/active.json",
+    "status/maintenance.ics",
 }
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>"
@@ -155,32 +161,35 @@ def test_the_exported_documents_are_the_ones_the_application_serves(export_dir, 
         ("/api/v2/incidents.json", "api/v2/incidents.json"),
         ("/api/v2/incidents/unresolved.json", "api/v2/incidents/unresolved.json"),
         ("/status/feed.atom", "status/feed.atom"),
+        ("/api/v2/scheduled-maintenances.json", "api/v2/scheduled-maintenances.json"),
+        ("/status/maintenance.ics", "status/maintenance.ics"),
     ]:
         assert client.get(url).content == (export_dir / name).read_bytes(), url
 
 
-def test_every_link_in_the_exported_page_leads_to_an_exported_file_or_the_live_subscribe_form(export_dir):
+LIVE_SUBSCRIBE_PAGES = {"/status/subscribe/", "/status/subscribe/webhooks/", "/status/subscribe/sms/"}
+
+
+def test_every_link_in_the_exported_page_leads_to_an_exported_file_or_a_live_subscribe_page(export_dir):
     IncidentFactory(title="Checkout errors")
     export.export_now()
     page = read(export_dir, "status/index.html")
 
     links = set(re.findall(r'(?:href|src)="([^"#]+)[^"]*"', page))
 
-    assert "/status/?subscribe" in links
-    for link in links - {"/status/?subscribe"}:
+    assert {"/status/subscribe/", "/status/subscribe/webhooks/"} <= links
+    for link in links - LIVE_SUBSCRIBE_PAGES:
         assert link.startswith("/"), f"{link} would not work from another host"
         assert export.export_path(link) in files_in(export_dir), f"{link} is not in the export"
 
 
-def test_the_exported_page_has_no_subscribe_form_or_csrf_token_but_a_link_to_the_live_one(export_dir):
+def test_the_exported_page_has_no_form_or_csrf_token_but_links_to_the_live_subscribe_pages(export_dir):
     export.export_now()
     page = read(export_dir, "status/index.html")
 
-    assert "csrfmiddlewaretoken" not in page
-    assert "<!--csrf-token-->" not in page
-    assert 'action="/status/subscribe/"' not in page
-    assert '<a href="/status/?subscribe#subscribe">Subscribe to updates by email</a>' in page
-    assert 'id="subscribe"' in page  # the footer's "Subscribe by email" link still has its target
+    assert "csrfmiddlewaretoken" not in page and "<form" not in page
+    assert '<a href="/status/subscribe/">By email</a>' in page
+    assert 'id="subscribe"' in page  # the footer's "Subscribe" link still has its target
 
 
 def test_hostile_incident_titles_are_escaped_in_the_exported_page_and_feed_and_intact_in_the_json(export_dir, lead):

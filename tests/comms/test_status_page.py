@@ -523,15 +523,24 @@ def test_an_invalid_email_is_refused_with_400_and_the_form_again(client, mailout
     assert mailoutbox == []
 
 
-def test_subscribing_only_answers_a_post(client):
-    assert client.get("/status/subscribe/").status_code == 405
+def test_the_subscribe_page_shows_the_form_and_answers_nothing_but_get_and_post(client):
+    page = text_of(client.get("/status/subscribe/"))
+    assert 'action="/status/subscribe/"' in page and 'name="email"' in page
+    assert client.put("/status/subscribe/").status_code == 405
 
 
-def test_the_cached_page_gives_each_visitor_a_working_csrf_token_of_their_own():
-    Client(enforce_csrf_checks=True).get("/status/")  # someone else fills the cache
+def test_the_status_page_is_the_same_bytes_for_every_visitor_with_no_form_token_or_cookie():
+    first = Client(enforce_csrf_checks=True).get("/status/")
+    second = Client(enforce_csrf_checks=True).get("/status/")
+    assert first.content == second.content
+    assert "<form" not in text_of(first) and "csrfmiddlewaretoken" not in text_of(first)
+    assert not first.cookies and "Cookie" not in first.get("Vary", "")
+    assert '<a href="/status/subscribe/">By email</a>' in text_of(first)
+
+
+def test_the_subscribe_page_gives_each_visitor_a_working_csrf_token_of_their_own():
     visitor = Client(enforce_csrf_checks=True)
-    page = text_of(visitor.get("/status/"))
-    assert "<!--csrf-token-->" not in page
+    page = text_of(visitor.get("/status/subscribe/"))
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     response = visitor.post("/status/subscribe/", {"email": "reader@example.com", "csrfmiddlewaretoken": token})
     assert response.status_code == 200
@@ -662,3 +671,9 @@ def test_json_documents_can_be_read_by_widgets_on_other_sites(client):
     response = client.get("/api/v2/summary.json")
     assert response["Access-Control-Allow-Origin"] == "*"
     json.loads(response.content)
+
+
+@pytest.mark.parametrize("path", ["/status/", "/status/feed.atom", "/api/v2/summary.json", "/status/badge.svg"])
+def test_public_answers_do_not_vary_on_the_visitors_cookies_so_a_shared_cache_can_keep_them(path):
+    response = Client().get(path, HTTP_COOKIE="sessionid=someone-elses")
+    assert response.status_code == 200 and "Cookie" not in response.get("Vary", "")

@@ -83,8 +83,12 @@ def test_a_client_with_the_current_copy_is_told_it_is_not_modified(client, publi
     assert changed.status_code == 200 and changed["ETag"] != etag
 
 
-def test_the_status_page_has_no_etag_because_each_copy_carries_its_visitors_token(client, published):
-    assert not client.get("/status/").has_header("ETag")
+def test_the_status_page_has_an_etag_and_answers_304_to_a_visitor_who_has_this_version(client, published, lead):
+    etag = client.get("/status/")["ETag"]
+    assert client.get("/status/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    post_update(IncidentFactory(title="A second incident"), lead, "Looking into it")
+    statuspage.invalidate_status_page()
+    assert client.get("/status/", HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
 def test_the_version_read_for_every_request_is_the_one_the_cache_holds():

@@ -34,6 +34,10 @@ READ_WRITE = ("GET", "POST")
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # --- Incidents and messages (pages) ---------------------------------------------------------------
     "dashboard": {"GET": STAFF},
+    "email-suppressions": {"GET": LEADS},
+    "email-suppression-lift": {"POST": LEADS},
+    "subscriber-endpoints": {"GET": LEADS},
+    "subscriber-endpoint-enable": {"POST": LEADS},
     "incident-list": {"GET": STAFF},
     "incident-create": {"GET": LEADS, "POST": LEADS},
     "incident-detail": {"GET": STAFF},
@@ -55,9 +59,21 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "message-template-create": {"GET": LEADS, "POST": LEADS},
     "message-template-update": {"GET": LEADS, "POST": LEADS},
     "component-list": {"GET": STAFF},
+    "maintenance-list": {"GET": STAFF},
+    "maintenance-create": {"GET": LEADS, "POST": LEADS},
+    "maintenance-detail": {"GET": STAFF},
+    "maintenance-update": {"GET": LEADS, "POST": LEADS},
+    "maintenance-action[submit]": {"POST": LEADS},
+    "maintenance-action[approve]": {"POST": LEADS},
+    "maintenance-action[reject]": {"POST": LEADS},
+    "maintenance-action[start]": {"POST": LEADS},
+    "maintenance-action[complete]": {"POST": LEADS},
+    "maintenance-action[cancel]": {"POST": LEADS},
     "component-create": {"GET": LEADS, "POST": LEADS},
     "component-update": {"GET": LEADS, "POST": LEADS},
     "component-status": {"POST": LEADS},
+    "component-group-create": {"GET": LEADS, "POST": LEADS},
+    "component-group-update": {"GET": LEADS, "POST": LEADS},
     # --- Customer accounts (pages) --------------------------------------------------------------------
     "accounts": {"GET": STAFF},
     "account-export": {"GET": STAFF},
@@ -87,17 +103,30 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "mention-action[respond]": {"POST": REVIEWERS},
     "mention-action[escalate]": {"POST": REVIEWERS},
     "mention-action[dismiss]": {"POST": REVIEWERS},
+    "mention-quality": {"GET": REVIEWERS},
+    "mention-quality-accept": {"POST": ADMINS},  # whoever may edit the lexicon
     # --- Public: status page, feed, Statuspage JSON, subscriptions, sign-in, API docs, health ------------
     "status-page": {"GET": EVERYONE},
     "status-feed": {"GET": EVERYONE},
+    "status-badge": {"GET": EVERYONE},
+    "status-embed": {"GET": EVERYONE},
     "status-subscribe": {"POST": EVERYONE},
     "status-confirm": {"GET": EVERYONE, "POST": EVERYONE},
     "status-unsubscribe": {"GET": EVERYONE, "POST": EVERYONE},
+    "status-endpoint-subscribe": {"GET": EVERYONE, "POST": EVERYONE},
+    "status-endpoint-confirm": {"GET": EVERYONE, "POST": EVERYONE},
+    "status-endpoint-unsubscribe": {"GET": EVERYONE, "POST": EVERYONE},
+    "status-sms-subscribe": {"GET": EVERYONE, "POST": EVERYONE},  # a 404 unless Twilio is configured
+    "status-sms-verify": {"GET": EVERYONE, "POST": EVERYONE},
     "statuspage-summary": {"GET": EVERYONE},
     "statuspage-status": {"GET": EVERYONE},
     "statuspage-components": {"GET": EVERYONE},
     "statuspage-incidents": {"GET": EVERYONE},
     "statuspage-unresolved": {"GET": EVERYONE},
+    "statuspage-maintenances": {"GET": EVERYONE},
+    "statuspage-maintenances-upcoming": {"GET": EVERYONE},
+    "statuspage-maintenances-active": {"GET": EVERYONE},
+    "status-maintenance-ics": {"GET": EVERYONE},
     "login": {"GET": EVERYONE, "POST": EVERYONE},
     "logout": {"POST": SIGNED_IN},
     "profile": {"GET": SIGNED_IN, "POST": SIGNED_IN},  # everyone's own preferences (their time zone)
@@ -112,6 +141,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-incident-show-on-status-page": {"POST": LEADS},
     "api-component-list": {"GET": STAFF, "POST": LEADS},
     "api-component-detail": {"GET": STAFF, "PUT": LEADS, "PATCH": LEADS},
+    "api-component-uptime": {"GET": STAFF},
+    "api-component-group-list": {"GET": STAFF, "POST": LEADS},
+    "api-component-group-detail": {"GET": STAFF, "PUT": LEADS, "PATCH": LEADS, "DELETE": LEADS},
+    "api-component-group-uptime": {"GET": STAFF},
     "api-message-list": {"GET": STAFF, "POST": STAFF},
     "api-message-preview-draft": {"POST": STAFF},
     "api-message-detail": {"GET": STAFF, "PUT": STAFF, "PATCH": STAFF},  # their own messages; leads any
@@ -127,14 +160,30 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-template-detail": {"GET": STAFF, "PUT": LEADS, "PATCH": LEADS},
     "api-subscriber-list": {"GET": LEADS, "POST": LEADS},
     "api-subscriber-detail": {"GET": LEADS, "DELETE": LEADS},
+    # Maintenance windows: every role reads them; leads write, approve and move them.
+    "api-maintenance-list": {"GET": STAFF, "POST": LEADS},
+    "api-maintenance-detail": {"GET": STAFF, "PUT": LEADS, "PATCH": LEADS},
+    "api-maintenance-submit": {"POST": LEADS},
+    "api-maintenance-approve": {"POST": LEADS},
+    "api-maintenance-reject": {"POST": LEADS},
+    "api-maintenance-start": {"POST": LEADS},
+    "api-maintenance-complete": {"POST": LEADS},
+    "api-maintenance-cancel": {"POST": LEADS},
+    "api-maintenance-reschedule": {"POST": LEADS},
+    # Posted by alert sources (their token or HMAC signature: tests/comms/test_alerts_api.py), never by a user:
+    # every user's token is refused (403), as is no credential at all (401).
+    "api-alerts": {"POST": frozenset()},
     # --- REST API: mentions -------------------------------------------------------------------------------
     "api-mention-list": {"GET": STAFF},
     "api-mention-bulk": {"POST": REVIEWERS},
+    "api-mention-comments": {"POST": frozenset()},  # a comment site's token or signature only (test_comments_api.py)
     "api-mention-detail": {"GET": STAFF},
     "api-mention-assign": {"POST": REVIEWERS},
     "api-mention-respond": {"POST": REVIEWERS},
     "api-mention-escalate": {"POST": REVIEWERS},
     "api-mention-dismiss": {"POST": REVIEWERS},
+    "api-mention-quality": {"GET": REVIEWERS},
+    "api-mention-accept-suggestion": {"POST": ADMINS},
     # --- REST API: accounts, contacts, impacts, follow-ups, compensation ---------------------------------
     "api-account-list": {"GET": STAFF, "POST": MANAGERS},
     "api-account-detail": {"GET": STAFF, "PUT": MANAGERS, "PATCH": MANAGERS},
@@ -153,6 +202,15 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-compensation-list": {"GET": STAFF, "POST": MANAGERS},
     "api-compensation-detail": {"GET": STAFF},
     "api-compensation-move": {"POST": MANAGERS_AND_LEADS},
+}
+
+# URLs no user calls: a machine does, proving who it is with a shared secret or a signature, so no role may use
+# them and their refusals are tested where they are built.
+MACHINE_ONLY = {
+    "email-events": "the email provider's tracking webhook: ANYMAIL_WEBHOOK_SECRET and the provider's signature "
+                    "(tests/comms/test_deliverability.py); a provider that is not configured is a 404",
+    "sms-inbound": "Twilio's inbound-message webhook: its X-Twilio-Signature over SITE_URL + path and the parameters, "
+                   "keyed by TWILIO_AUTH_TOKEN (tests/comms/test_sms_subscriptions.py); unsigned is a 403",
 }
 
 # Whole URL namespaces with one rule for every URL and method in them.

@@ -160,6 +160,83 @@ def test_the_x_reply_checkbox_is_offered_only_for_mentions_from_x(client, suppor
     assert 'name="post_to_x"' not in rows[str(by_email.pk)]
 
 
+def reply_options_by_row(content: str) -> dict[str, str]:
+    return dict(re.findall(r'id="mention-(\d+)"(.*?)</li>', content, flags=re.S))
+
+
+def test_mastodon_and_bluesky_mentions_offer_a_reply_on_their_own_network_with_its_limit(client, support, settings):
+    settings.MASTODON_CONFIGURED = settings.BLUESKY_CONFIGURED = True
+    from_mastodon = mention(source="mastodon", author_handle="carol@example.social")
+    from_bluesky = mention(source="bluesky", author_handle="dan.bsky.social")
+    client.force_login(support)
+
+    rows = reply_options_by_row(page(client, QUEUE))
+
+    assert '<input type="checkbox" name="post_to_x">' in rows[str(from_mastodon.pk)]
+    assert "Also post as a reply on Mastodon" in rows[str(from_mastodon.pk)]
+    assert "(500 characters at most)" in rows[str(from_mastodon.pk)]
+    assert "Also post as a reply on Bluesky" in rows[str(from_bluesky.pk)]
+    assert "(300 characters at most)" in rows[str(from_bluesky.pk)]
+    assert "reply on X" not in rows[str(from_mastodon.pk)] + rows[str(from_bluesky.pk)]
+    detail = page(client, f"/mentions/{from_bluesky.pk}/")
+    assert '<input type="checkbox" name="post_to_x">' in detail and "Also post as a reply on Bluesky" in detail
+
+
+def test_the_reply_option_shows_the_instance_limit_mastodon_gave(client, support, settings):
+    from django.core.cache import cache
+
+    from comms.rendering import mastodon_limit_cache_key
+
+    settings.MASTODON_CONFIGURED = True
+    settings.MASTODON_API_BASE_URL = "https://large-posts.example"  # the limit is cached per instance
+    cache.set(mastodon_limit_cache_key(), 1000)
+    item = mention(source="mastodon")
+    client.force_login(support)
+
+    assert "(1000 characters at most)" in reply_options_by_row(page(client, QUEUE))[str(item.pk)]
+
+
+def test_a_facebook_comment_offers_a_reply_on_facebook_and_a_linkedin_one_none(client, support, settings):
+    settings.FACEBOOK_CONFIGURED = True
+    from_facebook = mention(source="facebook", author_handle="", author_name="Carol", external_id="1_2")
+    from_linkedin = mention(source="linkedin", author_handle="urn:li:person:dana9")
+    client.force_login(support)
+
+    rows = reply_options_by_row(page(client, QUEUE))
+
+    assert "Also post as a reply on Facebook" in rows[str(from_facebook.pk)]
+    assert "(8000 characters at most)" in rows[str(from_facebook.pk)]
+    assert 'name="post_to_x"' not in rows[str(from_linkedin.pk)]
+
+
+def test_a_network_that_is_not_configured_shows_its_reason_and_the_reply_is_refused(client, support, settings):
+    settings.BLUESKY_CONFIGURED = False
+    item = mention(source="bluesky")
+    client.force_login(support)
+
+    row = reply_options_by_row(page(client, QUEUE))[str(item.pk)]
+    assert re.search(r'<input type="checkbox" name="post_to_x" disabled', row)
+    assert "Also post as a reply on Bluesky" in row
+    assert "Bluesky is not configured: set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD." in row
+    response = act(client, item, "respond", text="Sorry!", post_to_x="on")
+    assert flashes(response) == ["Bluesky is not configured: set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD."]
+    item.refresh_from_db()
+    assert item.review_state == ReviewState.NEW and not item.replies.exists()
+
+
+def test_a_reply_on_mastodon_from_the_page_is_recorded_and_queued_and_says_where(client, support, settings):
+    settings.MASTODON_CONFIGURED = True
+    item = mention(source="mastodon", author_handle="carol@example.social", external_id="1101")
+    client.force_login(support)
+
+    response = act(client, item, "respond", text="Sorry, it is fixed now.", post_to_x="on")
+
+    assert flashes(response) == ["Response to @carol@example.social recorded (responded). "
+                                 "It is being posted as a reply on Mastodon."]
+    [reply] = item.replies.all()
+    assert (reply.channel, reply.in_reply_to, reply.body) == ("mastodon", "1101", "Sorry, it is fixed now.")
+
+
 def test_escalate_with_a_note_emails_the_leads_when_the_mention_has_no_account(client, support, manager, lead):
     item = mention(author_handle="bob")
     client.force_login(support)
@@ -187,7 +264,8 @@ def test_dismissing_without_a_reason_is_refused_with_the_reason(client, support)
     client.force_login(support)
     response = act(client, item, "dismiss", reason="   ")
     assert response.status_code == 200
-    assert flashes(response) == ["Say why it needs no action (e.g. spam, not about us, already handled)."]
+    assert flashes(response) == [
+        "Say why it needs no action (e.g. not negative, not about us, already answered elsewhere)."]
     assert "Say why it needs no action" in response.content.decode()
     item.refresh_from_db()
     assert item.review_state == ReviewState.NEW
@@ -263,8 +341,8 @@ def test_bulk_dismiss_without_a_reason_dismisses_nothing(client, support):
     client.force_login(support)
     response = client.post("/mentions/bulk/", {"action": "dismiss", "ids": [first.pk, second.pk]}, follow=True)
     assert flashes(response) == [
-        f"0 done, 2 refused (#{first.pk}, #{second.pk}: Say why it needs no action (e.g. spam, not about us, "
-        "already handled).)."
+        f"0 done, 2 refused (#{first.pk}, #{second.pk}: Say why it needs no action (e.g. not negative, "
+        "not about us, already answered elsewhere).)."
     ]
     assert set(Mention.objects.values_list("review_state", flat=True)) == {ReviewState.NEW}
 

@@ -70,6 +70,14 @@
     set("statuspage-body", data.statuspage.body);
     set("x-text", data.x.text);
     set("x-length", data.x.weighted_length + "/" + data.x.limit);
+    ["mastodon", "bluesky", "facebook", "linkedin"].forEach(function (network) {  // only when configured
+      var pane = root.querySelector('[data-preview="' + network + '-pane"]'), post = data[network];
+      if (pane) pane.hidden = !post;
+      if (post) { set(network + "-text", post.text); set(network + "-length", post.length + "/" + post.limit); }
+    });
+    var sms = data.sms, smsPane = root.querySelector('[data-preview="sms-pane"]');  // only when Twilio is configured
+    if (smsPane) smsPane.hidden = !sms;
+    if (sms) { set("sms-text", sms.text); set("sms-length", sms.length + "/" + sms.limit); set("sms-segments", sms.segments + " " + sms.encoding); }
     set("webhook", JSON.stringify(data.webhook, null, 2));
   }
 

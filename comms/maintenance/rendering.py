@@ -1,0 +1,125 @@
+"""The texts of maintenance notices: the window's approved text under a first line written from the facts (what
+happened and when). Plain strings: whoever shows them on a page escapes them."""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from comms.rendering import slack_escape, status_page_url
+from incidents.models import Maintenance
+
+PART_LABELS = {
+    "what": "What we are doing",
+    "why": "Why",
+    "customer_impact": "What you will notice",
+    "customer_action": "What you need to do",
+}
+SUBJECT_PREFIX = {
+    "advance": "Scheduled maintenance",
+    "started": "Maintenance started",
+    "completed": "Maintenance completed",
+    "rescheduled": "Maintenance rescheduled",
+    "cancelled": "Maintenance cancelled",
+}
+
+
+def when(value) -> str:
+    return f"{timezone.localtime(value):%a %d %b %Y, %H:%M %Z}"
+
+
+def window_text(maintenance: Maintenance) -> str:
+    start, end = timezone.localtime(maintenance.scheduled_for), timezone.localtime(maintenance.scheduled_until)
+    same_day = start.date() == end.date()
+    return f"{when(start)} – {end:%H:%M %Z}" if same_day else f"{when(start)} – {when(end)}"
+
+
+def first_line(kind: str, maintenance: Maintenance, offset_seconds: int | None = None, at=None) -> str:
+    """What happened and when, from the facts; the only text of a notice not approved word for word."""
+    at = at or timezone.now()
+    if kind == "advance":
+        return f"Reminder: scheduled maintenance starts {_in(offset_seconds)}, at {when(maintenance.scheduled_for)}."
+    if kind == "started":
+        return f"Scheduled maintenance started at {when(maintenance.started_at or at)}."
+    if kind == "completed":
+        return f"Scheduled maintenance was completed at {when(maintenance.completed_at or at)}."
+    if kind == "rescheduled":
+        return f"Scheduled maintenance was rescheduled: it now runs {window_text(maintenance)}."
+    if kind == "cancelled":
+        return f"Scheduled maintenance planned for {window_text(maintenance)} was cancelled; it will not take place."
+    raise ValueError(kind)
+
+
+def _in(seconds: int | None) -> str:
+    """"in 3 days", "in 10 hours", "in 45 minutes": the time left, rounded to what reads naturally."""
+    if not seconds or seconds < 60:
+        return "in a moment"
+    for unit, size, threshold in (("day", 86400, 2 * 86400), ("hour", 3600, 2 * 3600), ("minute", 60, 0)):
+        if seconds >= threshold:
+            count = round(seconds / size)
+            return f"in {count} {unit}{'s' if count != 1 else ''}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def calendar_url() -> str:
+    return settings.SITE_URL + reverse("status-maintenance-ics")
+
+
+def paragraphs(maintenance: Maintenance) -> list[tuple[str, str]]:
+    return [(PART_LABELS[name], text.strip()) for name, text in maintenance.parts().items() if text.strip()]
+
+
+def component_names(maintenance: Maintenance) -> str:
+    return ", ".join(component.name for component in maintenance.components.all())
+
+
+def render_notice_email(notice, unsubscribe_url: str | None = None) -> tuple[str, str, str]:
+    maintenance = notice.maintenance
+    context = {
+        "maintenance": maintenance,
+        "first_line": notice.first_line,
+        "subject_prefix": SUBJECT_PREFIX[notice.kind],
+        "window": window_text(maintenance),
+        "components": component_names(maintenance),
+        "paragraphs": paragraphs(maintenance),
+        "status_page_url": status_page_url(),
+        "calendar_url": calendar_url(),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    subject = " ".join(render_to_string("comms/email/maintenance-subject.txt", context).split())
+    text = str.__str__(render_to_string("comms/email/maintenance-body.txt", context))
+    html = str.__str__(render_to_string("comms/email/maintenance-body.html", context))
+    return subject, text, html
+
+
+def render_notice_webhook(notice) -> dict:
+    maintenance = notice.maintenance
+    return {
+        "event": f"maintenance.{notice.kind}",
+        "maintenance": {
+            "id": maintenance.pk,
+            "title": maintenance.title,
+            "state": maintenance.state,
+            "scheduled_for": maintenance.scheduled_for.isoformat(),
+            "scheduled_until": maintenance.scheduled_until.isoformat(),
+            "components": [{"id": component.pk, "name": component.name}
+                           for component in maintenance.components.all()],
+            **maintenance.parts(),
+        },
+        "notice": {"kind": notice.kind, "text": notice.first_line},
+        "status_page_url": status_page_url(),
+    }
+
+
+def render_notice_slack(notice) -> dict:
+    maintenance = notice.maintenance
+    text = f"*{slack_escape(maintenance.title)}*\n{slack_escape(notice.first_line)}"
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            *[{"type": "section", "text": {"type": "plain_text", "text": slack_escape(f"{label}: {paragraph}")}}
+              for label, paragraph in paragraphs(maintenance)],
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{status_page_url()}|Status page>"}]},
+        ],
+    }

@@ -1,0 +1,81 @@
+"""Comments on our Facebook page's posts, polled: GET /v21.0/{page-id}/feed with each of the latest posts' newest
+comments (field expansion), one request per poll. The page token needs pages_read_engagement and
+pages_read_user_content (docs/operations.md).
+
+The search's cursor is the newest comment time read; each poll keeps the comments from that second on (ingest is
+idempotent by source and comment id, so a comment read twice changes nothing). A poll stopped by a rate limit or an
+outage stores nothing and moves no cursor: the next one reads the same posts again. A new search starts from now.
+Comments written by the page itself are left out.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from comms.channels.base import TransportError
+from comms.channels.facebook import graph_request
+from core.outbound import OutboundSession
+from sentiment.choices import Source
+from sentiment.ingest import ingest
+from sentiment.sources import polling
+from sentiment.sources.models import SocialSearch
+
+NETWORK = SocialSearch.Network.FACEBOOK
+Status = SocialSearch.Status
+NOT_CONFIGURED = ("Facebook is not configured: set FACEBOOK_PAGE_ID and FACEBOOK_PAGE_TOKEN (pages_read_engagement, "
+                  "pages_read_user_content) to read comments.")
+POSTS_WATCHED = 25  # the page's latest posts
+COMMENTS_PER_POST = 100
+COMMENT_FIELDS = "id,message,from,created_time,permalink_url,parent"
+FEED_FIELDS = (f"id,permalink_url,comments.order(reverse_chronological).limit({COMMENTS_PER_POST})"
+               f"{{{COMMENT_FIELDS}}}")
+
+
+def poll_due_searches() -> int:
+    return polling.poll_due_searches(NETWORK, settings.FACEBOOK_CONFIGURED, NOT_CONFIGURED, poll)
+
+
+def poll(search: SocialSearch) -> int:
+    """Store the comments newer than the cursor; returns how many mentions were created."""
+    try:
+        feed = graph_request(OutboundSession(), "GET", f"{settings.FACEBOOK_PAGE_ID}/feed", doing="read the page",
+                             params={"fields": FEED_FIELDS, "limit": POSTS_WATCHED})
+    except TransportError as error:
+        raise polling.stopped_by(search, error) from None
+    since = parse_datetime(search.cursor) if search.cursor else None
+    comments = [comment for post in feed.get("data") or [] if isinstance(post, dict)
+                for comment in ((post.get("comments") or {}).get("data") or []) if isinstance(comment, dict)]
+    times = [parse_datetime(comment.get("created_time") or "") for comment in comments]
+    newest = max((moment for moment in times if moment), default=None)
+    created = 0
+    if since is None:  # a new search starts from now: its first poll only sets the cursor, past what it saw
+        search.cursor = (newest + timedelta(seconds=1) if newest else timezone.now()).isoformat()
+    else:
+        # Graph API times are whole seconds: the cursor's second is read again (a comment stored twice is a
+        # duplicate), so that one written later in that same second is not lost.
+        found = [mention_from(comment) for comment, moment in zip(comments, times, strict=True)
+                 if moment and moment >= since and not by_the_page(comment)]
+        if found:
+            created = sum(result.status == "created" for result in ingest(found, default_source=Source.FACEBOOK))
+        search.cursor = max(filter(None, (newest, since))).isoformat()
+    polling.save_progress(search)
+    polling.record(search, Status.OK, "", polling.after_interval(search), polled=True)
+    return created
+
+
+def by_the_page(comment: dict) -> bool:
+    return str((comment.get("from") or {}).get("id", "")) == str(settings.FACEBOOK_PAGE_ID)
+
+
+def mention_from(comment: dict) -> dict:
+    author = comment.get("from") or {}  # only for people who let apps see it (pages_read_user_content)
+    return {
+        "source": Source.FACEBOOK,
+        "external_id": str(comment.get("id", "")),
+        "text": (comment.get("message") or "").strip() or "(no text)",
+        "posted_at": comment.get("created_time"),
+        "author_name": str(author.get("name") or "")[:200],
+        "url": comment.get("permalink_url") or "",
+    }

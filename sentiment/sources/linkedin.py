@@ -1,0 +1,100 @@
+"""Comments on our LinkedIn organization page's posts, polled: the organization's latest posts (GET
+/rest/posts?q=author), then each one's comments (GET /rest/socialActions/{post-urn}/comments, newest first). The
+token needs r_organization_social (docs/operations.md).
+
+The search's cursor is the newest comment time stored. A poll reads every watched post down to the cursor and
+stores what is newer; comments stored before a rate limit or an outage stopped the poll stay stored (ingest is
+idempotent by source and comment id), and the cursor moves only when a poll has read every post, so the next poll
+reads again what the stopped one had not. A new search starts from now. The organization's own comments are left
+out.
+"""
+
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from comms.channels.base import TransportError
+from comms.channels.linkedin import organization_urn, rest_request
+from core.outbound import OutboundSession
+from sentiment.choices import Source
+from sentiment.ingest import ingest
+from sentiment.sources import polling
+from sentiment.sources.models import SocialSearch
+
+NETWORK = SocialSearch.Network.LINKEDIN
+Status = SocialSearch.Status
+NOT_CONFIGURED = ("LinkedIn is not configured: set LINKEDIN_ORGANIZATION_ID and LINKEDIN_ACCESS_TOKEN "
+                  "(r_organization_social) to read comments.")
+POSTS_WATCHED = 20
+COMMENTS_PAGE_SIZE = 50
+MAX_COMMENT_PAGES = 4  # per post and poll
+
+
+def poll_due_searches() -> int:
+    return polling.poll_due_searches(NETWORK, settings.LINKEDIN_CONFIGURED, NOT_CONFIGURED, poll)
+
+
+def poll(search: SocialSearch) -> int:
+    since = parse_datetime(search.cursor) if search.cursor else None
+    http = OutboundSession()
+    created, newest = 0, since
+    try:
+        posts = rest_request(http, "GET", "posts", doing="read the page's posts", params={
+            "q": "author", "author": organization_urn(), "count": POSTS_WATCHED, "sortBy": "LAST_MODIFIED"}).json()
+        for post in posts.get("elements") or []:
+            urn = post.get("id") if isinstance(post, dict) else None
+            if not isinstance(urn, str):
+                continue
+            comments = comments_since(http, urn, since)
+            newest = max([comment_time(comment) for comment in comments] + ([newest] if newest else []), default=None)
+            found = [mention_from(urn, comment) for comment in comments if comment.get("actor") != organization_urn()]
+            if since is not None and found:  # a new search starts from now: its first poll only sets the cursor
+                created += sum(result.status == "created"
+                               for result in ingest(found, default_source=Source.LINKEDIN))
+    except TransportError as error:
+        raise polling.stopped_by(search, error) from None
+    except ValueError:  # an answer that is not JSON
+        raise polling.PollStopped(Status.FAILING, "LinkedIn answered something that is not JSON; trying again at "
+                                  "the next interval.", polling.after_interval(search)) from None
+    search.cursor = (newest or timezone.now()).isoformat()
+    polling.save_progress(search)
+    polling.record(search, Status.OK, "", polling.after_interval(search), polled=True)
+    return created
+
+
+def comments_since(http, post_urn: str, since: datetime | None) -> list[dict]:
+    """The post's comments newer than since (all of its first page for a new search), newest first."""
+    found = []
+    for page in range(MAX_COMMENT_PAGES):
+        answer = rest_request(http, "GET", f"socialActions/{quote(post_urn, safe='')}/comments",
+                              doing="read comments", params={"start": page * COMMENTS_PAGE_SIZE,
+                                                             "count": COMMENTS_PAGE_SIZE}).json()
+        elements = [element for element in answer.get("elements") or [] if isinstance(element, dict)
+                    and comment_time(element) is not None]
+        newer = [element for element in elements if since is None or comment_time(element) > since]
+        found.extend(newer)
+        if len(newer) < len(elements) or len(elements) < COMMENTS_PAGE_SIZE or since is None:
+            break
+    return found
+
+
+def comment_time(comment: dict) -> datetime | None:
+    millis = (comment.get("created") or {}).get("time")
+    if not isinstance(millis, int) or isinstance(millis, bool):
+        return None
+    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+
+
+def mention_from(post_urn: str, comment: dict) -> dict:
+    comment_urn = comment.get("commentUrn") or comment.get("$URN") or ""
+    return {
+        "source": Source.LINKEDIN,
+        "external_id": str(comment.get("id", "")),
+        "text": ((comment.get("message") or {}).get("text") or "").strip() or "(no text)",
+        "posted_at": comment_time(comment).isoformat(),
+        "author_handle": str(comment.get("actor") or "")[:100],
+        "url": f"https://www.linkedin.com/feed/update/{post_urn}/?commentUrn={quote(comment_urn, safe='')}",
+    }

@@ -1,0 +1,130 @@
+"""Mentions from Mastodon: mentions of our account (GET /api/v1/notifications?types[]=mention), a hashtag's
+timeline (GET /api/v1/timelines/tag/:hashtag) or a keyword search (GET /api/v2/search?type=statuses), polled.
+
+Each page is asked for with min_id = the search's cursor (the newest id stored so far): Mastodon answers the
+statuses right after it, and the cursor moves to the page's newest id once the page is stored. A poll cut short
+(the rate limit, an outage, the page cap) simply resumes from the cursor. A new search starts from now: its
+first poll reads only the newest page.
+"""
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from django.utils.html import strip_tags
+from mastodon import (
+    MastodonAPIError,
+    MastodonNetworkError,
+    MastodonRatelimitError,
+    MastodonServerError,
+    MastodonUnauthorizedError,
+)
+
+from comms.channels.mastodon import mastodon_client
+from core.outbound import OutboundRefused, check_url
+from sentiment.choices import Source
+from sentiment.ingest import ingest
+from sentiment.sources import polling
+from sentiment.sources.models import SocialSearch
+
+NETWORK = SocialSearch.Network.MASTODON
+Kind, Status = SocialSearch.Kind, SocialSearch.Status
+NOT_CONFIGURED = ("Mastodon is not configured: set MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN (scopes "
+                  "read:notifications and read:search) to read mentions.")
+PAGE_SIZE = 40  # Mastodon's maximum
+MAX_PAGES_PER_POLL = 25  # 1,000 statuses; a longer backlog resumes at the next beat
+RATE_LIMIT_FALLBACK = timedelta(minutes=5)  # Mastodon's window, when the reset header is missing
+_BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
+
+
+def poll_due_searches() -> int:
+    return polling.poll_due_searches(NETWORK, settings.MASTODON_CONFIGURED, NOT_CONFIGURED, poll)
+
+
+def poll(search: SocialSearch) -> int:
+    """Read the search's new statuses page by page into mentions; returns how many were created. Known
+    failures raise polling.PollStopped after the pages already read are stored and the cursor saved."""
+    try:
+        check_url(settings.MASTODON_API_BASE_URL)
+    except OutboundRefused as refusal:
+        raise polling.PollStopped(Status.FAILING, f"EARS does not read from MASTODON_API_BASE_URL: {refusal}.",
+                                  timezone.now() + polling.REFUSED_RETRY) from None
+    # Pages of statuses are larger than the outbound guard's answer limit: a plain session, checked above.
+    session = requests.Session()
+    session.trust_env = False
+    client = mastodon_client(session=session)
+    created = 0
+    try:
+        for _ in range(MAX_PAGES_PER_POLL):
+            items = fetch_page(client, search)
+            if not items:
+                break
+            statuses = [item["status"] for item in items] if search.kind == Kind.MENTIONS else items
+            found = [mention_from(status) for status in statuses if status and not status.get("reblog")]
+            if found:
+                created += sum(result.status == "created" for result in ingest(found, default_source=Source.MASTODON))
+            newest = max(int(item["id"]) for item in items)
+            first_poll = not search.cursor
+            search.cursor = str(newest)
+            polling.save_progress(search)
+            if first_poll or len(items) < PAGE_SIZE:
+                break
+    except MastodonRatelimitError:
+        reset = client.ratelimit_reset
+        resume = (datetime.fromtimestamp(reset, tz=UTC) if isinstance(reset, int | float)
+                  else timezone.now() + RATE_LIMIT_FALLBACK)
+        raise polling.PollStopped(
+            Status.WAITING, f"Mastodon rate limit reached (429): polling resumes at {resume:%Y-%m-%d %H:%M:%S} UTC "
+            "where it stopped.", resume) from None
+    except MastodonUnauthorizedError:
+        raise polling.PollStopped(
+            Status.FAILING, "Mastodon refused the access token (401): check MASTODON_ACCESS_TOKEN and its scopes "
+            "read:notifications and read:search; trying again in an hour.",
+            timezone.now() + polling.REFUSED_RETRY) from None
+    except MastodonServerError as error:
+        raise polling.PollStopped(Status.FAILING, f"Mastodon server error ({error.args[1]}); trying again at the "
+                                  "next interval from where it stopped.", polling.after_interval(search)) from None
+    except MastodonAPIError as error:  # 403 (scope), 404 (hashtag timelines off), 422
+        raise polling.PollStopped(
+            Status.FAILING, f"Mastodon refused the search ({error.args[1] if len(error.args) > 1 else '?'}): "
+            f"{error.args[3] if len(error.args) > 3 else error}", timezone.now() + polling.REFUSED_RETRY) from None
+    except MastodonNetworkError as error:
+        raise polling.PollStopped(Status.FAILING, f"Mastodon could not be reached: {error}",
+                                  polling.after_interval(search)) from None
+    polling.record(search, Status.OK, "", polling.after_interval(search), polled=True)
+    return created
+
+
+def fetch_page(client, search: SocialSearch) -> list:
+    """One page right after the cursor (the newest page for a search that has none yet)."""
+    since = {"min_id": search.cursor} if search.cursor else {}
+    if search.kind == Kind.MENTIONS:
+        return client.notifications(types=["mention"], limit=PAGE_SIZE, **since)
+    if search.kind == Kind.HASHTAG:
+        return client.timeline_hashtag(search.query, limit=PAGE_SIZE, **since)
+    return client.search_v2(search.query, result_type="statuses", resolve=False, limit=PAGE_SIZE,
+                            **since)["statuses"]
+
+
+def plain_text(content: str) -> str:
+    """A status's HTML as the words people read: line breaks kept, tags dropped, entities decoded."""
+    return html.unescape(strip_tags(_BREAKS.sub("\n", content or ""))).strip()
+
+
+def mention_from(status) -> dict:
+    account = status.get("account") or {}
+    followers = account.get("followers_count")
+    return {
+        "source": Source.MASTODON,
+        "external_id": str(status["id"]),
+        "text": plain_text(status.get("content", "")) or status.get("spoiler_text") or "(no text)",
+        "posted_at": status.get("created_at"),
+        "author_handle": account.get("acct", ""),
+        "author_name": account.get("display_name", "")[:200],
+        "author_followers": followers if isinstance(followers, int) and followers >= 0 else None,
+        "url": status.get("url") or status.get("uri") or "",
+        "language": status.get("language") or "",
+    }

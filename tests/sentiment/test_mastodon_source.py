@@ -1,0 +1,179 @@
+"""Polling Mastodon searches against a local fake instance (tests/fakes/mastodon.py)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from comms import delivery
+from comms.models import Delivery
+from sentiment import review
+from sentiment.choices import Source
+from sentiment.models import Mention, SocialSearch
+from sentiment.sources.mastodon import NOT_CONFIGURED, PAGE_SIZE, plain_text, poll_due_searches
+from tests.fakes.mastodon import TOKEN, FakeMastodon
+
+pytestmark = pytest.mark.django_db
+Status, Kind = SocialSearch.Status, SocialSearch.Kind
+NOTIFICATIONS = "/api/v1/notifications"
+
+
+@pytest.fixture
+def instance(settings):
+    with FakeMastodon() as fake:
+        settings.MASTODON_CONFIGURED = True
+        settings.MASTODON_API_BASE_URL, settings.MASTODON_ACCESS_TOKEN = fake.url, TOKEN
+        yield fake
+
+
+def search(kind=Kind.MENTIONS, query="", **fields) -> SocialSearch:
+    return SocialSearch.objects.create(name=f"{kind} {query}", network="mastodon", kind=kind, query=query, **fields)
+
+
+def poll_again(*searches):
+    SocialSearch.objects.filter(pk__in=[s.pk for s in searches]).update(next_poll_at=None, last_polled_at=None)
+    return poll_due_searches()
+
+
+def test_a_new_search_starts_from_the_newest_page_and_stores_author_reach_and_link(instance):
+    mentions_search = search()
+    instance.add_mention("checkout is <b>down</b> & I can't pay", acct="carol@example.social", followers=4200)
+
+    assert poll_due_searches() == 1
+
+    mention = Mention.objects.get()
+    assert mention.source == Source.MASTODON
+    assert mention.text == "@acme checkout is <b>down</b> & I can't pay"  # the HTML's text, not its markup
+    assert (mention.author_handle, mention.author_followers) == ("carol@example.social", 4200)
+    assert mention.url == instance.statuses[0]["url"]
+    mentions_search.refresh_from_db()
+    assert mentions_search.status == Status.OK and mentions_search.cursor == instance.notifications[0]["id"]
+    [call] = instance.calls("GET", NOTIFICATIONS)
+    assert call.query["types[]"] == ["mention"] and "min_id" not in call.query
+
+
+def test_later_polls_ask_only_for_what_came_after_the_cursor_and_read_every_page(instance):
+    mentions_search = search()
+    instance.add_mention("first")
+    poll_due_searches()
+    for n in range(PAGE_SIZE + 5):
+        instance.add_mention(f"still broken {n}")
+
+    poll_again(mentions_search)
+
+    assert Mention.objects.count() == PAGE_SIZE + 6
+    calls = instance.calls("GET", NOTIFICATIONS)
+    assert calls[1].query["min_id"] == [instance.notifications[0]["id"]]
+    assert len(calls) == 3  # the first poll's page, then two pages: 40 and 5
+    mentions_search.refresh_from_db()
+    assert mentions_search.cursor == instance.notifications[-1]["id"]
+
+
+def test_a_hashtag_and_a_keyword_search_read_their_own_timelines(instance):
+    search(Kind.HASHTAG, "AcmeDown")
+    search(Kind.KEYWORDS, "acme checkout")
+    instance.add_status("Is #AcmeDown for anyone else?")
+    instance.add_status("acme checkout is broken", followers=None)
+    instance.add_status("lovely weather")
+
+    assert poll_due_searches() == 2
+
+    assert sorted(Mention.objects.values_list("text", flat=True)) == [
+        "Is #AcmeDown for anyone else?", "acme checkout is broken"]
+    assert Mention.objects.get(text="acme checkout is broken").author_followers is None
+    assert instance.calls("GET", "/api/v1/timelines/tag/AcmeDown")
+    assert instance.calls("GET", "/api/v2/search")[0].query["type"] == ["statuses"]
+
+
+def test_a_429_waits_for_the_reset_and_the_next_poll_resumes_from_the_cursor(instance):
+    mentions_search = search()
+    instance.add_mention("first")
+    poll_due_searches()
+    instance.add_mention("second")
+    reset = datetime.now(UTC) + timedelta(minutes=4)
+    instance.fail_next(NOTIFICATIONS, 429, body={"error": "Too many requests"},
+                       headers={"X-RateLimit-Reset": reset.isoformat().replace("+00:00", "Z")})
+    cursor_before = SocialSearch.objects.get().cursor
+
+    poll_again(mentions_search)
+
+    mentions_search.refresh_from_db()
+    assert mentions_search.status == Status.WAITING and "429" in mentions_search.last_error
+    assert abs(mentions_search.next_poll_at.timestamp() - reset.timestamp()) < 5
+    assert mentions_search.cursor == cursor_before and Mention.objects.count() == 1
+
+    poll_again(mentions_search)
+
+    assert Mention.objects.count() == 2
+    assert instance.calls("GET", NOTIFICATIONS)[-1].query["min_id"] == [cursor_before]
+
+
+def test_a_refused_token_marks_the_search_failing_and_polls_again_in_an_hour(instance, settings):
+    mentions_search = search()
+    settings.MASTODON_ACCESS_TOKEN = "revoked"
+
+    poll_due_searches()
+
+    mentions_search.refresh_from_db()
+    assert mentions_search.status == Status.FAILING and "MASTODON_ACCESS_TOKEN" in mentions_search.last_error
+    assert mentions_search.next_poll_at > timezone.now() + timedelta(minutes=55)
+
+
+def test_an_outage_then_recovery_stores_every_status_once(instance):
+    mentions_search = search()
+    instance.add_mention("first")
+    poll_due_searches()
+    for n in range(3):
+        instance.add_mention(f"down {n}")
+    instance.fail_next(NOTIFICATIONS, 503, times=1)
+
+    poll_again(mentions_search)
+    mentions_search.refresh_from_db()
+    assert mentions_search.status == Status.FAILING and "503" in mentions_search.last_error
+    poll_again(mentions_search)
+    poll_again(mentions_search)
+
+    assert Mention.objects.count() == 4
+    assert SocialSearch.objects.get().status == Status.OK
+
+
+def test_without_configuration_nothing_is_polled_and_the_search_says_why(settings):
+    settings.MASTODON_CONFIGURED = False
+    mentions_search = search()
+
+    assert poll_due_searches() == 0
+
+    mentions_search.refresh_from_db()
+    assert (mentions_search.status, mentions_search.last_error) == (Status.NOT_CONFIGURED, NOT_CONFIGURED)
+
+
+def test_status_html_becomes_plain_text_with_its_line_breaks():
+    assert plain_text('<p>Down <a href="https://x">#acme</a></p><p>since 9:00<br>still&nbsp;down</p>') == (
+        "Down #acme\nsince 9:00\nstill\xa0down")
+
+
+def test_a_response_to_a_mastodon_mention_is_posted_as_a_reply_addressed_to_its_author(instance, lead):
+    search()
+    status = instance.add_mention("is checkout down?", acct="carol@example.social")
+    poll_due_searches()
+
+    review.respond(Mention.objects.get(), actor=lead, text="Yes, sorry: we are on it.", post_to_x=True)
+    reply = Delivery.objects.get()
+    outcome = delivery.send_deliveries([reply.pk])
+
+    assert reply.channel == "mastodon" and outcome.sent == 1
+    [post] = instance.calls("POST", "/api/v1/statuses")
+    assert post.body["in_reply_to_id"] == status["id"]
+    assert post.body["status"] == "@carol@example.social Yes, sorry: we are on it."
+
+
+def test_a_reply_over_the_instance_limit_is_refused_before_anything_is_recorded(instance, lead):
+    search()
+    instance.add_mention("is checkout down?")
+    poll_due_searches()
+
+    with pytest.raises(ValidationError, match="A reply on Mastodon holds 500 characters; this has 501"):
+        review.respond(Mention.objects.get(), actor=lead, text="x" * 501, post_to_x=True)
+
+    assert not Delivery.objects.exists()
