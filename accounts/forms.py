@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from accounts.choices import CompensationKind, FollowUpKind, ImpactLevel, Tier
 from accounts.models import Account, Compensation, Contact, FollowUp, Impact
-from core.forms import DateTimeLocalInput
+from core.forms import DateTimeLocalInput, IdsChoiceField
 from core.roles import ACCOUNT_MANAGER
 from incidents.models import Component, Incident
 
@@ -101,7 +101,7 @@ class AccountForm(forms.Form):
         required=False, max_length=5000, widget=forms.TextInput(attrs={"placeholder": "examplehq, example_support"}),
         help_text="Comma separated, without the @.",
     )
-    components = forms.ModelMultipleChoiceField(
+    components = IdsChoiceField(
         queryset=Component.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text=Account._meta.get_field("components").help_text,
     )

@@ -68,7 +68,8 @@ def tracking_webhook(request, provider: str):
         return import_string(TRACKING_VIEWS[provider]).as_view()(request)
     except AnymailWebhookValidationFailure:
         raise  # wrong secret or signature: Django's 400 for a suspicious request, logged as such
-    except (AnymailError, AnymailConfigurationError, ValueError, KeyError, TypeError, AttributeError) as error:
+    except (AnymailError, AnymailConfigurationError, ValueError, KeyError, TypeError, AttributeError,
+            RecursionError) as error:
         # A payload anymail could not read (not JSON, another webhook's shape): the provider is told, nothing stored.
         message = f"The {provider} event payload could not be read: {type(error).__name__}."
         return JsonResponse({"status": 400, "code": "invalid", "message": message}, status=400)
@@ -89,8 +90,8 @@ def check_tracking_settings() -> None:
 
 def record_tracking_event(sender, event, esp_name, **kwargs) -> None:
     address = (event.recipient or "").strip()
-    if not address:
-        return
+    if not address or len(address) > 254 or "\x00" in address or "@" not in address:
+        return  # not an address a provider could have sent to: nothing to suppress
     provider = (esp_name or "").lower().replace(" ", "_")
     kind = event.event_type
     if kind == "bounced" and isinstance(event.esp_event, dict) and (

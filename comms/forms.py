@@ -9,7 +9,7 @@ from comms.messaging import CONTENT_FIELDS, EDITABLE_FIELDS, validate_channels
 from comms.models import Message, MessageTemplate
 from comms.models.messages import PART_LIMIT
 from comms.rendering import fill_placeholders, guidance_in, placeholder_values
-from core.forms import DateTimeLocalInput
+from core.forms import DateTimeLocalInput, IdsChoiceField
 from incidents.choices import OPEN_STATUSES, ComponentStatus, IncidentStatus
 from incidents.models import Component, ComponentGroup, Incident
 
@@ -30,7 +30,7 @@ AFFECTED_COMPONENT_STATUS_CHOICES = [
 class IncidentForm(forms.ModelForm):
     """Create and edit an incident. Status changes on an existing incident go through StatusForm."""
 
-    components = forms.ModelMultipleChoiceField(
+    components = IdsChoiceField(
         queryset=Component.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
     commander = forms.ModelChoiceField(

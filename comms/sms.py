@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from comms.channels.base import TransportError
-from comms.channels.sms import RecipientOptedOut, send_text
+from comms.channels.sms import send_text
 from comms.models import SmsSubscriber
 from comms.models.delivery import new_token
 from comms.sms_text import gsm_friendly
@@ -113,12 +113,10 @@ def subscribe(phone: str, components=(), groups=()) -> str:
         send_text(phone, code_text(code))
     except TransportError as error:
         SmsSubscriber.objects.filter(pk=subscriber.pk, verify_token=subscriber.verify_token).update(code_hash="")
-        if isinstance(error, RecipientOptedOut):
-            raise CodeNotSent("This number has replied STOP to our messages, so we cannot text it. Reply START to "
-                              "our last message first, then ask for a code again.") from None
-        if error.permanent:
+        if error.permanent:  # one sentence for every refusal (STOP included): it must not tell who talked to us
             raise CodeNotSent("We could not send a text message to this number. Check that it is a mobile number "
-                              "in international format.") from None
+                              "in international format; if you once replied STOP to us, reply START to our last "
+                              "message first.") from None
         raise CodeNotSent("We could not send the text message just now. Please try again in a few minutes.") from None
     return subscriber.verify_token
 

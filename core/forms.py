@@ -2,12 +2,26 @@ from django import forms
 from django.conf import settings
 
 from core.models import Preferences, available_time_zones
+from core.validators import whole_number
 
 # The continents and oceans of the IANA database; the select groups zones under them. Other names the database
 # also knows (US/Eastern, Etc/GMT+5, …) are accepted but not offered, unless one is someone's current choice.
 TIME_ZONE_REGIONS = (
     "Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific",
 )
+
+
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """ModelMultipleChoiceField for ids a visitor posts: a value that is not a whole number within the range of an
+    id ("99999999999999999999999", "²", "1.5") is refused as an invalid choice before any query is made (SQLite
+    raises OverflowError on an integer past 64 bits, which would be a 500)."""
+
+    def _check_values(self, value):
+        for item in value or ():
+            if whole_number(item) is None:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                            params={"pk": str(item)[:40]})
+        return super()._check_values(value)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):

@@ -33,7 +33,14 @@ from django.core.exceptions import ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    LocationParseError,
+    NameResolutionError,
+    NewConnectionError,
+)
+from urllib3.util import parse_url
 from urllib3.util.connection import allowed_gai_family
 
 CONNECT_TIMEOUT_SECONDS = 3
@@ -118,6 +125,10 @@ def check_url(url: str) -> None:
         raise OutboundRefused("the URL's port is not a number from 0 to 65535") from None
     if not host:
         raise OutboundRefused("the URL names no host")
+    # Parsers disagree on "https://evil.example\@hooks.slack.com/": urlsplit reads the host after the "@", urllib3
+    # (which connects) the one before it. A URL whose host two parsers read differently is refused, whatever it is.
+    if "\\" in url or _urllib3_host(url) != host:
+        raise OutboundRefused("the URL's host is ambiguous (a backslash, or a user name that looks like a host)")
     if is_allowed_host(host):
         return
     try:
@@ -127,6 +138,14 @@ def check_url(url: str) -> None:
     reason = refusal_for_address(literal)
     if reason:
         raise OutboundRefused(f"{literal} is {reason}")
+
+
+def _urllib3_host(url: str) -> str | None:
+    try:
+        host = parse_url(url).host
+    except LocationParseError:
+        return None
+    return host.strip("[]").lower() if host else None
 
 
 def checked_addresses(host: str, port: int) -> list[tuple]:

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.choices import ComponentStatus, ComponentTier, IncidentKind, IncidentStatus, Severity
-from incidents.models import Component, Incident
+from incidents.models import Component, ComponentGroup, Incident
 
 DEMO_COMPONENTS = [
     ("API", ComponentTier.TIER0, "Public REST API used by customers' integrations."),
@@ -29,13 +29,21 @@ DEMO_INCIDENTS = [
 ]
 
 
+# group name → its components, shown together (collapsible) on the status page
+DEMO_GROUPS = {"Core platform": ["API", "Payments", "Webhooks"], "Apps": ["Web dashboard", "Mobile app"]}
+
+
 def demo_components(demo) -> str:
     for order, (name, tier, description) in enumerate(DEMO_COMPONENTS):
         component, _ = Component.objects.get_or_create(
             name=name, defaults={"tier": tier, "description": description, "display_order": order * 10}
         )
         demo.components[name] = component
-    return f"{len(demo.components)} components"
+    for position, (group_name, names) in enumerate(DEMO_GROUPS.items()):
+        group, _ = ComponentGroup.objects.get_or_create(name=group_name, defaults={"position": position})
+        Component.objects.filter(name__in=names, group__isnull=True).update(group=group)
+    grouped = Component.objects.filter(group__isnull=False).count()
+    return f"{len(demo.components)} components ({grouped} of them in {len(DEMO_GROUPS)} groups)"
 
 
 def demo_incidents(demo) -> str:

@@ -181,6 +181,13 @@ INSERTED_FIELDS = ["source", "external_id", "text", "posted_at", "author_handle"
                    "url", "language"]
 
 
+def row_defaults(received) -> dict:
+    """The other NOT NULL columns of a mention, which the PostgreSQL INSERT must name: Django keeps field defaults in
+    Python, not in the table, so a column left out here fails every insert."""
+    return {"review_state": ReviewState.NEW, "flagged": False, "flag_reasons": "[]", "label": "", "review_note": "",
+            "priority": "", "received_at": received, "dismiss_reason": "", "spot_check": False}
+
+
 def _insert_new(rows: list[dict]) -> dict[tuple[str, str], int]:
     """Insert the rows that are not stored yet; return {(source, external_id): id} of those inserted.
 
@@ -198,13 +205,12 @@ def _insert_new(rows: list[dict]) -> dict[tuple[str, str], int]:
         stored = _existing_ids([(r["source"], r["external_id"]) for r in rows])
         return {key: pk for key, pk in stored.items() if key not in existing}
     meta = Mention._meta
-    defaults = {"review_state": ReviewState.NEW, "flagged": False, "flag_reasons": "[]", "label": "",
-                "review_note": "", "priority": "", "received_at": received}
+    defaults = row_defaults(received)
     types = {"author_followers": "integer", "posted_at": "timestamptz"}
     columns = [meta.get_field(name).column for name in (*INSERTED_FIELDS, *defaults)]
     # %b: arrays go in binary format, without escaping every string of them in Python.
     arrays = [f"unnest(CAST(%b AS {types.get(name, 'text')}[]))" for name in INSERTED_FIELDS]
-    constants = ["%s", "%s", "CAST(%s AS jsonb)", "%s", "%s", "%s", "%s"]
+    constants = ["CAST(%s AS jsonb)" if name == "flag_reasons" else "%s" for name in defaults]
     table = connection.ops.quote_name(meta.db_table)
     with bound_cursor() as cursor:
         cursor.execute(

@@ -6,6 +6,9 @@ Real PostgreSQL (a throw-away database `ears_resilience` on the server of DATABA
 behind tweepy. Prints the counts of each scenario, rewrites the figures in docs/reliability.md and exits 1 when
 any expectation did not hold. ingest-flood measures instead how much later an update goes out while a flood of
 mentions is ingested (the Procfile's workers; --mentions, --subscribers and --flood-posters set its sizes).
+subscriber-webhook-outage and social-network-outage (bench/resilience/outages.py) take the far side down instead:
+every subscriber webhook (--endpoints), or the Mastodon instance, answers 503 and then refuses connections for a
+stretch before it recovers.
 """
 
 import argparse
@@ -20,7 +23,9 @@ from pathlib import Path
 
 from bench.common import ROOT, bench_database_url, machine
 
-SCENARIOS = ("worker-killed", "broker-restart", "channel-outage", "database-blip", "beat-twice", "ingest-flood")
+SCENARIOS = ("worker-killed", "broker-restart", "channel-outage", "database-blip", "beat-twice", "ingest-flood",
+             "subscriber-webhook-outage", "social-network-outage")
+OWN_BLOCKS = ("ingest-flood", "subscriber-webhook-outage", "social-network-outage")  # recorded in a block of their own
 
 
 def configure(redis_url: str, var_dir: Path) -> None:
@@ -42,7 +47,7 @@ def configure(redis_url: str, var_dir: Path) -> None:
 
 
 def run(name: str, args, redis, var_dir: Path, incident, say):
-    from bench.resilience import scenarios
+    from bench.resilience import outages, scenarios
     from bench.resilience.harness import Harness
 
     n = args.subscribers
@@ -62,11 +67,23 @@ def run(name: str, args, redis, var_dir: Path, incident, say):
         if name == "ingest-flood":
             return scenarios.ingest_flood(harness, incident, n, args.mentions, posters=args.flood_posters,
                                           ingest_concurrency=args.ingest_concurrency, ingest_nice=args.ingest_nice)
+        if name == "subscriber-webhook-outage":
+            return outages.subscriber_webhook_outage(harness, incident, endpoint_kinds(args.endpoints), dead=3,
+                                                     unavailable_seconds=15, refused_seconds=5)
+        if name == "social-network-outage":
+            return outages.social_network_outage(harness, incident, updates=3, spacing=3, unavailable_seconds=15,
+                                                 refused_seconds=5)
         raise ValueError(name)
     finally:
         harness.close()
         if harness.tracebacks():
             say(f"  (tracebacks in the process logs under {var_dir})")
+
+
+def endpoint_kinds(endpoints: int) -> dict[str, int]:
+    """Subscriber webhooks by kind: a tenth each Slack and Discord, the rest generic."""
+    chats = endpoints // 10
+    return {"webhook": endpoints - 2 * chats, "slack": chats, "discord": chats}
 
 
 def recovery_bound(args) -> float:
@@ -91,11 +108,15 @@ def main():
                         help="ingest-flood: processes posting the flood to the bulk API side by side (default 2)")
     parser.add_argument("--ingest-concurrency", type=int, default=2,
                         help="ingest-flood: --concurrency of the worker for the default and ingest queues (default 2)")
+    parser.add_argument("--endpoints", type=int, default=240,
+                        help="subscriber-webhook-outage: subscriber webhooks (a tenth each Slack and Discord, the "
+                             "rest generic; default 240)")
     parser.add_argument("--sweep-seconds", type=float, default=None,
                         help="run sweep_deliveries this often instead of beat's 30 s")
     parser.add_argument("--no-record", action="store_true",
                         help="Print only; do not rewrite docs/reliability.md (a run with --only rewrites only the "
-                             "ingest-flood figures, which have a block of their own, when it ran).")
+                             "figures of the scenarios with a block of their own that ran: ingest-flood, "
+                             "subscriber-webhook-outage, social-network-outage).")
     args = parser.parse_args()
     chosen = args.only or list(SCENARIOS)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the harness's processes on the way out
@@ -137,15 +158,17 @@ def main():
         redis.stop()
     failed = [(name, r) for name, r in results if r.failures]
     if not args.no_record:
-        from bench.resilience.record import record, record_flood
+        from bench.resilience.record import record, record_flood, record_outage
 
-        faults = [(name, result) for name, result in results if name != "ingest-flood"]
+        faults = [(name, result) for name, result in results if name not in OWN_BLOCKS]
         if not args.only:
             record(ROOT / "docs" / "reliability.md", faults, started, machine(), args)
-        flood = next((result for name, result in results if name == "ingest-flood"), None)
-        if flood is not None:
-            record_flood(ROOT / "docs" / "reliability.md", flood, started, machine(), args)
-        if flood is not None or not args.only:
+        for name, result in results:
+            if name == "ingest-flood":
+                record_flood(ROOT / "docs" / "reliability.md", result, started, machine(), args)
+            elif name in OWN_BLOCKS:
+                record_outage(ROOT / "docs" / "reliability.md", name, result, started, machine(), args)
+        if any(name in OWN_BLOCKS for name, _ in results) or not args.only:
             print("recorded in docs/reliability.md", file=sys.stderr)
     if failed:
         print(

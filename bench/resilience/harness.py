@@ -251,6 +251,24 @@ def x_counts(message_id: int, requests_answered_created: int) -> Counts:
     return counts
 
 
+def endpoint_counts(message_id: int, accepted: Counter, path_of: dict[int, str], dead: set[str]) -> Counts:
+    """Counts for a message's subscriber_hooks deliveries; accepted: URL path → copies the endpoint accepted,
+    path_of: endpoint id → its URL's path; dead: paths expected to fail."""
+    from comms.channels.subscriber_hooks import endpoint_id_of
+    from comms.models import Delivery
+
+    counts = Counts()
+    rows = Delivery.objects.filter(message_id=message_id, channel="subscriber_hooks").values_list(
+        "pk", "recipient", "status", "attempts", "last_error")
+    for pk, recipient, status, attempts, last_error in rows.iterator(5000):
+        path = path_of.get(endpoint_id_of(recipient), "")
+        copies = accepted.get(path, 0)
+        _tally(counts, status, attempts, last_error, copies, expected=path not in dead)
+        if copies > 1:
+            counts.duplicated_rows.append(pk)
+    return counts
+
+
 def _tally(counts: Counts, status, attempts, last_error, copies: int, expected: bool) -> None:
     counts.rows += 1
     counts.sent += status == "sent"

@@ -1,5 +1,6 @@
 """Write the figures of a `make resilience` run into docs/reliability.md, between its markers: the faults in one
-block, the ingest flood (its own worker layout and sizes) in another."""
+block, the ingest flood (its own worker layout and sizes) in another, and each outage of the far side
+(bench/resilience/outages.py) in one of its own, so that `--only` one of them rewrites just its figures."""
 
 import os
 from pathlib import Path
@@ -72,6 +73,35 @@ def flood_figures(result, started, machine: str, args) -> str:
     if line:
         lines += ["", f"`{line}`"]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def outage_figures(name: str, result, started, machine: str, args) -> str:
+    """An outage of the far side (bench/resilience/outages.py): its counts, facts and checks."""
+    from comms import delivery
+
+    lines = [
+        f"Run {started:%Y-%m-%d %H:%M} UTC on {machine}; PostgreSQL "
+        f"{os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}, a private redis-server without persistence, "
+        f"`celery worker --concurrency {args.concurrency}` and one beat; retries back off from "
+        f"{delivery.send.RETRY_BASE_SECONDS:g} s (production's). Load average {args.load_before:.1f} when it started "
+        "(the machine is shared: timings vary with it; counts do not).",
+        "",
+        "| what | rows | sent | lost | duplicated | failed | stuck | message ends |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for what, c in result.counts.items():
+        lines.append(f"| {what} | {c.rows:,} | {c.sent:,} | {c.lost:,} | {c.duplicated:,} | {c.failed:,} | "
+                     f"{c.stuck:,} | `{result.states.get(what, '?')}` |")
+    verdict = "held" if not result.failures else "**did not hold**: " + "; ".join(result.failures)
+    lines += ["", f"**{name}** ({verdict})", ""]
+    lines += [f"- {key}: {value}" for key, value in result.facts.items()]
+    lines.append("- checked: " + "; ".join(d for d, _ in result.expectations))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def record_outage(path: Path, name: str, result, started, machine: str, args) -> None:
+    _rewrite(path, f"<!-- resilience:{name}:start -->", f"<!-- resilience:{name}:end -->",
+             outage_figures(name, result, started, machine, args))
 
 
 def record(path: Path, results, started, machine: str, args) -> None:

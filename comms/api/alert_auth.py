@@ -65,7 +65,7 @@ class AlertSourceAuthentication(authentication.BaseAuthentication):
         signed = body
         stamp = request.headers.get(TIMESTAMP_HEADER)
         if stamp is not None:
-            if not stamp.isdigit() or abs(time.time() - int(stamp[:12])) > SIGNATURE_TOLERANCE:
+            if not (stamp.isascii() and stamp.isdigit()) or abs(time.time() - int(stamp[:12])) > SIGNATURE_TOLERANCE:
                 raise exceptions.AuthenticationFailed(
                     f"{TIMESTAMP_HEADER} must be the Unix time within {SIGNATURE_TOLERANCE} s of now.")
             signed = stamp.encode() + b":" + body
@@ -93,7 +93,7 @@ def _named_source(request, body: bytes) -> AlertSource | None:
             data = None
         named = data.get("source_id") if isinstance(data, dict) else None
         named = str(named) if isinstance(named, int) and not isinstance(named, bool) else None
-    if not named or not named.isdigit() or len(named) > 18:
+    if not named or not (named.isascii() and named.isdigit()) or len(named) > 18:  # "²".isdigit() is True
         return None
     return AlertSource.objects.filter(pk=int(named)).first()
 

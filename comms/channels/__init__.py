@@ -10,6 +10,7 @@ from comms.channels import subscriber_hooks  # noqa: F401
 # isort: on
 from comms.channels.base import (
     REGISTRY,
+    DeliveryDeferred,
     DeliverySkipped,
     Recipient,
     Transport,
@@ -19,5 +20,6 @@ from comms.channels.base import (
 )
 
 __all__ = [
-    "REGISTRY", "DeliverySkipped", "Recipient", "Transport", "TransportError", "channel_choices", "get_transport",
+    "REGISTRY", "DeliveryDeferred", "DeliverySkipped", "Recipient", "Transport", "TransportError", "channel_choices",
+    "get_transport",
 ]

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils import timezone
 
-from comms.channels.base import Recipient, Transport, TransportError, previous_post, register
+from comms.channels.base import (
+    Recipient,
+    Transport,
+    TransportError,
+    previous_post,
+    register,
+    wait_for_earlier_post,
+)
 from comms.choices import Audience
 from comms.rendering import link_facets, render_bluesky_post
 from core.outbound import OutboundRefused, check_url
@@ -214,6 +221,8 @@ class BlueskyTransport(Transport):
     def send(self, delivery) -> str:
         if not self.is_configured():
             raise TransportError(NOT_CONFIGURED, permanent=True)
+        if not delivery.in_reply_to:
+            wait_for_earlier_post(delivery)  # a thread in order, also when retries after an outage
         client = bluesky_client()
         try:
             if delivery.in_reply_to:  # a support reply to a customer's post (its at:// URI)

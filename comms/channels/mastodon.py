@@ -20,7 +20,14 @@ from mastodon import (
     MastodonUnauthorizedError,
 )
 
-from comms.channels.base import Recipient, Transport, TransportError, previous_post, register
+from comms.channels.base import (
+    Recipient,
+    Transport,
+    TransportError,
+    previous_post,
+    register,
+    wait_for_earlier_post,
+)
 from comms.choices import Audience
 from comms.rendering import MASTODON_DEFAULT_LIMIT, mastodon_limit_cache_key, render_mastodon_post
 from core.outbound import OutboundRefused, OutboundSession, check_url
@@ -150,6 +157,7 @@ class MastodonTransport(Transport):
         if delivery.in_reply_to:  # a support reply to a customer's status (its id on our instance)
             text = addressed_to_author(client, delivery.in_reply_to, delivery.body)
             return post_status(client, text, in_reply_to=delivery.in_reply_to, idempotency_key=key)
+        wait_for_earlier_post(delivery)  # a thread in order, also when retries after an outage
         text = render_mastodon_post(delivery.message, instance_character_limit(client))
         previous = previous_post(delivery)
         return post_status(client, text, in_reply_to=previous.external_id if previous else None, idempotency_key=key)

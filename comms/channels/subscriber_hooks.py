@@ -43,10 +43,12 @@ class SubscriberHooksTransport(Transport):
     kind = "subscriber_hooks"
     label = "Subscribers' Slack, Teams, Discord and webhooks"
     audiences = frozenset({Audience.PUBLIC})
+    batch_size = 100  # one post per endpoint, each to its own URL: no shared rate limit to pace
 
     def __init__(self):
         self.http = None
         self._payloads = {}  # (message id, kind) → the payload as JSON, with a mark for the unsubscribe link
+        self._endpoints = {}  # the batch's endpoints by id (prepare), instead of a query per send
 
     def recipients(self, message):
         if message.audience != Audience.PUBLIC:
@@ -58,6 +60,16 @@ class SubscriberHooksTransport(Transport):
         with OutboundSession() as http:
             self.http = http
             yield self
+
+    def prepare(self, deliveries) -> None:
+        self._endpoints = SubscriberEndpoint.objects.in_bulk(
+            [number for delivery in deliveries if (number := endpoint_id_of(delivery.recipient)) is not None])
+
+    def _endpoint(self, delivery):
+        number = endpoint_id_of(delivery.recipient)
+        if number in self._endpoints:
+            return self._endpoints[number]
+        return SubscriberEndpoint.objects.filter(pk=number).first()  # outside a prepared batch
 
     def _payload(self, message, kind, unsubscribe_url: str) -> dict:
         """Rendered once per message and kind in a batch; the unsubscribe link filled in per endpoint."""
@@ -74,7 +86,7 @@ class SubscriberHooksTransport(Transport):
         message = delivery.message
         if message is None or message.audience != Audience.PUBLIC:
             raise DeliverySkipped("Only public messages go to subscribers' webhooks.")
-        endpoint = SubscriberEndpoint.objects.filter(pk=endpoint_id_of(delivery.recipient)).first()
+        endpoint = self._endpoint(delivery)
         if endpoint is None:
             raise DeliverySkipped("The subscriber unsubscribed.")
         if not endpoint.is_confirmed or endpoint.disabled_at is not None:
@@ -88,5 +100,6 @@ class SubscriberHooksTransport(Transport):
             if error.permanent and error.counts_against_endpoint:
                 subscriptions.record_permanent_failure(endpoint.pk, str(error))
             raise
-        subscriptions.record_success(endpoint.pk)
+        if endpoint.consecutive_failures:
+            subscriptions.record_success(endpoint.pk)
         return external_id

@@ -128,7 +128,7 @@ def enqueue_queued(message_id: int | None = None, delivery_ids=None, new_only: b
         by_channel[channel].append(pk)
     total = 0
     for channel, ids in by_channel.items():
-        size = settings.EMAIL_BATCH_SIZE if channel == "email" else 20
+        size = settings.EMAIL_BATCH_SIZE if channel == "email" else get_transport(channel).batch_size
         for start in range(0, len(ids), size):
             chunk = ids[start : start + size]
             Delivery.objects.filter(pk__in=chunk).update(enqueued_at=now)

@@ -17,7 +17,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import F, Q
 from django.utils import timezone
 
-from comms.channels import DeliverySkipped, TransportError, get_transport
+from comms.channels import DeliveryDeferred, DeliverySkipped, TransportError, get_transport
 from comms.choices import DeliveryStatus
 from comms.delivery.dispatch import finish_message_if_done
 from comms.delivery.locks import CLAIM_LOCKS, hold_lock, release_lock
@@ -264,6 +264,7 @@ def _send_batch(transport, batch: list[Delivery], outcome: BatchOutcome, recorde
                 stop: StopRequest) -> None:
     mark_sent = _mark_sent_sql()
     with transport.session():
+        transport.prepare(batch)
         for index, delivery in enumerate(batch):
             if stop.requested:
                 _requeue_untried(batch[index:], TransportError("The worker was stopped", permanent=False), outcome,
@@ -283,6 +284,8 @@ def _send_batch(transport, batch: list[Delivery], outcome: BatchOutcome, recorde
                 _requeue_untried(batch[index:], TransportError("The task ran out of time", permanent=False), outcome,
                                  recorder)
                 raise
+            except DeliveryDeferred as wait:  # not its turn (an earlier post of its thread): untried, uncounted
+                _requeue_untried([delivery], wait, outcome, recorder)
             except TransportError as error:
                 _record_failure(delivery, error, outcome, recorder)
                 if error.channel_down and not error.permanent:

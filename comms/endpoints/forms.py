@@ -1,5 +1,7 @@
 """The status page's forms for webhook subscriptions: the URL and what to hear about, then the code."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -7,6 +9,7 @@ from comms.endpoints.kinds import kind_of
 from comms.endpoints.subscriptions import normal_code
 from comms.models import SubscriberEndpoint
 from comms.models.endpoints import CODE_LENGTH
+from core.forms import IdsChoiceField
 from core.outbound import validate_outbound_url
 from incidents.models import Component, ComponentGroup
 
@@ -20,11 +23,11 @@ class EndpointSubscribeForm(forms.Form):
         max_length=500, assume_scheme="https", label="Webhook URL",
         help_text="Only the channel it posts to sees updates; the URL is never shown on this site.",
     )
-    components = forms.ModelMultipleChoiceField(
+    components = IdsChoiceField(
         Component.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label="Only updates about",
         help_text="Leave all unticked to hear about everything.",
     )
-    groups = forms.ModelMultipleChoiceField(
+    groups = IdsChoiceField(
         ComponentGroup.objects.filter(components__isnull=False).distinct(), required=False,
         widget=forms.CheckboxSelectMultiple, label="Or whole groups",
         help_text="A group stands for all of its components.",
@@ -40,9 +43,16 @@ class EndpointSubscribeForm(forms.Form):
             return data
         try:
             kind_of(kind).check_url(url)
-            validate_outbound_url(url)  # https, and a public address now (checked again at every send)
         except ValidationError as error:
             self.add_error("url", error)
+            return data
+        try:
+            validate_outbound_url(url)  # https, and a public address now (checked again at every send)
+        except ValidationError:
+            # One sentence, never the reason: "… resolves to 10.0.3.7, a private address" would let any visitor
+            # look up the names of the network EARS runs in (staff pages and the logs keep the detail).
+            self.add_error("url", "EARS posts only to public https:// addresses, and this URL is not one.")
+        data["url"] = urlunsplit(urlsplit(url)._replace(fragment=""))  # never sent: not part of what is stored
         return data
 
 

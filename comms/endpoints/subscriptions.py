@@ -10,6 +10,7 @@ the row is deleted by the next subscription request."""
 import hmac
 import logging
 import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -40,8 +41,27 @@ def client_wait(request) -> int:
 
 
 def target_wait(url: str) -> int:
-    """Counted per URL whether it is new, pending or confirmed: each request may cost a message to it."""
-    return ratelimit.hit("endpoint-subscribe-target", url, settings.SUBSCRIBE_RATE_PER_ADDRESS)
+    """Counted per receiver whether it is new, pending or confirmed: each request may cost a message to it. The
+    receiver is the URL without its query or fragment, its host in lower case and its path with "." and ".."
+    resolved: "…/hook?1", "…/hook#2" and "…/./x/../hook" are one receiver, not three fresh counts."""
+    return ratelimit.hit("endpoint-subscribe-target", receiver_key(url), settings.SUBSCRIBE_RATE_PER_ADDRESS)
+
+
+def receiver_key(url: str) -> str:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    segments = []
+    for segment in parts.path.split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    host = (parts.hostname or "").rstrip(".")
+    return f"{parts.scheme.lower()}://{host}:{port or ''}/{'/'.join(segments)}"
 
 
 def confirm_wait(token: str) -> int:

@@ -24,18 +24,27 @@ def check_may_change(maintenance: Maintenance, actor) -> None:
         raise PermissionDenied("Only the author or a communications lead may change this maintenance window.")
 
 
-def authors(maintenance: Maintenance) -> set[int]:
-    """Who wrote what an approval covers: the author and everyone who changed its text, times or components."""
-    ids = {maintenance.author_id}
+def _edits(maintenance: Maintenance) -> list[tuple[int | None, set[str]]]:
     edits = MaintenanceEvent.objects.filter(maintenance=maintenance, kind=MaintenanceEventKind.EDITED)
-    covered = {*APPROVED_FIELDS, "components"}
-    ids |= {actor_id for actor_id, data in edits.values_list("actor_id", "data")
-            if set(data.get("fields") or ()) & covered}
+    return [(actor_id, set(data.get("fields") or ())) for actor_id, data in edits.values_list("actor_id", "data")]
+
+
+def authors(maintenance: Maintenance) -> set[int]:
+    """Who wrote what an approval covers: the author and everyone who changed its text, times or components — or
+    its four-eyes switch (turning it off is no way around it, below)."""
+    covered = {*APPROVED_FIELDS, "components", "four_eyes"}
+    ids = {maintenance.author_id} | {actor_id for actor_id, fields in _edits(maintenance) if fields & covered}
     return ids - {None}
 
 
+def asks_for_four_eyes(maintenance: Maintenance) -> bool:
+    """On now, or on at any time since it was written: whoever switched it off is one of its authors, so switching
+    it off never lets an author approve their own window."""
+    return maintenance.four_eyes or any("four_eyes" in fields for _, fields in _edits(maintenance))
+
+
 def four_eyes_refusal(maintenance: Maintenance, actor) -> str:
-    if maintenance.four_eyes and actor.pk in authors(maintenance):
+    if asks_for_four_eyes(maintenance) and actor.pk in authors(maintenance):
         return ("This maintenance window asks for four eyes: another communications lead must approve it, as you "
                 "wrote or changed its text or times.")
     return ""

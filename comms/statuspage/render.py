@@ -14,20 +14,21 @@ from comms import subscriptions
 from comms.rendering import body_paragraphs, customer_text, status_page_url
 from comms.statuspage import data
 from comms.statuspage import maintenance as public_maintenance
+from core.forms import IdsChoiceField
 from incidents import history
 from incidents.models import Component, ComponentGroup
 
 
 class SubscribeForm(forms.Form):
     email = forms.EmailField(label="Email address", max_length=254)
-    components = forms.ModelMultipleChoiceField(
+    components = IdsChoiceField(
         Component.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Only updates about",
         help_text="Leave all unticked to hear about everything.",
     )
-    groups = forms.ModelMultipleChoiceField(
+    groups = IdsChoiceField(
         ComponentGroup.objects.filter(components__isnull=False).distinct(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

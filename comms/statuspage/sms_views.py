@@ -113,9 +113,9 @@ def sms_verify(request, token):
         refusal = ("This code has expired or was tried too many times. Ask for a new code: nothing will be sent to "
                    "the number until a new one is typed here.")
         return _page(request, "status/sms_verify.html", status=410, refusal=refusal, expired=True, **context)
+    # No count of the tries left: a page for a number that already receives updates confirms nothing, and a count
+    # would tell it apart from a real one (who subscribes to the page).
     refusal = "That code is not right, or it is not the latest one. Check the most recent text message from us."
-    if outcome.tries_left:
-        refusal += f" {outcome.tries_left} {'try' if outcome.tries_left == 1 else 'tries'} left."
     return _page(request, "status/sms_verify.html", status=400, refusal=refusal, **context)
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from comms.maintenance import approval
-from core.forms import DateTimeLocalInput
+from core.forms import DateTimeLocalInput, IdsChoiceField
 from core.statemachine import TransitionNotAllowed
 from core.views import RolePermissionMixin
 from incidents import maintenance as windows
@@ -24,7 +24,7 @@ FORM_FIELDS = ["title", "what", "why", "customer_impact", "customer_action", "co
 
 
 class MaintenanceForm(forms.ModelForm):
-    components = forms.ModelMultipleChoiceField(Component.objects.all(), required=False,
+    components = IdsChoiceField(Component.objects.all(), required=False,
                                                 widget=forms.CheckboxSelectMultiple,
                                                 help_text="Under maintenance while the window lasts.")
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from comms.models import Delivery
 from core.api import ErrorSerializer, FilterSet, RolePermissions
+from core.validators import whole_number
 from incidents.models import Incident
 from sentiment import quality, review
 from sentiment.api.serializers import (
@@ -168,10 +169,10 @@ class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def quality(self, request):
         """Flag precision from review outcomes, recall estimated from the daily spot-checks, what false flags were
         flagged for, and suggested lexicon entries (sentiment.quality). Support staff and communications leads."""
-        days = request.query_params.get("days", "30")
-        if not (days.isdigit() and 1 <= int(days) <= 365):
+        days = whole_number(request.query_params.get("days", "30"))
+        if days is None or not 1 <= days <= 365:
             raise exceptions.ValidationError({"days": ["A whole number of days from 1 to 365."]})
-        report = quality.quality_report(int(days))
+        report = quality.quality_report(days)
         readable = set(self.get_queryset().filter(
             pk__in=[pk for item in report.suggestions for pk in item.examples]).values_list("pk", flat=True))
         for item in report.suggestions:

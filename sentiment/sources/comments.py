@@ -70,7 +70,10 @@ def _utc(value) -> str | None:
     ISO 8601 with its zone; None when it is not a time."""
     if not isinstance(value, str):
         return None
-    moment = parse_datetime(value.strip().replace(" ", "T", 1))
+    try:
+        moment = parse_datetime(value.strip().replace(" ", "T", 1))
+    except ValueError:  # well formed but impossible: "9999-99-99 99:99:99", "+99:00", February 30th
+        return None
     if moment is None:
         return None
     if moment.tzinfo is None:

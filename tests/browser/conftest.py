@@ -42,6 +42,14 @@ def page(browser, request):
     context.close()
 
 
+@pytest.fixture(scope="session")
+def axe():
+    """axe-core, bundled in axe-playwright-python: nothing is fetched at run time."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield

@@ -29,7 +29,7 @@ def test_a_visitor_on_a_phone_subscribes_by_sms_to_one_component_from_the_status
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/status/")
 
-    page.get_by_role("link", name="Subscribe by SMS").click()
+    page.get_by_role("link", name="By text message (SMS)").click()
     expect(page.get_by_role("heading", name="Get updates by text message")).to_be_visible()
     page.get_by_label("Mobile number").fill("0161 496 0000")
     page.get_by_role("button", name="Text me a code").click()

@@ -13,14 +13,15 @@ from comms.choices import DeliveryStatus, MessageState
 from comms.lint import lint_message
 from comms.models import Delivery, Message
 from comms.rendering import link_facets, render_all
+from tests.comms import social_helpers
 from tests.comms.helpers import scheduled_message
+from tests.comms.social_helpers import STATUS_PAGE, make_due
 from tests.factories import IncidentFactory
 from tests.fakes.bluesky import APP_PASSWORD, DID, HANDLE, FakeBluesky
 from tests.test_settings import manage_check
 
 pytestmark = pytest.mark.django_db
 
-STATUS_PAGE = "http://127.0.0.1:8000/status/"
 CREATE = "/xrpc/com.atproto.repo.createRecord"
 
 
@@ -36,15 +37,7 @@ def bluesky(settings):
 
 
 def send_due(message=None) -> delivery.BatchOutcome:
-    delivery.dispatch_due_messages()
-    rows = Delivery.objects.filter(channel="bluesky")
-    if message is not None:
-        rows = rows.filter(message=message)
-    return delivery.send_deliveries(list(rows.values_list("pk", flat=True)))
-
-
-def make_due():
-    Delivery.objects.update(next_attempt_at=timezone.now())
+    return social_helpers.send_due("bluesky", message)
 
 
 def test_an_approved_message_is_posted_once_with_a_clickable_status_page_link(bluesky, lead):
@@ -81,6 +74,31 @@ def test_follow_ups_reply_to_the_previous_post_with_the_incidents_first_post_as_
     assert reply_of(records[1]) == {"root": first, "parent": first}
     assert reply_of(records[2]) == {"root": first, "parent": second}
     assert "reply" not in records[3]
+
+
+def test_a_follow_up_waits_for_the_earlier_update_held_up_by_an_outage_and_then_replies_to_it(bluesky, lead):
+    incident = IncidentFactory(title="Checkout errors")
+    first = scheduled_message(lead, incident=incident, channels=["bluesky"])
+    second = scheduled_message(lead, incident=incident, channels=["bluesky"], headline="Still investigating")
+    delivery.dispatch_due_messages()  # both due at once: the first goes first
+    bluesky.fail_next(CREATE, 503, body={"error": "InternalServerError", "message": "down"})
+    assert send_due(first).retry_ids  # the PDS is down: the first update waits for its retry
+
+    outcome = send_due(second)
+
+    assert (outcome.sent, len(outcome.retry_ids)) == (0, 1)  # not its turn: nothing posted out of order
+    assert len(bluesky.calls("POST", CREATE)) == 1  # only the first's failed try
+    assert Delivery.objects.get(message=second).attempts == 0  # the wait is no attempt
+
+    make_due()
+    send_due(first)
+    send_due(second)
+
+    records = [call.body["record"] for call in bluesky.calls("POST", CREATE)][1:]
+    assert [record["text"].split(" — ")[0] for record in records] == [first.headline, second.headline]
+    made = list(bluesky.records.values())
+    assert "reply" not in records[0]
+    assert reply_of(records[1])["parent"] == {"uri": made[0]["uri"], "cid": made[0]["cid"]}
 
 
 def reply_of(record: dict) -> dict:
@@ -149,12 +167,7 @@ def test_an_outage_then_recovery_posts_exactly_once(bluesky, lead):
     bluesky.fail_next(CREATE, 503, times=2, body={"error": "InternalServerError", "message": "Unavailable"})
     scheduled_message(lead, channels=["bluesky"])
 
-    assert send_due().retry_ids
-    assert Delivery.objects.get().last_error == "Bluesky server error (503) on post"
-    make_due()
-    assert send_due().sent == 0
-    make_due()
-    assert send_due().sent == 1
+    social_helpers.assert_two_failures_then_one_post("bluesky", "Bluesky server error (503) on post")
 
     assert len(bluesky.calls("POST", CREATE)) == 3 and len(bluesky.posted) == 1
 

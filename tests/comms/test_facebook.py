@@ -2,46 +2,34 @@
 times."""
 
 import pytest
-from django.utils import timezone
 
 from comms import delivery
-from comms.channels import get_transport
 from comms.channels.facebook import usage_wait_seconds
 from comms.choices import DeliveryStatus, MessageState
 from comms.lint import lint_message
 from comms.models import Delivery
 from comms.rendering import FACEBOOK_LIMIT, render_all
+from tests.comms import social_helpers
 from tests.comms.helpers import scheduled_message
+from tests.comms.social_helpers import STATUS_PAGE, make_due
 from tests.fakes.facebook import PAGE_ID, TOKEN, FakeFacebook, graph_error, rate_limited
 from tests.test_settings import manage_check
 
 pytestmark = pytest.mark.django_db
 
-STATUS_PAGE = "http://127.0.0.1:8000/status/"
-
 
 @pytest.fixture
-def graph():
-    with FakeFacebook() as fake:
-        yield fake
+def facebook(settings):
+    with FakeFacebook() as graph:
+        settings.FACEBOOK_CONFIGURED = True
+        settings.FACEBOOK_GRAPH_URL = graph.url
+        settings.FACEBOOK_PAGE_ID = PAGE_ID
+        settings.FACEBOOK_PAGE_TOKEN = TOKEN
+        yield graph
 
 
-@pytest.fixture
-def facebook(settings, graph):
-    settings.FACEBOOK_CONFIGURED = True
-    settings.FACEBOOK_GRAPH_URL = graph.url
-    settings.FACEBOOK_PAGE_ID = PAGE_ID
-    settings.FACEBOOK_PAGE_TOKEN = TOKEN
-    return graph
-
-
-def send_due() -> delivery.BatchOutcome:
-    delivery.dispatch_due_messages()
-    return delivery.send_deliveries(list(Delivery.objects.filter(channel="facebook").values_list("pk", flat=True)))
-
-
-def make_due():
-    Delivery.objects.update(next_attempt_at=timezone.now())
+def send_due(message=None) -> delivery.BatchOutcome:
+    return social_helpers.send_due("facebook", message)
 
 
 def test_an_approved_message_is_posted_to_the_page_once_with_the_whole_text_and_the_status_page_link(facebook, lead):
@@ -143,14 +131,7 @@ def test_an_outage_then_recovery_posts_every_update_exactly_once(facebook, lead)
     facebook.fail_next(f"/v21.0/{PAGE_ID}/feed", 503, times=2, body={})
     scheduled_message(lead, channels=["facebook"])
 
-    first = send_due()
-    assert first.retry_ids and Delivery.objects.get().last_error == "Facebook server error (503)"
-    make_due()
-    assert send_due().sent == 0
-    make_due()
-    assert send_due().sent == 1
-    make_due()
-    assert send_due().sent == 0  # nothing left to send
+    social_helpers.assert_two_failures_then_one_post("facebook", "Facebook server error (503)")
 
     assert len(facebook.calls("POST", f"/v21.0/{PAGE_ID}/feed")) == 3
     assert len(facebook.posted) == 1
@@ -168,29 +149,14 @@ def test_an_unreachable_graph_api_is_transient_and_holds_the_batch(facebook, set
 
 def test_without_configuration_nothing_is_sent_and_the_reason_names_the_variables(settings, lead):
     settings.FACEBOOK_CONFIGURED = False
-    transport = get_transport("facebook")
-    assert not transport.is_configured()
-    assert transport.not_configured_reason() == (
-        "Facebook is not configured: set FACEBOOK_PAGE_ID and FACEBOOK_PAGE_TOKEN.")
-    message = scheduled_message(lead, channels=["email"])
-    Delivery.objects.create(message=message, channel="facebook", recipient="facebook")
-
-    delivery.send_deliveries(list(Delivery.objects.filter(channel="facebook").values_list("pk", flat=True)))
-
-    row = Delivery.objects.get(channel="facebook")
-    assert row.status == DeliveryStatus.FAILED and row.last_error.startswith("Facebook is not configured")
+    social_helpers.assert_unconfigured_channel_fails_its_row(
+        "facebook", lead, "Facebook is not configured: set FACEBOOK_PAGE_ID and FACEBOOK_PAGE_TOKEN.")
 
 
 def test_a_graph_url_the_outbound_guard_refuses_fails_permanently_without_a_request(facebook, settings, lead):
     settings.OUTBOUND_ALLOWED_HOSTS = []  # 127.0.0.1 is a loopback address: refused unless allowed by name
-    scheduled_message(lead, channels=["facebook"])
-
-    send_due()
-
-    row = Delivery.objects.get()
-    assert row.status == DeliveryStatus.FAILED
-    assert row.last_error.startswith("EARS does not send to FACEBOOK_GRAPH_URL: 127.0.0.1 is a loopback")
-    assert facebook.requests == []
+    social_helpers.assert_refused_by_the_outbound_guard(
+        facebook, "facebook", lead, "EARS does not send to FACEBOOK_GRAPH_URL: 127.0.0.1 is a loopback")
 
 
 def test_the_preview_shows_the_page_post_and_lint_warns_only_past_the_limit(facebook, lead):

@@ -2,47 +2,35 @@
 it, how many times."""
 
 import pytest
-from django.utils import timezone
 
 from comms import delivery
-from comms.channels import get_transport
 from comms.choices import DeliveryStatus, MessageState
 from comms.lint import lint_message
 from comms.models import Delivery
 from comms.rendering import LINKEDIN_LIMIT, linkedin_commentary, linkedin_length, render_all
+from tests.comms import social_helpers
 from tests.comms.helpers import scheduled_message
+from tests.comms.social_helpers import STATUS_PAGE, make_due
 from tests.fakes.linkedin import ORGANIZATION, ORGANIZATION_ID, TOKEN, FakeLinkedIn
 from tests.fakes.linkedin import error as linkedin_error
 from tests.test_settings import manage_check
 
 pytestmark = pytest.mark.django_db
 
-STATUS_PAGE = "http://127.0.0.1:8000/status/"
-
 
 @pytest.fixture
-def api():
-    with FakeLinkedIn() as fake:
-        yield fake
+def linkedin(settings):
+    with FakeLinkedIn() as api:
+        settings.LINKEDIN_CONFIGURED = True
+        settings.LINKEDIN_API_URL = api.url
+        settings.LINKEDIN_ORGANIZATION_ID = ORGANIZATION_ID
+        settings.LINKEDIN_ACCESS_TOKEN = TOKEN
+        settings.LINKEDIN_API_VERSION = "202411"
+        yield api
 
 
-@pytest.fixture
-def linkedin(settings, api):
-    settings.LINKEDIN_CONFIGURED = True
-    settings.LINKEDIN_API_URL = api.url
-    settings.LINKEDIN_ORGANIZATION_ID = ORGANIZATION_ID
-    settings.LINKEDIN_ACCESS_TOKEN = TOKEN
-    settings.LINKEDIN_API_VERSION = "202411"
-    return api
-
-
-def send_due() -> delivery.BatchOutcome:
-    delivery.dispatch_due_messages()
-    return delivery.send_deliveries(list(Delivery.objects.filter(channel="linkedin").values_list("pk", flat=True)))
-
-
-def make_due():
-    Delivery.objects.update(next_attempt_at=timezone.now())
+def send_due(message=None) -> delivery.BatchOutcome:
+    return social_helpers.send_due("linkedin", message)
 
 
 def test_an_approved_message_is_posted_as_the_organization_once_and_its_urn_recorded(linkedin, lead):
@@ -134,14 +122,7 @@ def test_an_outage_then_recovery_posts_every_update_exactly_once(linkedin, lead)
     linkedin.fail_next("/rest/posts", 502, times=2, body=linkedin_error(502, "Bad Gateway"))
     scheduled_message(lead, channels=["linkedin"])
 
-    first = send_due()
-    assert first.retry_ids and Delivery.objects.get().last_error == "LinkedIn server error (502)"
-    make_due()
-    assert send_due().sent == 0
-    make_due()
-    assert send_due().sent == 1
-    make_due()
-    assert send_due().sent == 0  # nothing left to send
+    social_helpers.assert_two_failures_then_one_post("linkedin", "LinkedIn server error (502)")
 
     assert len(linkedin.calls("POST", "/rest/posts")) == 3
     assert len(linkedin.posted) == 1
@@ -149,29 +130,14 @@ def test_an_outage_then_recovery_posts_every_update_exactly_once(linkedin, lead)
 
 def test_without_configuration_nothing_is_sent_and_the_reason_names_the_variables(settings, lead):
     settings.LINKEDIN_CONFIGURED = False
-    transport = get_transport("linkedin")
-    assert not transport.is_configured()
-    assert transport.not_configured_reason() == (
-        "LinkedIn is not configured: set LINKEDIN_ORGANIZATION_ID and LINKEDIN_ACCESS_TOKEN.")
-    message = scheduled_message(lead, channels=["email"])
-    Delivery.objects.create(message=message, channel="linkedin", recipient="linkedin")
-
-    delivery.send_deliveries(list(Delivery.objects.filter(channel="linkedin").values_list("pk", flat=True)))
-
-    row = Delivery.objects.get(channel="linkedin")
-    assert row.status == DeliveryStatus.FAILED and row.last_error.startswith("LinkedIn is not configured")
+    social_helpers.assert_unconfigured_channel_fails_its_row(
+        "linkedin", lead, "LinkedIn is not configured: set LINKEDIN_ORGANIZATION_ID and LINKEDIN_ACCESS_TOKEN.")
 
 
 def test_an_api_url_the_outbound_guard_refuses_fails_permanently_without_a_request(linkedin, settings, lead):
     settings.OUTBOUND_ALLOWED_HOSTS = []
-    scheduled_message(lead, channels=["linkedin"])
-
-    send_due()
-
-    row = Delivery.objects.get()
-    assert row.status == DeliveryStatus.FAILED
-    assert row.last_error.startswith("EARS does not send to LINKEDIN_API_URL: 127.0.0.1 is a loopback")
-    assert linkedin.requests == []
+    social_helpers.assert_refused_by_the_outbound_guard(
+        linkedin, "linkedin", lead, "EARS does not send to LINKEDIN_API_URL: 127.0.0.1 is a loopback")
 
 
 def test_a_long_message_is_cut_to_3000_characters_as_stored_and_lint_warns(linkedin, lead):

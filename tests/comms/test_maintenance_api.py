@@ -37,6 +37,15 @@ def test_a_lead_writes_submits_and_another_lead_approves_a_window(api_as, lead, 
     assert approved.status_code == 200 and approved.json()["is_public"] is True
 
 
+def test_switching_four_eyes_off_does_not_let_the_author_approve_their_own_window(api_as, lead, second_lead):
+    window = api_as(lead).post(URL, body(four_eyes=True), format="json").json()
+    api_as(lead).post(f"{URL}{window['id']}/submit/")
+    assert api_as(lead).patch(f"{URL}{window['id']}/", {"four_eyes": False}, format="json").status_code == 200
+    refused = api_as(lead).post(f"{URL}{window['id']}/approve/")
+    assert refused.status_code == 403 and "four eyes" in refused.json()["message"]
+    assert api_as(second_lead).post(f"{URL}{window['id']}/approve/").status_code == 200
+
+
 def test_support_and_managers_read_windows_but_cannot_write_or_approve_them(api_as, lead, support, manager):
     window = api_as(lead).post(URL, body(), format="json").json()
     api_as(lead).post(f"{URL}{window['id']}/submit/")

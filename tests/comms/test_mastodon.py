@@ -4,49 +4,34 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from comms import delivery
-from comms.channels import get_transport
 from comms.choices import DeliveryStatus, MessageState
 from comms.lint import lint_message
 from comms.models import Delivery
 from comms.rendering import mastodon_length, render_all
+from tests.comms import social_helpers
 from tests.comms.helpers import scheduled_message
+from tests.comms.social_helpers import STATUS_PAGE, make_due
 from tests.factories import IncidentFactory
 from tests.fakes.mastodon import TOKEN, FakeMastodon
 from tests.test_settings import manage_check
 
 pytestmark = pytest.mark.django_db
 
-STATUS_PAGE = "http://127.0.0.1:8000/status/"
-
 
 @pytest.fixture
-def instance():
-    with FakeMastodon() as fake:
-        yield fake
-
-
-@pytest.fixture
-def mastodon(settings, instance):
-    settings.MASTODON_CONFIGURED = True
-    settings.MASTODON_API_BASE_URL = instance.url
-    settings.MASTODON_ACCESS_TOKEN = TOKEN
-    settings.MASTODON_VISIBILITY = "unlisted"
-    return instance
+def mastodon(settings):
+    with FakeMastodon() as instance:
+        settings.MASTODON_CONFIGURED = True
+        settings.MASTODON_API_BASE_URL = instance.url
+        settings.MASTODON_ACCESS_TOKEN = TOKEN
+        settings.MASTODON_VISIBILITY = "unlisted"
+        yield instance
 
 
 def send_due(message=None) -> delivery.BatchOutcome:
-    delivery.dispatch_due_messages()
-    rows = Delivery.objects.filter(channel="mastodon")
-    if message is not None:
-        rows = rows.filter(message=message)
-    return delivery.send_deliveries(list(rows.values_list("pk", flat=True)))
-
-
-def make_due():
-    Delivery.objects.update(next_attempt_at=timezone.now())
+    return social_helpers.send_due("mastodon", message)
 
 
 def test_an_approved_message_is_posted_once_with_the_status_page_link(mastodon, lead):
@@ -87,6 +72,32 @@ def test_each_follow_up_of_an_incident_replies_to_its_previous_status_and_other_
     assert posts[1].body["in_reply_to_id"] == ids[0]
     assert posts[2].body["in_reply_to_id"] == ids[1]
     assert "in_reply_to_id" not in posts[3].body
+
+
+def test_a_follow_up_waits_for_the_earlier_update_held_up_by_an_outage_and_then_replies_to_it(mastodon, lead):
+    incident = IncidentFactory(title="Checkout errors")
+    first = scheduled_message(lead, incident=incident, channels=["mastodon"])
+    second = scheduled_message(lead, incident=incident, channels=["mastodon"], headline="Still investigating")
+    delivery.dispatch_due_messages()  # both due at once: the first goes first
+    mastodon.fail_next("/api/v1/statuses", 503)
+    assert send_due(first).retry_ids  # the instance is down: the first update waits for its retry
+
+    outcome = send_due(second)
+
+    assert (outcome.sent, len(outcome.retry_ids)) == (0, 1)  # not its turn: nothing posted out of order
+    assert len(mastodon.calls("POST", "/api/v1/statuses")) == 1  # only the first's failed try
+    waiting = Delivery.objects.get(message=second)
+    assert (waiting.status, waiting.attempts) == (DeliveryStatus.QUEUED, 0)  # the wait is no attempt
+    assert waiting.last_error == "Not tried: Waiting for the incident's earlier update to be posted first"
+
+    make_due()
+    send_due(first)
+    send_due(second)
+
+    assert [status["text"].split(" — ")[0] for status in mastodon.posted] == [first.headline, second.headline]
+    assert mastodon.posted[0]["in_reply_to_id"] is None
+    assert mastodon.posted[1]["in_reply_to_id"] == mastodon.posted[0]["id"]
+    assert Delivery.objects.get(message=second).attempts == 1
 
 
 def test_the_instance_limit_is_read_once_and_lets_a_longer_post_through(settings, lead):
@@ -162,14 +173,7 @@ def test_an_outage_then_recovery_posts_every_update_exactly_once(mastodon, lead)
     mastodon.fail_next("/api/v1/statuses", 503, times=2, body={"error": "Service Unavailable"})
     scheduled_message(lead, channels=["mastodon"])
 
-    first = send_due()
-    assert first.retry_ids and Delivery.objects.get().last_error == "Mastodon server error (503)"
-    make_due()
-    assert send_due().sent == 0
-    make_due()
-    assert send_due().sent == 1
-    make_due()
-    assert send_due().sent == 0  # nothing left to send
+    social_helpers.assert_two_failures_then_one_post("mastodon", "Mastodon server error (503)")
 
     assert len(mastodon.calls("POST", "/api/v1/statuses")) == 3
     assert len(mastodon.posted) == 1
@@ -191,29 +195,14 @@ def test_a_send_repeated_after_its_answer_was_lost_reuses_the_idempotency_key_an
 
 def test_without_configuration_nothing_is_sent_and_the_reason_names_the_variables(settings, lead):
     settings.MASTODON_CONFIGURED = False
-    transport = get_transport("mastodon")
-    assert not transport.is_configured()
-    assert transport.not_configured_reason() == (
-        "Mastodon is not configured: set MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN.")
-    message = scheduled_message(lead, channels=["email"])
-    Delivery.objects.create(message=message, channel="mastodon", recipient="mastodon")
-
-    delivery.send_deliveries(list(Delivery.objects.filter(channel="mastodon").values_list("pk", flat=True)))
-
-    row = Delivery.objects.get(channel="mastodon")
-    assert row.status == DeliveryStatus.FAILED and row.last_error.startswith("Mastodon is not configured")
+    social_helpers.assert_unconfigured_channel_fails_its_row(
+        "mastodon", lead, "Mastodon is not configured: set MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN.")
 
 
 def test_an_instance_url_the_outbound_guard_refuses_fails_permanently_without_a_request(mastodon, settings, lead):
     settings.OUTBOUND_ALLOWED_HOSTS = []  # 127.0.0.1 is a loopback address: refused unless allowed by name
-    scheduled_message(lead, channels=["mastodon"])
-
-    send_due()
-
-    row = Delivery.objects.get()
-    assert row.status == DeliveryStatus.FAILED
-    assert row.last_error.startswith("EARS does not send to MASTODON_API_BASE_URL: 127.0.0.1 is a loopback")
-    assert mastodon.requests == []
+    social_helpers.assert_refused_by_the_outbound_guard(
+        mastodon, "mastodon", lead, "EARS does not send to MASTODON_API_BASE_URL: 127.0.0.1 is a loopback")
 
 
 def test_mastodon_counts_graphemes_and_every_url_as_23():

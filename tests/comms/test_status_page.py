@@ -677,3 +677,12 @@ def test_json_documents_can_be_read_by_widgets_on_other_sites(client):
 def test_public_answers_do_not_vary_on_the_visitors_cookies_so_a_shared_cache_can_keep_them(path):
     response = Client().get(path, HTTP_COOKIE="sessionid=someone-elses")
     assert response.status_code == 200 and "Cookie" not in response.get("Vary", "")
+
+
+@pytest.mark.parametrize("path", ["/status/subscribe/", "/status/subscribe/webhooks/"])
+@pytest.mark.parametrize("field", ["components", "groups"])
+@pytest.mark.parametrize("value", ["99999999999999999999999", "²", "1.5", "-1"])
+def test_an_id_no_component_could_have_is_a_form_error_on_every_subscribe_form_not_a_500(client, path, field, value):
+    response = client.post(path, {"email": "reader@example.com", "kind": "webhook",
+                                  "url": "https://hooks.example.com/x", field: [value]})
+    assert response.status_code == 400

@@ -1,0 +1,23 @@
+"""The PostgreSQL path of ingest inserts with raw SQL: it must name every column the table requires."""
+
+import pytest
+from django.utils import timezone
+
+from sentiment.ingest import INSERTED_FIELDS, ingest, row_defaults
+from sentiment.models import Mention
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_raw_insert_names_every_required_column_of_a_mention():
+    required = {field.name for field in Mention._meta.concrete_fields if not field.null and not field.primary_key}
+
+    assert required - {*INSERTED_FIELDS, *row_defaults(timezone.now())} == set()
+
+
+def test_an_ingested_mention_has_no_dismiss_reason_and_is_not_a_spot_check():
+    [result] = ingest([{"source": "api", "external_id": "cols-1", "text": "checkout is down",
+                        "posted_at": "2026-11-23T10:00:00Z"}])
+
+    mention = Mention.objects.get(pk=result.id)
+    assert result.status == "created" and mention.dismiss_reason == "" and mention.spot_check is False
