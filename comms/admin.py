@@ -148,6 +148,7 @@ class AlertSeverityMappingAdmin(admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "source", "fingerprint", "severity", "component", "incident", "outcome", "received_at",
                     "resolved_at"]
     list_filter = ["outcome", "source", ("resolved_at", admin.EmptyFieldListFilter)]

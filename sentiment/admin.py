@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin
@@ -225,6 +226,8 @@ class CommentSiteAdmin(admin.ModelAdmin):
     """Blogs and sites posting their comments to POST /api/v1/mentions/comments/. A new site gets a token, shown once
     on saving; the actions issue a new token or signing secret (shown once, the old one stops working) or remove the
     secret. Only the token's digest is stored."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # blog.example.com means https://
 
     list_display = ["name", "url", "enabled", "token_key", "signs", "last_received_at"]
     list_filter = ["enabled"]

@@ -110,7 +110,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "status-feed": {"GET": EVERYONE},
     "status-badge": {"GET": EVERYONE},
     "status-embed": {"GET": EVERYONE},
-    "status-subscribe": {"POST": EVERYONE},
+    "status-subscribe": {"GET": EVERYONE, "POST": EVERYONE},  # the email form's own page, and subscribing
     "status-confirm": {"GET": EVERYONE, "POST": EVERYONE},
     "status-unsubscribe": {"GET": EVERYONE, "POST": EVERYONE},
     "status-endpoint-subscribe": {"GET": EVERYONE, "POST": EVERYONE},
