@@ -42,7 +42,7 @@ test: install-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ARGS)
 
 ## resilience: faults on purpose (worker killed, broker restart, channel outage, database blip, two beats) and an
 ## ingest flood while real processes deliver; prints exact counts and times and records them in docs/reliability.md

@@ -259,7 +259,7 @@ def main():
         f"Run {started:%Y-%m-%d %H:%M} UTC on {machine()}; database "
         f"{os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}, broker {os.environ['REDIS_URL'].rsplit('@', 1)[-1]}.\n\n"
     )
-    sections = {}
+    sections = RecordingSections(None if args.no_record else ROOT / "docs" / "benchmarks.md")
     if "fanout" in chosen:
         from bench import fanout
 
@@ -307,9 +307,21 @@ def main():
 
         sections["lexicon"] = sentiment_quality.section(sentiment_quality.run())
     if not args.no_record:
-        for name, section in sections.items():
-            record(ROOT / "docs" / "benchmarks.md", name, section)
-        sys.stderr.write("recorded in docs/benchmarks.md\n")
+        sys.stderr.write(f"recorded in docs/benchmarks.md: {', '.join(sections)}\n")
+
+
+class RecordingSections(dict):
+    """Each benchmark's section is written to docs/benchmarks.md as soon as it is done: a later benchmark that fails
+    (a missing tool, a crash) does not lose the figures of those before it."""
+
+    def __init__(self, path: Path | None):
+        super().__init__()
+        self.path = path
+
+    def __setitem__(self, name: str, section: str) -> None:
+        super().__setitem__(name, section)
+        if self.path is not None:
+            record(self.path, name, section)
 
 
 def record(path: Path, name: str, section: str) -> None:

@@ -42,8 +42,9 @@ def bluesky_handles_for_the_accounts() -> None:
 
     SocialHandle.objects.bulk_create([
         SocialHandle(account_id=account_id, handle=f"{handle}.bsky.social")
-        for account_id, handle in SocialHandle.objects.values_list("account_id", "handle")
-    ])
+        for account_id, handle in SocialHandle.objects.exclude(handle__endswith=".bsky.social")
+        .values_list("account_id", "handle")
+    ], ignore_conflicts=True)
 
 
 def create_searches(mastodon, bluesky) -> dict:

@@ -217,6 +217,8 @@ http {{
         listen 127.0.0.1:{port};
         server_name localhost;
 {snippet}
+        # Everything else to the application, as operators keep it (docs/operations.md): the subscribe pages.
+        location / {{ proxy_pass http://ears_app; proxy_set_header Host $host; }}
         # The baseline: a plain static file of the same size, no fallback, no extra headers.
         location = /plain.html {{ root {plain_root}; }}
     }}
@@ -347,14 +349,17 @@ def ratio(ours: dict, baseline: dict) -> float:
 
 def check_nginx(web: str, page_file: Path) -> None:
     """The documented configuration does what it says: the page comes from the export, with its headers, and
-    the exported page's subscribe link reaches the application's page, whose form has a CSRF token."""
+    the exported page's subscribe link reaches the application's page, whose form has a CSRF token (and so does an
+    old /status/?subscribe link: the application's status page)."""
     import urllib.request
 
     with urllib.request.urlopen(f"{web}/status/", timeout=5) as response:
         assert response.read() == page_file.read_bytes(), "nginx did not serve the exported page"
         assert response.headers["Cache-Control"] == "public, no-cache", response.headers
-    with urllib.request.urlopen(f"{web}/status/?subscribe", timeout=5) as response:
+    with urllib.request.urlopen(f"{web}/status/subscribe/", timeout=5) as response:
         assert b'name="csrfmiddlewaretoken"' in response.read(), "the subscribe link did not reach the application"
+    with urllib.request.urlopen(f"{web}/status/?subscribe", timeout=5) as response:
+        assert b'href="/status/subscribe/"' in response.read(), "an old subscribe link did not reach the application"
     with urllib.request.urlopen(f"{web}/api/v2/summary.json", timeout=5) as response:
         assert response.headers["Access-Control-Allow-Origin"] == "*", response.headers
         assert response.headers["Content-Type"] == "application/json", response.headers

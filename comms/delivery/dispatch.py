@@ -141,7 +141,14 @@ def mark_enqueued(delivery_ids) -> None:
     Delivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.QUEUED).update(enqueued_at=timezone.now())
 
 
+OPEN_STATUSES = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+
+
 def finish_message_if_done(message_id: int) -> str | None:
+    # Asked after every batch: while rows are open the answer is "not yet", found in the small partial index of open
+    # rows, instead of counting all of the message's rows (200,000 of them, after each of 1,000 batches).
+    if Delivery.objects.filter(message_id=message_id, status__in=OPEN_STATUSES).exists():
+        return None
     counts = Delivery.objects.filter(message_id=message_id).aggregate(
         open=Count("pk", filter=Q(status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING])),
         sent=Count("pk", filter=Q(status=DeliveryStatus.SENT)),

@@ -111,7 +111,12 @@ class Delivery(models.Model):
                 name="delivery_of_a_message_a_notice_or_a_reply",
             ),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            # The rows still to send, per message: "is it done?" after every batch (comms.delivery.dispatch).
+            models.Index(fields=["message"], condition=models.Q(status__in=["queued", "sending"]),
+                         name="delivery_open_by_message"),
+        ]
         verbose_name_plural = "deliveries"
 
     def __str__(self):

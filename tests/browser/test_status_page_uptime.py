@@ -58,7 +58,7 @@ def label_width(page, day) -> float:
 def test_a_day_with_an_outage_is_a_tab_stop_whose_text_shows_on_focus(page, live_server, history):
     page.goto(f"{live_server.url}/status/")
     group_days = page.get_by_role("list", name="EU region: each of the last 90 days").get_by_role("listitem")
-    yesterday = group_days.nth(88)
+    yesterday = group_days.filter(has_text=OUTAGE_TEXT)
     assert label_width(page, yesterday) <= 1  # read by screen readers, out of sight until hovered or focused
 
     for _ in range(40):
@@ -78,7 +78,7 @@ def test_only_the_days_with_something_to_say_are_tab_stops_in_groups_and_compone
     page.goto(f"{live_server.url}/status/")
     page.get_by_text("EU region").click()  # opened: API's and Payments' bars are on the page too, after its summary
     expect(page.locator("summary")).to_be_focused()
-    assert page.locator("li.day").count() == 4 * 90
+    assert page.locator("li.day").count() < 4 * 90  # quiet days in a row are one bar of their width
 
     focused = tab_through_days(page)
 
@@ -115,7 +115,8 @@ def test_the_status_page_with_its_bars_has_no_serious_violations_and_fits_a_phon
         problems = check(page, axe, "status page with uptime history", f"{live_server.url}/status/")
         # Opened, with a day's text showing at the phone's width: still nothing serious, still no sideways scroll.
         page.get_by_text("EU region").click()
-        api_yesterday = page.get_by_role("list", name="API: each of the last 90 days").get_by_role("listitem").nth(88)
+        api_days = page.get_by_role("list", name="API: each of the last 90 days").get_by_role("listitem")
+        api_yesterday = api_days.filter(has_text=OUTAGE_TEXT)
         api_yesterday.focus()
         expect(api_yesterday.locator(".day-label")).to_contain_text(OUTAGE_TEXT)
         assert label_width(page, api_yesterday) > 100
