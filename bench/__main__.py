@@ -116,8 +116,9 @@ def statuspage_section(result: dict) -> str:
         "machine's load drifts during a run and each round's targets ran within seconds of each other. The bare "
         "view runs in the same server with the same settings and middleware: it reads one value from the cache "
         "and returns it, and is mounted next to the status page's URLs so that resolving it costs the same. Every "
-        "request is a new visitor (wrk keeps no cookies), so each page carries a freshly made CSRF token and "
-        "cookie. Server CPU per request is the user and system time of the server's processes (gunicorn's master "
+        "request is a new visitor (wrk keeps no cookies); the page has no form, so it is the same cached bytes "
+        "for each of them, with no CSRF token and no cookie. Server CPU per request is the user and system time of "
+        "the server's processes (gunicorn's master "
         "and workers; nginx's) divided by the requests answered, median round; its ratio is the baseline's ÷ "
         "ours, so above 1 means ours costs the server less. It leaves out Redis and wrk, and other load on the "
         "machine disturbs it much less than it does the rate.\n\n"
@@ -127,7 +128,7 @@ def statuspage_section(result: dict) -> str:
         "server (so with the same `open_file_cache`), same run, same wrk settings. Files exported: "
         f"{', '.join(f'`{name}`' for name in result['export_files'])}.\n\n"
         + "\n".join(header + nginx)
-        + f"\n\nGoals: ≥ 0.8× the bare view, ≥ 0.9× the plain file.\n\n{lines}\n"
+        + f"\n\nGoals: ≥ 0.95× the bare view (issue 13), ≥ 0.9× the plain file.\n\n{lines}\n"
     )
 
 
