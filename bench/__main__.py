@@ -57,7 +57,7 @@ account, {ours['flagged']:,} flagged. Peak memory: workers {result['peak_rss'] /
 process {result['peak_rss_single'] / mib:,.0f} MiB); the benchmark process (API, VADER loop, the texts)
 {result['peak_rss_bench'] / mib:,.0f} MiB.
 
-Ratio ours / VADER: **{result['ratio']:.2f}** (goal ≥ 0.5).
+Ratio ours / VADER: **{result['ratio']:.2f}** (goal ≥ 0.7, issue 12).
 
 `{result['summary']}`
 """

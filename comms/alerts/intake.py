@@ -154,7 +154,8 @@ def _draft_acknowledgement(source: AlertSource, incident: Incident) -> Message |
 # --- Resolved -------------------------------------------------------------------------------------------------
 
 def _resolve(source: AlertSource, incoming: IncomingAlert, now) -> tuple[str, int | None]:
-    alert = (Alert.objects.select_for_update().select_related("incident")
+    # of=("self",): the incident is a nullable join, which PostgreSQL will not lock (and need not: only the alert row)
+    alert = (Alert.objects.select_for_update(of=("self",)).select_related("incident")
              .filter(source=source, fingerprint=incoming.fingerprint, resolved_at__isnull=True).first())
     if alert is None or not Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=now):
         seen = Alert.objects.filter(source=source, fingerprint=incoming.fingerprint).exists()

@@ -52,9 +52,10 @@ def test_support_assigns_responds_to_and_dismisses_flagged_mentions(browser, liv
     # 3. Dismiss the third with a reason.
     row = rows.filter(has_text="Buy followers cheap")
     row.get_by_text("Dismiss", exact=True).click()
-    row.get_by_label("Why it needs no action").fill("Spam")
+    row.get_by_label("Why it needs no action").select_option(label="Not about us, or spam")
+    row.get_by_label("More detail (optional)").fill("Selling followers")
     row.get_by_role("button", name="Dismiss mention").click()
-    expect(page.get_by_role("status").first).to_contain_text("Mention from @spammy dismissed.")
+    expect(page.get_by_role("status").first).to_contain_text("Mention from @spammy dismissed (Not about us, or spam).")
     expect(rows).to_have_count(1)
 
     # All states: each shows where it ended up, and so does the database.
@@ -69,6 +70,6 @@ def test_support_assigns_responds_to_and_dismisses_flagged_mentions(browser, liv
     assert states == {
         to_assign.pk: ("in_review", support.pk, ""),
         to_answer.pk: ("responded", support.pk, "Sorry Ben, the refund went out this morning."),
-        to_dismiss.pk: ("dismissed", None, "Spam"),
+        to_dismiss.pk: ("dismissed", None, "Selling followers"),
     }
     page.close()
