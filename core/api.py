@@ -1,5 +1,8 @@
 """API conventions shared by every app: one error shape, role-based permissions, pagination, schema."""
 
+import hashlib
+import hmac
+import time
 from datetime import UTC, datetime
 
 import django_filters
@@ -266,3 +269,28 @@ def api_router():
     router.include_root_view = False
     router._default_value_pattern = "[^/]+"
     return router
+
+
+# --- Machine endpoints signed with a shared secret (alert sources, comment sites) ---------------------------
+
+SIGNATURE_TIMESTAMP_HEADER = "X-Signature-Timestamp"
+SIGNATURE_TOLERANCE = 300  # seconds either side of now
+
+
+def check_body_signature(request, body: bytes, secret: str, signature: str) -> None:
+    """HMAC-SHA256 of the raw body (or of "<timestamp>:<body>" when X-Signature-Timestamp is sent, which must be
+    within SIGNATURE_TOLERANCE of now), given as hex with or without "sha256=", compared in constant time.
+    Raises AuthenticationFailed (401) with the reason."""
+    signed = body
+    stamp = request.headers.get(SIGNATURE_TIMESTAMP_HEADER)
+    if stamp is not None:
+        if not (stamp.isascii() and stamp.isdigit()) or abs(time.time() - int(stamp[:12])) > SIGNATURE_TOLERANCE:
+            raise exceptions.AuthenticationFailed(
+                f"{SIGNATURE_TIMESTAMP_HEADER} must be the Unix time within {SIGNATURE_TOLERANCE} s of now.")
+        signed = stamp.encode() + b":" + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    given = signature.strip()
+    if given.lower().startswith("sha256="):
+        given = given[7:]
+    if not hmac.compare_digest(expected, given.lower().encode("ascii", "replace").decode()):
+        raise exceptions.AuthenticationFailed("The signature does not match the body.")
