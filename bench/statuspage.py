@@ -349,8 +349,8 @@ def ratio(ours: dict, baseline: dict) -> float:
 
 def check_nginx(web: str, page_file: Path) -> None:
     """The documented configuration does what it says: the page comes from the export, with its headers, and
-    the exported page's subscribe link reaches the application's page, whose form has a CSRF token (and so does an
-    old /status/?subscribe link: the application's status page)."""
+    the exported page's subscribe link reaches the application's page, whose form has a CSRF token (an old
+    /status/?subscribe link gets the exported page, which leads there)."""
     import urllib.request
 
     with urllib.request.urlopen(f"{web}/status/", timeout=5) as response:
@@ -359,7 +359,8 @@ def check_nginx(web: str, page_file: Path) -> None:
     with urllib.request.urlopen(f"{web}/status/subscribe/", timeout=5) as response:
         assert b'name="csrfmiddlewaretoken"' in response.read(), "the subscribe link did not reach the application"
     with urllib.request.urlopen(f"{web}/status/?subscribe", timeout=5) as response:
-        assert b'href="/status/subscribe/"' in response.read(), "an old subscribe link did not reach the application"
+        assert b'href="/status/subscribe/"' in response.read(), "an old subscribe link does not lead to subscribing"
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8", response.headers
     with urllib.request.urlopen(f"{web}/api/v2/summary.json", timeout=5) as response:
         assert response.headers["Access-Control-Allow-Origin"] == "*", response.headers
         assert response.headers["Content-Type"] == "application/json", response.headers

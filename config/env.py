@@ -304,6 +304,17 @@ def env_offsets(name: str, default: str, env: Mapping[str, str] | None = None) -
     return sorted(seconds, reverse=True)
 
 
+def env_matching(name: str, pattern: str, example: str, secret: bool = False,
+                 env: Mapping[str, str] | None = None) -> str:
+    """A value the regular expression matches whole, or "" when unset. A secret is refused without being repeated
+    (startup errors end up in logs)."""
+    value = env_str(name, "", env)
+    if value and not re.fullmatch(pattern, value):
+        got = " (the value set is not; it is a secret, so it is not shown)" if secret else f", got {value!r}"
+        raise ImproperlyConfigured(f"{name} must be {example}{got}.")
+    return value
+
+
 def env_phone_number(name: str, env: Mapping[str, str] | None = None) -> str:
     """An E.164 phone number (+ and 8 to 15 digits, the first not 0) such as +15005550006; "" when unset."""
     value = env_str(name, "", env)

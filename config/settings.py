@@ -22,6 +22,7 @@ from config.env import (
     env_http_url,
     env_int,
     env_list,
+    env_matching,
     env_offsets,
     env_phone_number,
     env_prefixed,
@@ -280,6 +281,17 @@ ENDPOINT_CONFIRM_DAYS = env_int("ENDPOINT_CONFIRM_DAYS", 2, minimum=1)  # a code
 SLACK_WEBHOOK_HOSTS = env_host_list("SLACK_WEBHOOK_HOSTS") or ["hooks.slack.com"]
 DISCORD_WEBHOOK_HOSTS = env_host_list("DISCORD_WEBHOOK_HOSTS") or [
     "discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"]
+# "Add to Slack" on the subscription form (comms/endpoints/slack_oauth.py; docs/operations.md "Add to Slack"): the
+# Slack app's OAuth client. On when both are set, off (the form asks for a webhook URL only) when neither is.
+SLACK_CLIENT_ID = env_matching("SLACK_CLIENT_ID", r"[0-9]+\.[0-9]+",
+                               "the Client ID from the Slack app's Basic Information page, e.g. 1234567890.1234567890")
+SLACK_CLIENT_SECRET = env_matching("SLACK_CLIENT_SECRET", r"[A-Za-z0-9]{16,128}",
+                                   "the Client Secret from the Slack app's Basic Information page (letters and digits)",
+                                   secret=True)
+SLACK_OAUTH_CONFIGURED = _all_or_none('"Add to Slack"', {"SLACK_CLIENT_ID": SLACK_CLIENT_ID,
+                                                         "SLACK_CLIENT_SECRET": SLACK_CLIENT_SECRET})
+# Where Slack's authorize page (/oauth/v2/authorize) and Web API (/api/) are; only tests (a local fake) change it.
+SLACK_URL = env_http_url("SLACK_URL", "https://slack.com")
 
 # --- Facebook page and LinkedIn organization page (comms/channels/facebook.py, linkedin.py) --------------
 
@@ -580,6 +592,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Its DEBUG lines name each request's path, and a Slack or Discord webhook's path is its secret.
+        "urllib3.connectionpool": {"level": "INFO"},
         # A refused or missing page (403, 404) is an answer, not an error: only 5xx are logged, with a traceback.
         "django.request": {"level": "ERROR"},
         # Beat sends the dispatch task every few seconds: neither each send nor each finished task is news.

@@ -31,6 +31,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
@@ -39,8 +40,10 @@ from urllib3.exceptions import (
     LocationParseError,
     NameResolutionError,
     NewConnectionError,
+    ReadTimeoutError,
+    SSLError,
 )
-from urllib3.util import parse_url
+from urllib3.util import Timeout, parse_url
 from urllib3.util.connection import allowed_gai_family
 
 CONNECT_TIMEOUT_SECONDS = 3
@@ -288,16 +291,58 @@ def _read_at_most(response: requests.Response, limit: int) -> None:
 
 
 class OutboundSession(requests.Session):
-    """A requests session for URLs that people configure: every request goes through the rules above."""
+    """A requests session for URLs that people configure: every request goes through the rules above.
+
+    A POST of bytes with headers (what every webhook post is) goes straight to the guarded adapter's urllib3 pool
+    (`post`): the same checked connections, TLS settings, timeouts and capped answer, without requests' per-request
+    preparation (merging session settings, hooks, cookies, auth, environment), which cost more CPU than the HTTP
+    exchange itself in a fan-out to thousands of webhooks (docs/benchmarks.md). Anything else takes requests' path."""
 
     def __init__(self):
         super().__init__()
         self.trust_env = False  # no proxy or .netrc from the environment: a proxy would resolve the host unchecked
         self.headers["Accept-Encoding"] = "identity"  # the size limit is on what is read, not on what it inflates to
-        adapter = _GuardedAdapter(max_retries=0)
-        self.mount("https://", adapter)
-        self.mount("http://", adapter)
+        self.guarded = _GuardedAdapter(max_retries=0)
+        self.mount("https://", self.guarded)
+        self.mount("http://", self.guarded)
 
     def send(self, request, **kwargs):
         kwargs["allow_redirects"] = False  # a redirect is an answer for the caller to judge, never followed
         return super().send(request, **kwargs)
+
+    def post(self, url, data=None, json=None, **kwargs):
+        plain = json is None and isinstance(data, bytes) and not set(kwargs) - {"headers", "timeout", "allow_redirects"}
+        if plain and not (self.cookies or self.auth or self.hooks["response"]):
+            return self._post_bytes(url, data, kwargs.get("headers") or {}, kwargs.get("timeout") or TIMEOUT)
+        return super().post(url, data=data, json=json, **kwargs)
+
+    def _post_bytes(self, url: str, body: bytes, headers: dict, timeout) -> requests.Response:
+        check_url(url)
+        target = requests.PreparedRequest()
+        target.url = url  # all the adapter's pool choice reads (scheme, host, port), with its TLS settings
+        host_params, pool_kwargs = self.guarded.build_connection_pool_key_attributes(target, True, None)
+        pool = self.guarded.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+        sent = CaseInsensitiveDict(self.headers)
+        sent.update(headers)
+        sent["Content-Length"] = str(len(body))
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        try:
+            raw = pool.urlopen(
+                "POST", parse_url(url).request_uri, body=body, headers=dict(sent), retries=False, redirect=False,
+                assert_same_host=False, preload_content=False, decode_content=False,
+                timeout=Timeout(connect=connect, read=read),
+            )
+        except ConnectTimeoutError as error:
+            raise requests.ConnectTimeout(error) from None
+        except ReadTimeoutError as error:
+            raise requests.ReadTimeout(error) from None
+        except SSLError as error:
+            raise requests.exceptions.SSLError(error) from None
+        except (HTTPError, OSError) as error:  # refused, reset, name not found, a broken answer
+            raise requests.ConnectionError(error) from None
+        response = requests.Response()
+        response.status_code, response.reason, response.url = raw.status, raw.reason, url
+        response.headers = CaseInsensitiveDict(raw.headers)
+        response.raw = raw
+        _read_at_most(response, RESPONSE_LIMIT_BYTES)
+        return response

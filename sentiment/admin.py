@@ -22,7 +22,8 @@ class MentionAdmin(admin.ModelAdmin):
     list_select_related = ["incident"]
     date_hierarchy = "posted_at"
     show_full_result_count = False
-    fields = ["source", "external_id", "url", "posted_at", "received_at", "author_handle", "author_name",
+    fields = ["source", "external_id", "url", "in_reply_to_id", "in_reply_to_url", "network_ref", "posted_at",
+              "received_at", "author_handle", "author_name",
               "author_followers", "language", "text", "neg", "neu", "pos", "compound", "label", "scored_at",
               "flagged", "flag_reasons", "incident", "review_state", "assignee", "review_note", "reviewed_at"]
     readonly_fields = [name for name in fields if name != "incident"]

@@ -22,7 +22,9 @@ from sentiment.models import Mention
 SCORE_CHUNK = 1000  # a scoring task per bulk request: its setup (rules, lexicon, incidents) is paid once
 TEXT_LIMIT = 10_000
 MAX_FOLLOWERS = 2_147_483_647  # the column's range
-TEXT_FIELDS = ("external_id", "text", "author_handle", "author_name", "url", "language")
+REF_LIMIT = 200  # in_reply_to_id and network_ref (a Delivery's in_reply_to holds as much)
+TEXT_FIELDS = ("external_id", "text", "author_handle", "author_name", "url", "language", "in_reply_to_id",
+               "in_reply_to_url", "network_ref")
 SOURCES = frozenset(Source.values)  # Source.values builds a new list on every call
 
 
@@ -63,6 +65,10 @@ def clean_item(raw, default_source: str) -> dict:
     handle, name, language = (str(raw.get(key) or "") for key in ("author_handle", "author_name", "language"))
     if len(handle) > 100 or len(name) > 200 or len(language) > 12 or len(url) > 500:
         problems.append("author_handle ≤ 100, author_name ≤ 200, language ≤ 12 and url ≤ 500 characters")
+    parent_id, network_ref = (str(raw.get(key) or "").strip() for key in ("in_reply_to_id", "network_ref"))
+    parent_url = _http_url(raw.get("in_reply_to_url") or "", problems, name="in_reply_to_url")
+    if len(parent_id) > REF_LIMIT or len(network_ref) > REF_LIMIT:
+        problems.append(f"in_reply_to_id and network_ref ≤ {REF_LIMIT} characters")
     if problems:
         raise ValidationError("; ".join(problems) + ".")
     return {
@@ -75,6 +81,9 @@ def clean_item(raw, default_source: str) -> dict:
         "author_followers": followers,
         "url": url,
         "language": language,
+        "in_reply_to_id": parent_id,
+        "in_reply_to_url": parent_url,
+        "network_ref": network_ref,
     }
 
 
@@ -116,14 +125,23 @@ def _followers(value, problems: list[str]) -> int | None:
     return followers
 
 
-def _http_url(url, problems: list[str]) -> str:
+def _http_url(url, problems: list[str], name: str = "url") -> str:
     if url == "":
         return url
     try:
         return web_url(url)
     except ValidationError:
-        problems.append("url must be an http(s) URL written as RFC 3986 says (spaces, quotes, <, > and non-ASCII "
+        problems.append(f"{name} must be an http(s) URL written as RFC 3986 says (spaces, quotes, <, > and non-ASCII "
                         "characters percent-encoded), at most 500 characters")
+        return ""
+
+
+def usable_url(url) -> str:
+    """The URL when ingest takes it, else "": a source stores a mention without a derived link (the thread's) rather
+    than have the whole mention refused for it."""
+    try:
+        return web_url(url) if url else ""
+    except ValidationError:
         return ""
 
 
@@ -178,7 +196,7 @@ def ingest(items, default_source: str = Source.API) -> list[ItemResult]:
 
 
 INSERTED_FIELDS = ["source", "external_id", "text", "posted_at", "author_handle", "author_name", "author_followers",
-                   "url", "language"]
+                   "url", "language", "in_reply_to_id", "in_reply_to_url", "network_ref"]
 
 
 def row_defaults(received) -> dict:

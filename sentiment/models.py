@@ -17,6 +17,17 @@ class Mention(models.Model):
     author_followers = models.PositiveIntegerField(null=True, blank=True)
     text = BoundedTextField(max_length=10_000)
     url = models.URLField(max_length=500, blank=True)
+    # The thread it belongs to, when it answers something (a reply, a comment): the network's id of the post or
+    # comment it answers, and that one's address for people opening the conversation.
+    in_reply_to_id = models.CharField(
+        max_length=200, blank=True,
+        help_text="The post or comment it answers, as the network names it (a Mastodon status id, a Bluesky at:// "
+                  "URI, a Facebook post or comment id, a LinkedIn post or comment URN, a blog's comment id).")
+    in_reply_to_url = models.URLField(max_length=500, blank=True, help_text="Where that post or comment is.")
+    network_ref = models.CharField(
+        max_length=200, blank=True,
+        help_text="What a reply on the network needs when the external id is not enough (LinkedIn: the post's URN "
+                  "and the URN of the comment to answer under).")
     posted_at = models.DateTimeField()
     language = models.CharField(max_length=12, blank=True)
     received_at = models.DateTimeField(default=timezone.now)

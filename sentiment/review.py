@@ -92,7 +92,8 @@ def respond(mention: Mention, *, actor, text: str, post_to_x: bool = False) -> M
                         verb="answered" + (f" on {replies.network_name(mention)}" if post_to_x else ""),
                         assignee=mention.assignee or actor)
         if post_to_x:  # on the network the mention came from (sentiment.sources.replies)
-            reply = Delivery.objects.create(in_reply_to=mention.external_id, channel=replies.reply_channel(mention),
+            reply = Delivery.objects.create(in_reply_to=replies.reply_target(mention),
+                                            channel=replies.reply_channel(mention),
                                             recipient=f"reply:{mention.external_id}", body=text)
             mention.replies.add(reply)
             # robust: with the broker down the response is still recorded; sweep_deliveries sends the reply later

@@ -7,9 +7,17 @@ characters escaped, comms.rendering.linkedin_commentary). LinkedIn answers 201 w
 x-restli-id header; that URN is the delivery's external id. 429 (a member's or the application's daily limit) is
 retried, after Retry-After when LinkedIn sends it; 401 (an expired or revoked token: member tokens last 60 days)
 and 403 (a missing permission or role on the page) are permanent; so is 422 "Content is a duplicate".
+
+A support reply to a comment (a delivery with in_reply_to "<post URN> <comment URN>", from the review queue) is a
+comment of the organization under that comment: POST /rest/socialActions/{post URN}/comments with the post as
+`object` and the comment as `parentComment` (Comments API). LinkedIn answers 201 with the new comment, whose URN is
+the delivery's external id. As on Facebook there is no idempotency key: a retry after an answer that never arrived
+may comment twice.
 """
 
+import re
 from contextlib import contextmanager
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -23,6 +31,8 @@ from core.validators import whole_number
 LINKEDIN_RECIPIENT = "linkedin"
 NOT_CONFIGURED = "LinkedIn is not configured: set LINKEDIN_ORGANIZATION_ID and LINKEDIN_ACCESS_TOKEN."
 MAX_WAIT_SECONDS = 24 * 3600
+POST_URN = r"urn:li:(?:share|ugcPost|activity):\d{1,30}"
+REPLY_TARGET = re.compile(rf"({POST_URN}) (urn:li:comment:\({POST_URN},\d{{1,30}}\))")
 
 
 def organization_urn() -> str:
@@ -86,6 +96,28 @@ def rest_error(response: requests.Response, doing: str) -> TransportError:
     return TransportError(f"LinkedIn refused to {doing} ({status}): {detail}", permanent=True)
 
 
+def reply_to_comment(http: requests.Session, target: str, text: str) -> str:
+    """Comment as the organization under a comment of a post; return the new comment's URN. target is
+    "<post URN> <comment URN>" (sentiment.sources.linkedin keeps it on the mention)."""
+    found = REPLY_TARGET.fullmatch(target)
+    if found is None:
+        raise TransportError(f"{target!r} is not a LinkedIn post URN and comment URN", permanent=True)
+    post_urn, comment_urn = found.groups()
+    response = rest_request(http, "POST", f"socialActions/{quote(post_urn, safe='')}/comments", doing="reply",
+                            json={"actor": organization_urn(), "object": post_urn, "message": {"text": text},
+                                  "parentComment": comment_urn})
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {}
+    answer = answer if isinstance(answer, dict) else {}
+    urn = answer.get("commentUrn") or answer.get("$URN") or response.headers.get("x-restli-id", "").strip()
+    if not urn or not isinstance(urn, str):  # it commented, but did not say as what: for a person to check
+        raise TransportError(f"LinkedIn answered {response.status_code} without the comment's URN; check the post "
+                             "before sending again", permanent=True)
+    return urn
+
+
 def post_body(text: str) -> dict:
     return {
         "author": organization_urn(),
@@ -124,8 +156,8 @@ class LinkedInTransport(Transport):
     def send(self, delivery) -> str:
         if not self.is_configured():
             raise TransportError(NOT_CONFIGURED, permanent=True)
-        if delivery.in_reply_to:
-            raise TransportError("Replies to LinkedIn comments are not supported yet.", permanent=True)
+        if delivery.in_reply_to:  # a support reply under a comment on the page's post, as the organization
+            return reply_to_comment(self.http or OutboundSession(), delivery.in_reply_to, delivery.body)
         response = rest_request(self.http or OutboundSession(), "POST", "posts", doing="post",
                                 json=post_body(render_linkedin_post(delivery.message)))
         urn = response.headers.get("x-restli-id", "").strip()

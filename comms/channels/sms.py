@@ -24,6 +24,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from comms.channels.base import DeliverySkipped, Recipient, Transport, TransportError, register
 from comms.choices import Audience
+from comms.maintenance.rendering import render_notice_sms
 from comms.models import SmsSubscriber
 from comms.rendering import render_sms
 
@@ -168,17 +169,18 @@ class SmsTransport(Transport):
 
     def send(self, delivery) -> str:
         message = delivery.message
-        if message is None or message.audience != Audience.PUBLIC:
-            raise TransportError("SMS carries public status updates only", permanent=True)
+        if delivery.notice_id is None and (message is None or message.audience != Audience.PUBLIC):
+            raise TransportError("SMS carries public status updates and maintenance notices only", permanent=True)
         subscriber = SmsSubscriber.objects.filter(phone=delivery.recipient).first()
         if subscriber is None or not subscriber.receives_updates:
             raise DeliverySkipped("The number unsubscribed (or replied STOP) after the update was fanned out")
-        if message.pk not in self._rendered:
-            self._rendered[message.pk] = render_sms(message)
+        key = ("notice", delivery.notice_id) if delivery.notice_id else ("message", delivery.message_id)
+        if key not in self._rendered:
+            self._rendered[key] = render_notice_sms(delivery.notice) if delivery.notice_id else render_sms(message)
         if self.client is None:
             self.client = twilio_client()
         try:
-            return send_text(delivery.recipient, self._rendered[message.pk], self.client)
+            return send_text(delivery.recipient, self._rendered[key], self.client)
         except RecipientOptedOut:
             SmsSubscriber.objects.filter(pk=subscriber.pk, opted_out_at__isnull=True).update(
                 opted_out_at=timezone.now())

@@ -1,5 +1,6 @@
 """The "subscriber_hooks" channel: approved public messages to the status page's confirmed Slack, Microsoft
-Teams, Discord and generic webhook subscribers (comms.endpoints), each at most once (the delivery machinery's
+Teams, Discord and generic webhook subscribers (comms.endpoints), and notices about maintenance windows of the
+components they chose (comms.maintenance.notices), each at most once (the delivery machinery's
 claim), each with its one-click unsubscribe link.
 
 A channel of its own (not "webhook", the internal endpoints an administrator configures) so that a message's
@@ -71,12 +72,17 @@ class SubscriberHooksTransport(Transport):
             return self._endpoints[number]
         return SubscriberEndpoint.objects.filter(pk=number).first()  # outside a prepared batch
 
-    def _payload(self, message, kind, unsubscribe_url: str) -> dict:
-        """Rendered once per message and kind in a batch; the unsubscribe link filled in per endpoint."""
-        key = (message.pk, kind.kind)
+    def _payload(self, delivery, kind, unsubscribe_url: str) -> tuple[dict, str]:
+        """(payload, event), rendered once per message (or maintenance notice) and kind in a batch; the unsubscribe
+        link filled in per endpoint."""
+        notice = delivery.notice if delivery.notice_id else None
+        key = ("notice", delivery.notice_id, kind.kind) if notice else ("message", delivery.message_id, kind.kind)
         if key not in self._payloads:
-            self._payloads[key] = json.dumps(kind.message_payload(message, UNSUBSCRIBE_MARK))
-        return json.loads(self._payloads[key].replace(UNSUBSCRIBE_MARK, unsubscribe_url))
+            payload = (kind.notice_payload(notice, UNSUBSCRIBE_MARK) if notice
+                       else kind.message_payload(delivery.message, UNSUBSCRIBE_MARK))
+            self._payloads[key] = json.dumps(payload)
+        event = f"maintenance.{notice.kind}" if notice else "message.published"
+        return json.loads(self._payloads[key].replace(UNSUBSCRIBE_MARK, unsubscribe_url)), event
 
     def send(self, delivery) -> str:
         from comms.endpoints import subscriptions
@@ -84,18 +90,17 @@ class SubscriberHooksTransport(Transport):
         from comms.endpoints.posting import EndpointError
 
         message = delivery.message
-        if message is None or message.audience != Audience.PUBLIC:
-            raise DeliverySkipped("Only public messages go to subscribers' webhooks.")
+        if delivery.notice_id is None and (message is None or message.audience != Audience.PUBLIC):
+            raise DeliverySkipped("Only public messages and maintenance notices go to subscribers' webhooks.")
         endpoint = self._endpoint(delivery)
         if endpoint is None:
             raise DeliverySkipped("The subscriber unsubscribed.")
         if not endpoint.is_confirmed or endpoint.disabled_at is not None:
             raise DeliverySkipped("The subscriber's webhook is disabled or not confirmed.")
         kind = kind_of(endpoint)
-        payload = self._payload(message, kind, subscriptions.unsubscribe_url(endpoint))
+        payload, event = self._payload(delivery, kind, subscriptions.unsubscribe_url(endpoint))
         try:
-            external_id = kind.post(self.http or OutboundSession(), endpoint, payload, delivery.code,
-                                    "message.published")
+            external_id = kind.post(self.http or OutboundSession(), endpoint, payload, delivery.code, event)
         except EndpointError as error:
             if error.permanent and error.counts_against_endpoint:
                 subscriptions.record_permanent_failure(endpoint.pk, str(error))

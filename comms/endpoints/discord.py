@@ -9,10 +9,12 @@ from django.conf import settings
 
 from comms.endpoints.kinds import EndpointKind, headline_parts, host_in, refuse, status_link, test_sentences
 from comms.endpoints.posting import post_json
+from comms.maintenance.rendering import notice_parts
 
 WEBHOOK_PATH = re.compile(r"/api(?:/v\d+)?/webhooks/\d+/[A-Za-z0-9_-]+/?")
 MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()<@:-])")
 SEVERITY_COLOURS = {"SEV1": 0xB91C1C, "SEV2": 0xC2410C, "SEV3": 0xA16207, "SEV4": 0x1D4ED8}
+NEUTRAL_COLOUR, MAINTENANCE_COLOUR = 0x374151, 0x4338CA
 TITLE_LIMIT, DESCRIPTION_LIMIT = 256, 4096
 
 
@@ -42,7 +44,13 @@ class DiscordKind(EndpointKind):
                    "settings → Integrations → Webhooks → Copy Webhook URL).")
 
     def message_payload(self, message, unsubscribe_url):
-        title, headline, paragraphs = headline_parts(message)
+        return self._embed(*headline_parts(message), unsubscribe_url,
+                           SEVERITY_COLOURS.get(message.incident.severity, NEUTRAL_COLOUR))
+
+    def notice_payload(self, notice, unsubscribe_url):
+        return self._embed(*notice_parts(notice), unsubscribe_url, MAINTENANCE_COLOUR)
+
+    def _embed(self, title, headline, paragraphs, unsubscribe_url, colour):
         links = f"[Status page]({status_link()}) · [Unsubscribe this channel]({unsubscribe_url})"
         text = "\n\n".join(discord_escape(part) for part in (headline, *paragraphs))
         description = f"{_fit(text, DESCRIPTION_LIMIT - len(links) - 2)}\n\n{links}"
@@ -52,7 +60,7 @@ class DiscordKind(EndpointKind):
                 "title": _fit(title, TITLE_LIMIT),  # embed titles show no markdown
                 "description": description,
                 "url": status_link(),
-                "color": SEVERITY_COLOURS.get(message.incident.severity, 0x374151),
+                "color": colour,
             }],
             "allowed_mentions": {"parse": []},
         }

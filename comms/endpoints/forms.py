@@ -14,15 +14,9 @@ from core.outbound import validate_outbound_url
 from incidents.models import Component, ComponentGroup
 
 
-class EndpointSubscribeForm(forms.Form):
-    kind = forms.ChoiceField(
-        choices=SubscriberEndpoint.Kind.choices, widget=forms.RadioSelect, initial=SubscriberEndpoint.Kind.SLACK,
-        label="Post updates to",
-    )
-    url = forms.URLField(
-        max_length=500, assume_scheme="https", label="Webhook URL",
-        help_text="Only the channel it posts to sees updates; the URL is never shown on this site.",
-    )
+class ComponentChoicesForm(forms.Form):
+    """What to hear about: the part of the form "Add to Slack" posts on (comms.endpoints.slack_oauth)."""
+
     components = IdsChoiceField(
         Component.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label="Only updates about",
         help_text="Leave all unticked to hear about everything.",
@@ -31,6 +25,19 @@ class EndpointSubscribeForm(forms.Form):
         ComponentGroup.objects.filter(components__isnull=False).distinct(), required=False,
         widget=forms.CheckboxSelectMultiple, label="Or whole groups",
         help_text="A group stands for all of its components.",
+    )
+
+
+class EndpointSubscribeForm(ComponentChoicesForm):
+    field_order = ["kind", "url", "components", "groups"]
+
+    kind = forms.ChoiceField(
+        choices=SubscriberEndpoint.Kind.choices, widget=forms.RadioSelect, initial=SubscriberEndpoint.Kind.SLACK,
+        label="Post updates to",
+    )
+    url = forms.URLField(
+        max_length=500, assume_scheme="https", label="Webhook URL",
+        help_text="Only the channel it posts to sees updates; the URL is never shown on this site.",
     )
 
     def kinds_help(self) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from django.conf import settings
 from comms.channels.webhook import SIGNATURE_HEADER, sign
 from comms.endpoints.kinds import EndpointKind, display_code, status_link
 from comms.endpoints.posting import post_json
+from comms.maintenance.rendering import render_notice_webhook
 from comms.rendering import render_webhook
 
 VERIFY_EVENT = "subscription.verify"
@@ -22,6 +23,9 @@ class GenericWebhookKind(EndpointKind):
 
     def message_payload(self, message, unsubscribe_url):
         return {**render_webhook(message), "unsubscribe_url": unsubscribe_url}
+
+    def notice_payload(self, notice, unsubscribe_url):
+        return {**render_notice_webhook(notice), "unsubscribe_url": unsubscribe_url}
 
     def test_payload(self, endpoint, confirm_url, unsubscribe_url):
         return {

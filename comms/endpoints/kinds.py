@@ -31,7 +31,16 @@ class EndpointKind:
     def message_payload(self, message: Message, unsubscribe_url: str) -> dict:
         raise NotImplementedError
 
+    def notice_payload(self, notice, unsubscribe_url: str) -> dict:
+        """A notice about a maintenance window (comms.maintenance), laid out as this kind lays out an update."""
+        raise NotImplementedError
+
     def test_payload(self, endpoint: SubscriberEndpoint, confirm_url: str, unsubscribe_url: str) -> dict:
+        raise NotImplementedError
+
+    def welcome_payload(self, endpoint: SubscriberEndpoint, unsubscribe_url: str) -> dict:
+        """The first message to an endpoint confirmed where it was made ("Add to Slack": the workspace agreed at
+        Slack), in place of the code. Only kinds with such a path have one."""
         raise NotImplementedError
 
     def post(self, session: OutboundSession, endpoint: SubscriberEndpoint, payload: dict, delivery_code: str,
@@ -55,6 +64,17 @@ def test_sentences(endpoint: SubscriberEndpoint) -> tuple[str, str]:
         "Enter it on the status page (or open the confirmation link) to start the updates. If nobody here asked, "
         f"ignore this: nothing else will be posted, and the request expires in {settings.ENDPOINT_CONFIRM_DAYS} "
         "days.",
+    )
+
+
+def welcome_sentences(endpoint: SubscriberEndpoint) -> tuple[str, str]:
+    """The two sentences of the welcome message: what will be posted, and how it was asked for and how to stop it."""
+    names = [component.name for component in endpoint.components.all()]
+    about = f" about {', '.join(names)}" if names else ""
+    return (
+        f"This channel will now receive {settings.STATUS_PAGE_NAME} status updates{about}.",
+        "Someone in this workspace added it from the status page with Add to Slack. To stop the updates, use the "
+        "unsubscribe link below or in any update.",
     )
 
 

@@ -5,6 +5,7 @@ and read any answer whole; GuardedWebhookClient keeps its body building and answ
 core.outbound.OutboundSession (no redirects, checked addresses, short timeouts, a capped answer) and leaves retries
 to the delivery machinery (no retry handlers)."""
 
+import logging
 from urllib.parse import urlsplit
 
 import requests
@@ -12,17 +13,23 @@ from django.conf import settings
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
-from comms.endpoints.kinds import EndpointKind, host_in, refuse, test_sentences
+from comms.endpoints.kinds import EndpointKind, host_in, refuse, status_link, test_sentences, welcome_sentences
 from comms.endpoints.posting import judge, refused, retry_after, unreachable
+from comms.maintenance.rendering import render_notice_slack
 from comms.rendering import render_slack, slack_escape
 from core.outbound import READ_TIMEOUT_SECONDS, TIMEOUT, OutboundRefused, OutboundSession
+
+# slack-sdk's clients log each request's URL and body, and each answer, at DEBUG: a webhook's URL is its credential,
+# and oauth.v2.access answers with one. They log here, where nothing below WARNING is written whatever LOG_LEVEL says.
+sdk_log = logging.getLogger(f"{__name__}.sdk")
+sdk_log.setLevel(logging.WARNING)
 
 
 class GuardedWebhookClient(WebhookClient):
     def __init__(self, url: str, session: OutboundSession):
         if not isinstance(session, OutboundSession):
             raise TypeError("Slack webhooks are posted only through a core.outbound.OutboundSession")
-        super().__init__(url, timeout=READ_TIMEOUT_SECONDS, retry_handlers=[])
+        super().__init__(url, timeout=READ_TIMEOUT_SECONDS, retry_handlers=[], logger=sdk_log)
         self.proxy = None  # never a proxy: it would resolve the host unchecked
         self.http = session
         self.last_response = None
@@ -50,7 +57,13 @@ class SlackKind(EndpointKind):
                    "in your Slack app and copy its URL).")
 
     def message_payload(self, message, unsubscribe_url):
-        payload = render_slack(message)  # every text escaped (slack_escape); the internal Slack webhooks' layout
+        # Every text escaped (slack_escape); the internal Slack webhooks' layout.
+        return self._with_unsubscribe(render_slack(message), unsubscribe_url)
+
+    def notice_payload(self, notice, unsubscribe_url):
+        return self._with_unsubscribe(render_notice_slack(notice), unsubscribe_url)
+
+    def _with_unsubscribe(self, payload, unsubscribe_url):
         payload["blocks"].append(_context(f"<{unsubscribe_url}|Unsubscribe this channel>"))
         payload["unfurl_links"] = False
         return payload
@@ -62,6 +75,17 @@ class SlackKind(EndpointKind):
             "blocks": [
                 SectionBlock(text=MarkdownTextObject(text=f"{first}\n{second}")).to_dict(),
                 _context(f"<{confirm_url}|Confirm> · <{unsubscribe_url}|Cancel this request>"),
+            ],
+            "unfurl_links": False,
+        }
+
+    def welcome_payload(self, endpoint, unsubscribe_url):
+        first, second = (slack_escape(sentence) for sentence in welcome_sentences(endpoint))
+        return {
+            "text": first,
+            "blocks": [
+                SectionBlock(text=MarkdownTextObject(text=f"{first}\n{second}")).to_dict(),
+                _context(f"<{status_link()}|Status page> · <{unsubscribe_url}|Unsubscribe this channel>"),
             ],
             "unfurl_links": False,
         }

@@ -5,17 +5,21 @@ in that message). Every message after that carries a one-click unsubscribe link.
 Abuse limits as the email form's (comms.subscriptions): requests per client (SUBSCRIBE_RATE_PER_IP) and per target
 URL (SUBSCRIBE_RATE_PER_ADDRESS), plus a cap on subscriptions waiting for their code, all visitors together
 (UNCONFIRMED_ENDPOINTS_LIMIT). A request unconfirmed for ENDPOINT_CONFIRM_DAYS expires: its code stops working and
-the row is deleted by the next subscription request."""
+the row is deleted by the next subscription request.
+
+"Add to Slack" (comms.endpoints.slack_oauth) skips the code: the workspace agreed at Slack, so subscribe_confirmed()
+makes the subscription confirmed at once and the first message is a welcome with the unsubscribe link."""
 
 import hmac
 import logging
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.urls import reverse
+from django.db.models import F, Q
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from comms.endpoints.generic import VERIFY_EVENT
@@ -31,6 +35,7 @@ from core.outbound import OutboundSession
 log = logging.getLogger(__name__)
 
 CONFIRM_ATTEMPTS = (10, 3600)  # wrong codes per confirmation link: 10 an hour
+WELCOME_EVENT = "subscription.welcome"
 
 
 # --- Limits -----------------------------------------------------------------------------------------------
@@ -94,7 +99,17 @@ def confirm_url(endpoint: SubscriberEndpoint, with_code: bool = False) -> str:
 
 
 def unsubscribe_url(endpoint: SubscriberEndpoint) -> str:
-    return settings.SITE_URL + reverse("status-endpoint-unsubscribe", args=[endpoint.unsubscribe_token])
+    """Once per recipient of every update: the path is reversed once per URL configuration, not per endpoint."""
+    return settings.SITE_URL + _unsubscribe_path(get_urlconf(), get_script_prefix()).replace(
+        _TOKEN_MARK, endpoint.unsubscribe_token)
+
+
+_TOKEN_MARK = "__TOKEN__"
+
+
+@lru_cache(maxsize=8)
+def _unsubscribe_path(urlconf, script_prefix) -> str:
+    return reverse("status-endpoint-unsubscribe", args=[_TOKEN_MARK])
 
 
 # --- Subscribing ------------------------------------------------------------------------------------------
@@ -130,22 +145,63 @@ def subscribe(kind: str, url: str, components=(), groups=()) -> SubscriberEndpoi
     return endpoint
 
 
+@transaction.atomic
+def subscribe_confirmed(kind: str, url: str, components=(), groups=()) -> tuple[SubscriberEndpoint, bool]:
+    """A subscription the channel's owner has already agreed to where the URL was made ("Add to Slack": the
+    workspace consented at Slack, comms.endpoints.slack_oauth): confirmed at once, and a welcome message instead of a
+    code posted after commit, by the same task and claim as the code. (endpoint, True) when this subscribed it.
+
+    A URL already confirmed is left as it is, like subscribe() does: (endpoint, False), no message, choices
+    unchanged. One waiting for its code (the same URL pasted into the form) is confirmed with these choices."""
+    forget_expired()
+    components = with_group_members(components, groups)
+    now = timezone.now()
+    endpoint = SubscriberEndpoint.objects.select_for_update().filter(url=url).first()
+    if endpoint is not None and endpoint.is_confirmed:
+        return endpoint, False
+    if endpoint is None:
+        try:
+            with transaction.atomic():
+                endpoint = SubscriberEndpoint.objects.create(kind=kind, url=url, requested_at=now, confirmed_at=now)
+        except IntegrityError:  # the same URL, subscribed at the same moment by another request
+            return SubscriberEndpoint.objects.get(url=url), False
+    else:
+        endpoint.kind, endpoint.requested_at, endpoint.confirmed_at = kind, now, now
+        endpoint.confirm_token = new_token()  # the code's link stops working, as after confirm()
+        endpoint.test_sent_at, endpoint.test_error = None, ""
+        endpoint.save(update_fields=["kind", "requested_at", "confirmed_at", "confirm_token", "test_sent_at",
+                                     "test_error"])
+    endpoint.components.set(components)
+    from comms.tasks import send_endpoint_confirmation
+
+    send_endpoint_confirmation.delay_on_commit(endpoint.pk)
+    return endpoint, True
+
+
 def send_confirmation(endpoint_id: int) -> None:
-    """Post the message carrying the code, once: claimed (test_sent_at) before the network call. A transient
-    failure gives the claim back and raises, for the task to try again; a permanent one is kept in test_error,
-    which the confirmation page shows."""
+    """Post the first message, once: the code to a subscription waiting for it, or the welcome to one confirmed
+    where it was made (subscribe_confirmed). Claimed (test_sent_at) before the network call. A transient failure
+    gives the claim back and raises, for the task to try again; a permanent one is kept in test_error, which the
+    confirmation page shows."""
     now = timezone.now()
     claimed = SubscriberEndpoint.objects.filter(
-        pk=endpoint_id, confirmed_at__isnull=True, test_sent_at__isnull=True, requested_at__gte=expiry_cutoff(),
+        Q(confirmed_at__isnull=False) | Q(requested_at__gte=expiry_cutoff()), pk=endpoint_id,
+        test_sent_at__isnull=True,
     ).update(test_sent_at=now, test_error="")
     if not claimed:
         return
     endpoint = SubscriberEndpoint.objects.get(pk=endpoint_id)
     kind = kind_of(endpoint)
-    payload = kind.test_payload(endpoint, confirm_url(endpoint, with_code=True), unsubscribe_url(endpoint))
+    if endpoint.is_confirmed:
+        payload, event = kind.welcome_payload(endpoint, unsubscribe_url(endpoint)), WELCOME_EVENT
+        delivery_code = f"welcome-{endpoint.pk}"
+    else:
+        payload, event = kind.test_payload(endpoint, confirm_url(endpoint, with_code=True),
+                                           unsubscribe_url(endpoint)), VERIFY_EVENT
+        delivery_code = f"verify-{endpoint.pk}-{endpoint.confirm_token[:12]}"
     try:
         with OutboundSession() as session:
-            kind.post(session, endpoint, payload, f"verify-{endpoint.pk}-{endpoint.confirm_token[:12]}", VERIFY_EVENT)
+            kind.post(session, endpoint, payload, delivery_code, event)
     except EndpointError as error:
         mine = SubscriberEndpoint.objects.filter(pk=endpoint_id, test_sent_at=now)
         if error.permanent:

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from comms.endpoints.kinds import EndpointKind, headline_parts, host_in, refuse, status_link, test_sentences
 from comms.endpoints.posting import post_json
+from comms.maintenance.rendering import notice_parts
 
 RETIRED_CONNECTOR_HOSTS = ("outlook.office.com", "outlook.office365.com")
 
@@ -49,7 +50,12 @@ class TeamsKind(EndpointKind):
                    "channel (“Post to a channel when a webhook request is received”) and use its URL.")
 
     def message_payload(self, message, unsubscribe_url):
-        title, headline, paragraphs = headline_parts(message)
+        return self._update_card(*headline_parts(message), unsubscribe_url)
+
+    def notice_payload(self, notice, unsubscribe_url):
+        return self._update_card(*notice_parts(notice), unsubscribe_url)
+
+    def _update_card(self, title, headline, paragraphs, unsubscribe_url):
         body = [_text(title, weight="Bolder", size="Medium"), _text(headline, weight="Bolder"),
                 *(_text(paragraph) for paragraph in paragraphs)]
         return _card(body, [("Status page", status_link()), ("Unsubscribe this channel", unsubscribe_url)])

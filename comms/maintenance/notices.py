@@ -20,7 +20,10 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from comms.channels import get_transport
 from comms.channels.email import subscriber_recipients
+from comms.channels.sms import subscriber_recipients as sms_recipients
+from comms.channels.subscriber_hooks import endpoint_recipients
 from comms.choices import DeliveryStatus
 from comms.delivery.dispatch import enqueue_queued
 from comms.maintenance.rendering import first_line
@@ -29,7 +32,7 @@ from incidents.choices import MaintenanceApproval, MaintenanceEventKind, Mainten
 from incidents.maintenance import record
 from incidents.models import Maintenance
 
-NOTICE_CHANNELS = ("email", "webhook")
+NOTICE_CHANNELS = ("email", "subscriber_hooks", "sms", "webhook")
 # Started, completed and cancelled windows are looked at for this long after the fact (a beat that was down).
 CATCH_UP = timezone.timedelta(days=2)
 
@@ -127,10 +130,16 @@ def _overtaken(maintenance: Maintenance, offset: int, now) -> bool:
 
 
 def recipients(maintenance: Maintenance):
-    """(channel, address, subscriber id, endpoint id): confirmed subscribers of its components (or of everything),
-    and every active webhook endpoint."""
+    """(channel, address, subscriber id, endpoint id): confirmed subscribers of its components (or of everything)
+    by email, by their Slack, Teams, Discord or webhook endpoint and, when SMS is configured, by text message; and
+    every active internal webhook endpoint."""
     for recipient in subscriber_recipients(maintenance):  # reads .components: a window has them as an incident does
         yield "email", recipient.address, recipient.subscriber_id, None
+    for recipient in endpoint_recipients(maintenance):
+        yield "subscriber_hooks", recipient.address, None, None
+    if get_transport("sms").is_configured():
+        for recipient in sms_recipients(maintenance):
+            yield "sms", recipient.address, None, None
     for endpoint_id in WebhookEndpoint.objects.filter(active=True).order_by("pk").values_list("pk", flat=True):
         yield "webhook", f"endpoint:{endpoint_id}", None, endpoint_id
 

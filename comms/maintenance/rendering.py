@@ -6,7 +6,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from comms.rendering import slack_escape, status_page_url
+from comms.rendering import SMS_STOP_NOTE, slack_escape, status_page_url
+from comms.sms_text import fit, gsm_friendly
 from incidents.models import Maintenance
 
 PART_LABELS = {
@@ -109,6 +110,26 @@ def render_notice_webhook(notice) -> dict:
         "notice": {"kind": notice.kind, "text": notice.first_line},
         "status_page_url": status_page_url(),
     }
+
+
+def notice_parts(notice) -> tuple[str, str, list[str]]:
+    """(title line, headline, paragraphs) of a notice as subscribers' chat channels show them, the shape
+    comms.endpoints.kinds.headline_parts gives for a message: plain text, for each kind to escape its way."""
+    maintenance = notice.maintenance
+    affected = component_names(maintenance)
+    return (
+        f"[{SUBJECT_PREFIX[notice.kind]}] {maintenance.title}",
+        notice.first_line,
+        [f"{label}: {text}" for label, text in paragraphs(maintenance)]
+        + [f"When: {window_text(maintenance)}"] + ([f"Affected: {affected}"] if affected else []),
+    )
+
+
+def render_notice_sms(notice) -> str:
+    """As an update's text message: the page's name, the window's title and what happened, within
+    SMS_MAX_SEGMENTS; then always the status page link and how to unsubscribe."""
+    text = gsm_friendly(f"{settings.STATUS_PAGE_NAME}: {notice.maintenance.title} - {notice.first_line}")
+    return fit(text, f"\n{status_page_url()}\n{SMS_STOP_NOTE}", settings.SMS_MAX_SEGMENTS)
 
 
 def render_notice_slack(notice) -> dict:

@@ -8,11 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from comms.endpoints import subscriptions
+from comms.endpoints import slack_oauth, subscriptions
 from comms.endpoints.forms import EndpointConfirmForm, EndpointSubscribeForm
 from comms.models import SubscriberEndpoint
 from comms.statuspage.views import _csrf_input
-from core import ratelimit
+from core import csp, ratelimit
 
 
 def _page(request, template: str, status: int = 200, **context) -> HttpResponse:
@@ -24,8 +24,18 @@ def _notice(request, title: str, text: str, status: int = 200) -> HttpResponse:
     return _page(request, "status/notice.html", status=status, title=title, text=text)
 
 
+def _subscribe_page(request, form, status: int = 200, **context) -> HttpResponse:
+    """The form, with "Add to Slack" when it is configured. That button's POST is redirected to Slack's authorize
+    page, and browsers hold the redirect to this page's CSP form-action: Slack's origin is allowed here."""
+    add_to_slack = slack_oauth.configured()
+    if add_to_slack:
+        csp.allow(request, "form-action", slack_oauth.slack_origin())
+    return _page(request, "status/endpoint_subscribe.html", status=status, form=form, add_to_slack=add_to_slack,
+                 **context)
+
+
 def _refused(request, form, status: int, refusal: str, wait: int | None = None) -> HttpResponse:
-    response = _page(request, "status/endpoint_subscribe.html", status=status, form=form, refusal=refusal)
+    response = _subscribe_page(request, form, status=status, refusal=refusal)
     if wait:
         response["Retry-After"] = str(wait)
     return response
@@ -35,7 +45,7 @@ def _refused(request, form, status: int, refusal: str, wait: int | None = None) 
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request):
     if request.method != "POST":
-        return _page(request, "status/endpoint_subscribe.html", form=EndpointSubscribeForm())
+        return _subscribe_page(request, EndpointSubscribeForm())
     # Each request may cost a message to the URL: counted per client, then per URL; then the cap on waiting ones.
     wait = subscriptions.client_wait(request)
     if wait:
@@ -44,7 +54,7 @@ def subscribe(request):
                         f"was sent this time; please try again {ratelimit.describe_wait(wait)}.", wait)
     form = EndpointSubscribeForm(request.POST)
     if not form.is_valid():
-        return _page(request, "status/endpoint_subscribe.html", status=400, form=form)
+        return _subscribe_page(request, form, status=400)
     url = form.cleaned_data["url"]
     wait = subscriptions.target_wait(url)
     if wait:

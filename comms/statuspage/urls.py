@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from comms.statuspage import endpoint_views, maintenance_views, sms_views, views
+from comms.statuspage import endpoint_views, maintenance_views, slack_views, sms_views, views
 
 urlpatterns = [
     path("status/", views.status_page, name="status-page"),
@@ -20,6 +20,9 @@ urlpatterns = [
     path("status/subscribe/webhooks/", endpoint_views.subscribe, name="status-endpoint-subscribe"),
     path("status/subscribe/webhooks/<str:token>/", endpoint_views.confirm, name="status-endpoint-confirm"),
     path("status/unsubscribe/webhooks/<str:token>/", endpoint_views.unsubscribe, name="status-endpoint-unsubscribe"),
+    # "Add to Slack" (comms.endpoints.slack_oauth): the form's button, and where Slack sends the visitor back.
+    path("status/subscribe/slack/", slack_views.add_to_slack, name="status-slack-add"),
+    path("status/subscribe/slack/callback/", slack_views.slack_callback, name="status-slack-callback"),
     # The same paths, names and shapes as Atlassian Statuspage's public API, for status aggregators.
     path("api/v2/summary.json", views.summary_json, name="statuspage-summary"),
     path("api/v2/status.json", views.status_json, name="statuspage-status"),

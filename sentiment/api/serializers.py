@@ -33,7 +33,10 @@ class MentionSerializer(ModelSerializer):
     label = serializers.ChoiceField(choices=Label.choices, allow_blank=True, read_only=True,
                                     help_text="Empty until the mention is scored.")
     url = OptionalURLField(read_only=True, help_text="Where it was posted; empty when unknown.")
-    replies = ReplySerializer(many=True, read_only=True, help_text="X replies posted in response, and their state.")
+    in_reply_to_url = OptionalURLField(read_only=True, help_text="Where the post or comment it answers is; empty "
+                                                                 "when it answers nothing or that is unknown.")
+    replies = ReplySerializer(many=True, read_only=True,
+                              help_text="Replies posted in response on the mention's network, and their state.")
     priority = serializers.ChoiceField(
         choices=Priority.choices, allow_blank=True, read_only=True,
         help_text="How soon to answer a flagged mention (why: its last flag reason); empty when not flagged.")
@@ -50,7 +53,8 @@ class MentionSerializer(ModelSerializer):
         model = Mention
         fields = [
             "id", "source", "external_id", "author_handle", "author_name", "author_followers", "text", "url",
-            "posted_at", "language", "received_at", "neg", "neu", "pos", "compound", "label", "scored_at",
+            "in_reply_to_id", "in_reply_to_url", "posted_at", "language", "received_at", "neg", "neu", "pos",
+            "compound", "label", "scored_at",
             "flagged", "flag_reasons", "priority", "reply_due_at", "incident", "account", "account_name",
             "review_state", "assignee",
             "review_note", "reviewed_at", "dismiss_reason", "spot_check", "replies",
@@ -71,6 +75,12 @@ class MentionInSerializer(serializers.Serializer):
     author_followers = serializers.IntegerField(required=False, min_value=0)
     url = serializers.URLField(required=False, max_length=500)
     language = serializers.CharField(required=False, max_length=12)
+    in_reply_to_id = serializers.CharField(required=False, max_length=200,
+                                           help_text="The post or comment it answers, as its network names it.")
+    in_reply_to_url = serializers.URLField(required=False, max_length=500, help_text="Where that post or comment is.")
+    network_ref = serializers.CharField(
+        required=False, max_length=200,
+        help_text="What a reply on its network needs besides the external id (LinkedIn: \"<post URN> <comment URN>\").")
 
 
 class BulkInSerializer(serializers.Serializer):

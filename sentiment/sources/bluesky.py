@@ -2,12 +2,17 @@
 newest post stored), and mentions, replies and quotes of our account through
 app.bsky.notification.listNotifications. Both page from newest to oldest.
 
+Post views carry no follower counts: the authors' profiles are read with app.bsky.actor.getProfiles (25 actors a
+call), once per author and poll. A poll that cannot read them (an error, the rate limit) stores its mentions without
+follower counts rather than lose them.
+
 As for X: the first page's newest time is remembered in pending_newest, the page cursor in pending_cursor, and the
 search's cursor (the `since` of the next poll) moves to pending_newest only when the poll has read every page
 down to it. A poll cut short (the rate limit, an outage, the page cap) resumes at pending_cursor; a page stored
 twice changes nothing (ingest is idempotent). A new search starts from now: its first poll reads one page.
 """
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -17,10 +22,11 @@ from django.utils.dateparse import parse_datetime
 from comms.channels.base import TransportError
 from comms.channels.bluesky import bluesky_client, transport_error
 from sentiment.choices import Source
-from sentiment.ingest import ingest
+from sentiment.ingest import REF_LIMIT, ingest, usable_url
 from sentiment.sources import polling
 from sentiment.sources.models import SocialSearch
 
+log = logging.getLogger(__name__)
 NETWORK = SocialSearch.Network.BLUESKY
 Kind, Status = SocialSearch.Kind, SocialSearch.Status
 NOT_CONFIGURED = "Bluesky is not configured: set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD to read mentions."
@@ -28,6 +34,7 @@ SEARCH_PAGE_SIZE = 100  # searchPosts' maximum
 NOTIFICATION_PAGE_SIZE = 100  # listNotifications' maximum
 MAX_PAGES_PER_POLL = 10
 MENTION_REASONS = frozenset({"mention", "reply", "quote"})
+PROFILES_PER_CALL = 25  # app.bsky.actor.getProfiles' maximum
 RATE_LIMIT_FALLBACK = timedelta(minutes=5)
 
 
@@ -43,13 +50,15 @@ def poll(search: SocialSearch) -> int:
     client = None
     try:
         client = bluesky_client()
+        followers = FollowerCounts(client)
         for _ in range(MAX_PAGES_PER_POLL):
             posts, next_cursor = fetch_page(client, search)
             since = moment(search.cursor)
             newer = [post for post in posts if since is None or moment(post["indexed_at"]) > since]
             if newer:
+                counts = followers.of([post["did"] for post in newer])
                 created += sum(result.status == "created"
-                               for result in ingest([mention_from(post) for post in newer],
+                               for result in ingest([mention_from(post, counts.get(post["did"])) for post in newer],
                                                     default_source=Source.BLUESKY))
             if posts and not search.pending_newest:  # the first page's first post is the newest of the poll
                 search.pending_newest = max(moment(post["indexed_at"]) for post in posts).isoformat()
@@ -117,16 +126,61 @@ def moment(value: str | None) -> datetime | None:
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
+class FollowerCounts:
+    """The follower counts of post authors (by DID), read with app.bsky.actor.getProfiles 25 at a time and kept for
+    the poll. After a failure nothing more is asked in that poll: its mentions are stored without follower counts."""
+
+    def __init__(self, client):
+        self.client = client
+        self.known: dict[str, int | None] = {}
+        self.failed = False
+
+    def of(self, dids: list[str]) -> dict[str, int | None]:
+        from atproto_client.exceptions import AtProtocolError
+
+        missing = list(dict.fromkeys(did for did in dids if did and did not in self.known))
+        for start in range(0, len(missing), PROFILES_PER_CALL):
+            if self.failed:
+                break
+            batch = missing[start : start + PROFILES_PER_CALL]
+            try:
+                profiles = self.client.app.bsky.actor.get_profiles({"actors": batch}).profiles
+            except AtProtocolError as error:
+                log.warning("Bluesky profiles could not be read (%s): mentions are stored without follower counts",
+                            transport_error(error, "read profiles"))
+                self.failed = True
+                break
+            self.known.update(dict.fromkeys(batch))  # an actor not answered for (deleted, taken down): unknown
+            for profile in profiles:
+                count = getattr(profile, "followers_count", None)
+                self.known[profile.did] = count if isinstance(count, int) and count >= 0 else None
+        return {did: self.known.get(did) for did in dids}
+
+
+def _reply_parent(record) -> str:
+    """The at:// URI of the post a post record replies to (record.reply.parent.uri); "" when it starts a thread, or
+    when the URI is longer than a mention keeps."""
+    uri = _field(_field(_field(record, "reply"), "parent"), "uri")
+    return uri if isinstance(uri, str) and uri.startswith("at://") and len(uri) <= REF_LIMIT else ""
+
+
+def _field(value, name: str):
+    """A field of a record as the SDK gives it: a model for the lexicons it knows, a dict for the others."""
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
 def _plain(item) -> dict:
     record = item.record
     return {
         "uri": item.uri,
+        "did": item.author.did,
         "handle": item.author.handle,
         "name": item.author.display_name or "",
         "text": getattr(record, "text", "") or "",
         "created_at": getattr(record, "created_at", None) or item.indexed_at,
         "langs": list(getattr(record, "langs", None) or []),
         "indexed_at": item.indexed_at,
+        "reply_parent": _reply_parent(record),
     }
 
 
@@ -136,7 +190,17 @@ def post_url(uri: str, handle: str) -> str:
     return f"https://bsky.app/profile/{handle}/post/{rkey}"
 
 
-def mention_from(post: dict) -> dict:
+def thread_url(uri: str) -> str:
+    """The page on bsky.app of the post an at:// URI names (bsky.app takes the author's DID for the handle); "" when
+    it does not name a post."""
+    did, _, rest = uri.removeprefix("at://").partition("/")
+    collection, _, rkey = rest.partition("/")
+    if not did.startswith("did:") or collection != "app.bsky.feed.post" or not rkey or "/" in rkey:
+        return ""
+    return post_url(uri, did)
+
+
+def mention_from(post: dict, followers: int | None = None) -> dict:
     return {
         "source": Source.BLUESKY,
         "external_id": post["uri"],
@@ -144,7 +208,9 @@ def mention_from(post: dict) -> dict:
         "posted_at": post["created_at"],
         "author_handle": post["handle"],
         "author_name": post["name"][:200],
-        "author_followers": None,  # not in a post view: app.bsky.actor.getProfiles would tell (not fetched)
+        "author_followers": followers,  # not in a post view: from app.bsky.actor.getProfiles (FollowerCounts)
         "url": post_url(post["uri"], post["handle"]),
         "language": (post["langs"] or [""])[0][:12],
+        "in_reply_to_id": post["reply_parent"],
+        "in_reply_to_url": usable_url(thread_url(post["reply_parent"])),
     }

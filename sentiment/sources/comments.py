@@ -12,6 +12,11 @@ Two shapes are read, one comment or many (a list, or {"comments": [...]}; Disqus
 
 The comment's author email, when given, is kept as the author handle: the account seam matches an email's domain to
 a customer account, as for mentions from email.
+
+Each mention keeps its thread: a reply names the comment it answers (`comment_parent`, Disqus `parent`) in the form
+of the comments' own external ids ("<site>:<id>", "<site>:disqus:<id>"), so that the parent's mention is found by
+it, with its address (the post's link and `#comment-<id>`, the anchor WordPress and Disqus give each comment); a
+first-level comment names its post ("<site>:post:<id>", "<site>:disqus-thread:<id>") and the post's link.
 """
 
 import html
@@ -24,7 +29,7 @@ from django.utils.html import strip_tags
 
 from core.validators import whole_number
 from sentiment.choices import Source
-from sentiment.ingest import ingest
+from sentiment.ingest import ingest, usable_url
 
 _BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
 _ID = re.compile(r"[A-Za-z0-9_-]{1,60}")
@@ -106,6 +111,9 @@ def from_wordpress(site, comment: dict) -> dict | str:
         return "; ".join(problems) + "."
     email, author = comment.get("comment_author_email"), comment.get("comment_author")
     link = comment.get("comment_link") or comment.get("post_url") or ""
+    post_link = comment.get("post_url") or comment.get("comment_link") or ""
+    post_link = post_link.split("#", 1)[0] if isinstance(post_link, str) else ""
+    parent, post = _comment_id(comment.get("comment_parent")), _comment_id(comment.get("comment_post_ID"))
     return {
         "source": Source.BLOG,
         "external_id": f"{site.pk}:{comment_id}",
@@ -114,6 +122,8 @@ def from_wordpress(site, comment: dict) -> dict | str:
         "author_handle": email.strip() if isinstance(email, str) else "",
         "author_name": author.strip()[:200] if isinstance(author, str) else "",
         "url": link if isinstance(link, str) else "",
+        **_thread(f"{site.pk}:{parent}" if parent not in (None, "0") else "",
+                  f"{site.pk}:post:{post}" if post not in (None, "0") else "", parent, post_link),
     }
 
 
@@ -135,9 +145,11 @@ def from_disqus(site, post: dict) -> dict | str:
     if problems:
         return "; ".join(problems) + "."
     author = post.get("author") if isinstance(post.get("author"), dict) else {}
-    thread = post.get("thread") if isinstance(post.get("thread"), dict) else {}
+    thread = post.get("thread") if isinstance(post.get("thread"), dict) else {"id": post.get("thread")}
     link = post.get("url") or thread.get("link") or ""
     email, name = author.get("email"), author.get("name") or author.get("username")
+    post_link = thread.get("link") if isinstance(thread.get("link"), str) else ""
+    parent, thread_id = _comment_id(post.get("parent")), _comment_id(thread.get("id"))
     return {
         "source": Source.BLOG,
         "external_id": f"{site.pk}:disqus:{comment_id}",
@@ -146,7 +158,17 @@ def from_disqus(site, post: dict) -> dict | str:
         "author_handle": email.strip() if isinstance(email, str) else "",
         "author_name": name.strip()[:200] if isinstance(name, str) else "",
         "url": link if isinstance(link, str) else "",
+        **_thread(f"{site.pk}:disqus:{parent}" if parent not in (None, "0") else "",
+                  f"{site.pk}:disqus-thread:{thread_id}" if thread_id is not None else "", parent, post_link),
     }
+
+
+def _thread(parent_ref: str, post_ref: str, parent_id: str | None, post_link: str) -> dict:
+    """in_reply_to_id and in_reply_to_url of a comment: the comment it answers when it is a reply, else its post."""
+    if parent_ref:
+        anchor = f"{post_link.split('#', 1)[0]}#comment-{parent_id}" if post_link else ""
+        return {"in_reply_to_id": parent_ref, "in_reply_to_url": usable_url(anchor)}
+    return {"in_reply_to_id": post_ref, "in_reply_to_url": usable_url(post_link)}
 
 
 def mention_from(site, comment) -> dict | str | Skipped:

@@ -5,7 +5,8 @@ pages_read_user_content (docs/operations.md).
 The search's cursor is the newest comment time read; each poll keeps the comments from that second on (ingest is
 idempotent by source and comment id, so a comment read twice changes nothing). A poll stopped by a rate limit or an
 outage stores nothing and moves no cursor: the next one reads the same posts again. A new search starts from now.
-Comments written by the page itself are left out.
+Comments written by the page itself are left out. Each mention keeps the thread it belongs to: the comment it
+answers (a reply under a comment) or else the post it is on, with its address.
 """
 
 from datetime import timedelta
@@ -18,7 +19,7 @@ from comms.channels.base import TransportError
 from comms.channels.facebook import graph_request
 from core.outbound import OutboundSession
 from sentiment.choices import Source
-from sentiment.ingest import ingest
+from sentiment.ingest import ingest, usable_url
 from sentiment.sources import polling
 from sentiment.sources.models import SocialSearch
 
@@ -45,7 +46,8 @@ def poll(search: SocialSearch) -> int:
     except TransportError as error:
         raise polling.stopped_by(search, error) from None
     since = parse_datetime(search.cursor) if search.cursor else None
-    comments = [comment for post in feed.get("data") or [] if isinstance(post, dict)
+    posts = [post for post in feed.get("data") or [] if isinstance(post, dict)]
+    comments = [{**comment, "post": post} for post in posts
                 for comment in ((post.get("comments") or {}).get("data") or []) if isinstance(comment, dict)]
     times = [parse_datetime(comment.get("created_time") or "") for comment in comments]
     newest = max((moment for moment in times if moment), default=None)
@@ -70,7 +72,9 @@ def by_the_page(comment: dict) -> bool:
 
 
 def mention_from(comment: dict) -> dict:
+    """The mention of a comment as the feed gives it, with the post it is on under "post"."""
     author = comment.get("from") or {}  # only for people who let apps see it (pages_read_user_content)
+    parent_id, parent_url = thread_of(comment)
     return {
         "source": Source.FACEBOOK,
         "external_id": str(comment.get("id", "")),
@@ -78,4 +82,23 @@ def mention_from(comment: dict) -> dict:
         "posted_at": comment.get("created_time"),
         "author_name": str(author.get("name") or "")[:200],
         "url": comment.get("permalink_url") or "",
+        "in_reply_to_id": parent_id,
+        "in_reply_to_url": usable_url(parent_url),
     }
+
+
+def thread_of(comment: dict) -> tuple[str, str]:
+    """The id and address of what a comment answers: the comment it replies under (`parent`), else its post. A
+    parent comment's address is its own permalink when the feed had it, else the post's with ?comment_id=, the form
+    Facebook's comment permalinks take."""
+    post = comment.get("post") or {}
+    post_id, post_url = str(post.get("id") or ""), str(post.get("permalink_url") or "")
+    parent = comment.get("parent") if isinstance(comment.get("parent"), dict) else {}
+    parent_id = str(parent.get("id") or "")
+    if not parent_id:
+        return post_id, post_url
+    siblings = ((post.get("comments") or {}).get("data") or [])
+    found = next((item for item in siblings if isinstance(item, dict) and str(item.get("id")) == parent_id), None)
+    if found and found.get("permalink_url"):
+        return parent_id, str(found["permalink_url"])
+    return parent_id, (f"{post_url}?comment_id={parent_id}" if post_url and "?" not in post_url else post_url)

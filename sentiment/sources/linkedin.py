@@ -7,6 +7,11 @@ stores what is newer; comments stored before a rate limit or an outage stopped t
 idempotent by source and comment id), and the cursor moves only when a poll has read every post, so the next poll
 reads again what the stopped one had not. A new search starts from now. The organization's own comments are left
 out.
+
+Each mention keeps its thread (the comment it answers, for a reply under a comment, else the post) and, in
+network_ref, "<post URN> <comment URN>": what the channel needs to answer it under the same comment
+(comms/channels/linkedin.py). LinkedIn threads are two levels deep, so a reply to a reply is answered under the
+first-level comment, as LinkedIn's own page does.
 """
 
 from datetime import UTC, datetime
@@ -20,7 +25,7 @@ from comms.channels.base import TransportError
 from comms.channels.linkedin import organization_urn, rest_request
 from core.outbound import OutboundSession
 from sentiment.choices import Source
-from sentiment.ingest import ingest
+from sentiment.ingest import REF_LIMIT, ingest, usable_url
 from sentiment.sources import polling
 from sentiment.sources.models import SocialSearch
 
@@ -88,13 +93,34 @@ def comment_time(comment: dict) -> datetime | None:
     return datetime.fromtimestamp(millis / 1000, tz=UTC)
 
 
+def post_page(post_urn: str, comment_urn: str = "") -> str:
+    """The post's page on linkedin.com, opened at the comment when one is given."""
+    page = f"https://www.linkedin.com/feed/update/{post_urn}/"
+    return f"{page}?commentUrn={quote(comment_urn, safe='')}" if comment_urn else page
+
+
 def mention_from(post_urn: str, comment: dict) -> dict:
-    comment_urn = comment.get("commentUrn") or comment.get("$URN") or ""
+    comment_urn = _text(comment.get("commentUrn")) or _text(comment.get("$URN"))
+    parent_urn = _text(comment.get("parentComment"))
+    answered_under = parent_urn or comment_urn  # two levels: a reply to a reply goes under the first-level comment
+    network_ref = f"{post_urn} {answered_under}" if answered_under else ""
     return {
         "source": Source.LINKEDIN,
         "external_id": str(comment.get("id", "")),
         "text": ((comment.get("message") or {}).get("text") or "").strip() or "(no text)",
         "posted_at": comment_time(comment).isoformat(),
         "author_handle": str(comment.get("actor") or "")[:100],
-        "url": f"https://www.linkedin.com/feed/update/{post_urn}/?commentUrn={quote(comment_urn, safe='')}",
+        "url": post_page(post_urn, comment_urn),
+        "in_reply_to_id": _within(parent_urn or post_urn),
+        "in_reply_to_url": usable_url(post_page(post_urn, parent_urn)),
+        "network_ref": _within(network_ref),  # too long to keep: a reply is refused with the reason, not stored
     }
+
+
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _within(reference: str) -> str:
+    """The reference when a mention can keep it whole, else "" (a cut URN would name something else)."""
+    return reference if len(reference) <= REF_LIMIT else ""

@@ -26,7 +26,7 @@ from mastodon import (
 from comms.channels.mastodon import mastodon_client
 from core.outbound import OutboundRefused, check_url
 from sentiment.choices import Source
-from sentiment.ingest import ingest
+from sentiment.ingest import ingest, usable_url
 from sentiment.sources import polling
 from sentiment.sources.models import SocialSearch
 
@@ -117,6 +117,7 @@ def plain_text(content: str) -> str:
 def mention_from(status) -> dict:
     account = status.get("account") or {}
     followers = account.get("followers_count")
+    parent_id = status.get("in_reply_to_id")
     return {
         "source": Source.MASTODON,
         "external_id": str(status["id"]),
@@ -127,4 +128,19 @@ def mention_from(status) -> dict:
         "author_followers": followers if isinstance(followers, int) and followers >= 0 else None,
         "url": status.get("url") or status.get("uri") or "",
         "language": status.get("language") or "",
+        "in_reply_to_id": str(parent_id) if parent_id else "",
+        "in_reply_to_url": usable_url(parent_url(status)) if parent_id else "",
     }
+
+
+def parent_url(status) -> str:
+    """The page of the status this one replies to, on our instance (/@acct/id, which shows remote statuses too); ""
+    when its author's acct is not known. A status gives only the parent's ids: the author is found among the people
+    it mentions (a reply mentions whom it answers) or is the replier, answering themselves."""
+    author_id = str(status.get("in_reply_to_account_id") or "")
+    people = [status.get("account") or {}, *(status.get("mentions") or [])]
+    acct = next((person.get("acct") for person in people if author_id and str(person.get("id") or "") == author_id
+                 and person.get("acct")), None)
+    if acct is None:
+        return ""
+    return f"{settings.MASTODON_API_BASE_URL.rstrip('/')}/@{acct}/{status['in_reply_to_id']}"

@@ -55,14 +55,20 @@ def poll_due_searches(network: str, configured: bool, not_configured: str,
         if not claim(search):
             continue  # another worker is polling it
         polled += 1
-        try:
-            poll(search)
-        except PollStopped as stopped:
-            record(search, stopped.status, stopped.message, stopped.next_poll_at)
-        except Exception as error:  # a bug or an unexpected reply: record it, and poll the other searches
-            log.exception("Polling %s search %s (%s) failed", network, search.pk, search.name)
-            record(search, Status.FAILING, f"Polling failed unexpectedly: {error!r}", after_interval(search))
+        poll_and_record(search, poll)
     return polled
+
+
+def poll_and_record(search: SocialSearch, poll: Callable[[SocialSearch], int]) -> int:
+    """Poll one search and record its outcome; never raises. Returns how many mentions were created."""
+    try:
+        return poll(search)
+    except PollStopped as stopped:
+        record(search, stopped.status, stopped.message, stopped.next_poll_at)
+    except Exception as error:  # a bug or an unexpected reply: record it, and poll the other searches
+        log.exception("Polling %s search %s (%s) failed", search.network, search.pk, search.name)
+        record(search, Status.FAILING, f"Polling failed unexpectedly: {error!r}", after_interval(search))
+    return 0
 
 
 def claim(search: SocialSearch) -> bool:

@@ -1,8 +1,10 @@
-"""Answering a mention where it was posted: on X, Mastodon, Bluesky or a Facebook page, through the channel of that
-network (LinkedIn comments are answered on LinkedIn itself for now).
+"""Answering a mention where it was posted: on X, Mastodon, Bluesky, a Facebook page or a LinkedIn page, through the
+channel of that network.
 
 sentiment.review.respond(post_to_x=True) asks here which channel posts the reply and whether it may (the network
-is configured, the reply fits). The reply itself is a Delivery with in_reply_to = the mention's external id.
+is configured, the reply fits, the mention says what to answer). The reply itself is a Delivery with in_reply_to =
+reply_target(mention): the mention's external id, or for LinkedIn the post and comment URNs the source kept
+(network_ref).
 """
 
 from django.core.exceptions import ValidationError
@@ -18,12 +20,20 @@ from comms.rendering import (
 )
 from sentiment.choices import Source
 
-REPLY_CHANNELS = {Source.X: "x", Source.MASTODON: "mastodon", Source.BLUESKY: "bluesky", Source.FACEBOOK: "facebook"}
+REPLY_CHANNELS = {Source.X: "x", Source.MASTODON: "mastodon", Source.BLUESKY: "bluesky", Source.FACEBOOK: "facebook",
+                  Source.LINKEDIN: "linkedin"}
 FACEBOOK_COMMENT_LIMIT = 8_000
+LINKEDIN_COMMENT_LIMIT = 1_250
+NEEDS_NETWORK_REF = frozenset({Source.LINKEDIN})  # the external id alone does not say where to answer
 
 
 def reply_channel(mention) -> str:
     return REPLY_CHANNELS[mention.source]
+
+
+def reply_target(mention) -> str:
+    """What the reply's delivery answers (its in_reply_to); "" when the mention does not say."""
+    return mention.network_ref if mention.source in NEEDS_NETWORK_REF else mention.external_id
 
 
 def network_name(mention) -> str:
@@ -33,11 +43,14 @@ def network_name(mention) -> str:
 def check_reply(mention, text: str) -> None:
     """ValidationError (on post_to_x or text) when the reply cannot be posted where the mention was."""
     if mention.source not in REPLY_CHANNELS:
-        raise ValidationError({"post_to_x": "Only a mention that came from X, Mastodon, Bluesky or Facebook can be "
-                                            "answered where it was posted."})
+        raise ValidationError({"post_to_x": "Only a mention that came from X, Mastodon, Bluesky, Facebook or LinkedIn "
+                                            "can be answered where it was posted."})
     transport = get_transport(reply_channel(mention))
     if not transport.is_configured():
         raise ValidationError({"post_to_x": transport.not_configured_reason()})
+    if not reply_target(mention):
+        raise ValidationError({"post_to_x": f"This {network_name(mention)} mention was stored without what a reply "
+                                            "needs (the post and comment it is on): answer it on the network itself."})
     limit, unit = reply_limit(mention.source)
     length = _LENGTH[mention.source](text)
     if length > limit:
@@ -45,7 +58,7 @@ def check_reply(mention, text: str) -> None:
 
 
 _LENGTH = {Source.X: x_weighted_length, Source.MASTODON: mastodon_length, Source.BLUESKY: bluesky_length,
-           Source.FACEBOOK: len}
+           Source.FACEBOOK: len, Source.LINKEDIN: len}
 
 
 def reply_limit(source: str) -> tuple[int, str]:
@@ -56,6 +69,8 @@ def reply_limit(source: str) -> tuple[int, str]:
         return mastodon_limit(), "characters"
     if source == Source.FACEBOOK:
         return FACEBOOK_COMMENT_LIMIT, "characters"
+    if source == Source.LINKEDIN:
+        return LINKEDIN_COMMENT_LIMIT, "characters"
     return BLUESKY_LIMIT, "characters"
 
 

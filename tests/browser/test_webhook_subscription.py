@@ -54,3 +54,39 @@ def test_a_visitor_subscribes_a_slack_channel_to_one_component_from_the_status_p
     assert list(endpoint.components.all()) == [database]
     assert len(slack.posted) == 1  # the message with the code, and nothing else yet
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_a_visitor_adds_a_slack_channel_with_add_to_slack_and_never_sees_a_webhook_url(
+        page, live_server, settings, monkeypatch):
+    """Add to Slack, with the fake standing in for Slack's authorize page (the visitor says yes at once) and for
+    oauth.v2.access. The button's POST is redirected to another origin: the page's CSP form-action must allow it."""
+    from tests.fakes.slack import CLIENT_ID, CLIENT_SECRET, FakeSlack
+
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    ComponentFactory(name="API")
+    database = ComponentFactory(name="Database")
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.SLACK_WEBHOOK_HOSTS = ["127.0.0.1"]
+    settings.SITE_URL = live_server.url
+    settings.SLACK_OAUTH_CONFIGURED = True
+    settings.SLACK_CLIENT_ID, settings.SLACK_CLIENT_SECRET = CLIENT_ID, CLIENT_SECRET
+    violations = []
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    with FakeSlack() as slack:
+        settings.SLACK_URL = slack.url
+        page.goto(f"{live_server.url}/status/subscribe/webhooks/")
+        page.get_by_label("Database").check()
+        page.get_by_role("radio", name="Discord").check()
+        expect(page.get_by_role("button", name="Add to Slack")).to_be_hidden()  # only with the Slack choice
+        page.get_by_role("radio", name="Slack").check()
+        page.get_by_role("button", name="Add to Slack").click()
+
+        expect(page.get_by_role("heading", name="Slack channel subscribed")).to_be_visible()
+        assert slack.hook_url not in page.content() and CLIENT_SECRET not in page.content()
+        assert violations == []
+        endpoint = SubscriberEndpoint.objects.get()
+        assert (endpoint.kind, endpoint.is_confirmed, list(endpoint.components.all())) == ("slack", True, [database])
+        [welcome] = slack.posted
+        assert "status updates about Database" in welcome["text"]

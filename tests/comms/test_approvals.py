@@ -8,7 +8,6 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-import requests
 from django.contrib.auth.models import Group
 from django.core import mail
 
@@ -24,6 +23,7 @@ from incidents.choices import Severity
 from incidents.models import TimelineEntry
 from tests.comms.test_transports import http_response
 from tests.factories import AccountFactory, ImpactFactory, IncidentFactory, UserFactory
+from tests.outermost_http import answer_requests_with
 
 pytestmark = pytest.mark.django_db
 
@@ -277,7 +277,7 @@ def test_the_internal_webhooks_hear_that_a_message_waits_for_approval(
     lead, support, sev1, monkeypatch, django_capture_on_commit_callbacks
 ):
     calls = []
-    monkeypatch.setattr(requests.Session, "request", lambda self, method, url, **kw: calls.append(
+    answer_requests_with(monkeypatch, lambda self, method, url, **kw: calls.append(
         (method, url, kw["headers"]["X-EARS-Event"])) or http_response(200))
     WebhookEndpoint.objects.create(name="Ops", url="https://ops.example.test/hook", internal=True)
     WebhookEndpoint.objects.create(name="Public", url="https://public.example.test/hook", internal=False)

@@ -1,6 +1,8 @@
 """Notices about maintenance windows: each due one once, to each subscriber of the affected components once, through
 the delivery rows, claim and send that messages use."""
 
+import json
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
@@ -217,3 +219,96 @@ def test_a_notice_goes_to_webhooks_as_a_signed_maintenance_event(lead, second_le
     url, body, headers = posted[0]
     assert url == endpoint.url and headers["X-EARS-Event"] == "maintenance.advance"
     assert b"Runbook" not in body and b"Database upgrade" in body
+
+
+# --- Subscribers' Slack, Teams, Discord and webhook endpoints, and SMS --------------------------------------
+
+@pytest.fixture
+def chat_fakes(settings):
+    from tests.fakes.discord import FakeDiscordWebhook
+    from tests.fakes.slack import FakeSlackWebhook
+    from tests.fakes.teams import FakeTeamsWorkflow
+
+    settings.SLACK_WEBHOOK_HOSTS = settings.DISCORD_WEBHOOK_HOSTS = ["127.0.0.1"]
+    with FakeSlackWebhook() as slack, FakeDiscordWebhook() as discord, FakeTeamsWorkflow() as teams:
+        yield slack, discord, teams
+
+
+def confirmed_endpoint(kind: str, url: str, components=()):
+    from comms.models import SubscriberEndpoint
+
+    now = timezone.now()
+    endpoint = SubscriberEndpoint.objects.create(kind=kind, url=url, requested_at=now, confirmed_at=now)
+    endpoint.components.set(components)
+    return endpoint
+
+
+def test_a_notice_reaches_each_subscribed_chat_channel_once_with_its_unsubscribe_link(
+        lead, second_lead, api_component, chat_fakes):
+    slack, discord, teams = chat_fakes
+    slack_endpoint = confirmed_endpoint("slack", slack.hook_url, [api_component])
+    confirmed_endpoint("discord", discord.hook_url)  # no components chosen: everything
+    confirmed_endpoint("teams", teams.hook_url, [api_component])
+    elsewhere = confirmed_endpoint("webhook", "https://billing.example.test/ears", [ComponentFactory(name="Billing")])
+    window_for(lead, second_lead, [api_component], starts_in=HOUR * 50)
+
+    assert send_due_notices() == 1
+    send_all()
+    send_all()
+
+    assert (len(slack.posted), len(discord.posted), len(teams.cards)) == (1, 1, 1)
+    assert not Delivery.objects.filter(recipient__endswith=f"-endpoint:{elsewhere.pk}").exists()
+    assert teams.cards[0]["body"][0]["inlines"][0]["text"] == "[Scheduled maintenance] Database upgrade"
+    posted = json.dumps(slack.posted[0])
+    assert "*Database upgrade*" in posted
+    assert "Reminder: scheduled maintenance starts in 2 days" in posted
+    assert f"/status/unsubscribe/webhooks/{slack_endpoint.unsubscribe_token}/|Unsubscribe this channel>" in posted
+    assert "Runbook" not in posted and "Runbook" not in json.dumps(discord.posted[0])
+    [embed] = discord.posted[0]["embeds"]
+    assert embed["title"] == "[Scheduled maintenance] Database upgrade"
+    assert "Writes pause for up to a minute" in embed["description"]
+
+
+def test_a_generic_webhook_subscriber_gets_the_signed_maintenance_event(lead, second_lead, api_component, settings):
+    from comms.channels.webhook import sign
+    from tests.security.test_outbound_requests import local_server
+
+    settings.OUTBOUND_ALLOWED_HOSTS, settings.OUTBOUND_ALLOW_HTTP = ["127.0.0.1"], True
+    with local_server() as server:
+        endpoint = confirmed_endpoint("webhook", server.url + "/ears", [api_component])
+        window_for(lead, second_lead, [api_component], starts_in=HOUR)
+        send_due_notices()
+        send_all()
+
+    [(_, path, headers, body)] = server.received
+    event = json.loads(body)
+    assert (path, headers["X-EARS-Event"], event["event"]) == ("/ears", "maintenance.advance", "maintenance.advance")
+    assert headers["X-EARS-Signature"] == sign(endpoint.secret, body)
+    assert event["maintenance"]["title"] == "Database upgrade" and "internal_notes" not in event["maintenance"]
+    assert event["unsubscribe_url"].endswith(f"/status/unsubscribe/webhooks/{endpoint.unsubscribe_token}/")
+
+
+def test_sms_subscribers_get_a_notice_when_sms_is_configured_and_none_otherwise(
+        lead, second_lead, api_component, settings):
+    from comms.models import SmsSubscriber
+    from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+
+    SmsSubscriber.objects.create(phone="+447911123456", confirmed_at=timezone.now())
+    window_for(lead, second_lead, [api_component], starts_in=HOUR * 50)
+    send_due_notices()
+    assert not Delivery.objects.filter(channel="sms").exists()  # SMS is not configured: no rows that cannot go
+
+    with FakeTwilio() as twilio:
+        settings.TWILIO_CONFIGURED = True
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
+        settings.TWILIO_FROM_NUMBER, settings.TWILIO_MESSAGING_SERVICE_SID = FROM_NUMBER, ""
+        settings.TWILIO_API_BASE_URL = twilio.url
+        window = windows.start(MaintenanceNotice.objects.get().maintenance, actor=lead)
+        send_due_notices()
+        send_all()
+        send_all()
+        [text] = twilio.texts_to("+447911123456")
+
+    assert window.state == "in_progress"
+    assert "Database upgrade - Scheduled maintenance started at" in text and "Reply STOP" in text
+    assert "Runbook" not in text

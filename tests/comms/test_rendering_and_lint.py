@@ -14,6 +14,7 @@ from incidents import cadence
 from incidents.choices import IncidentStatus
 from incidents.services import change_status, create_incident, update_incident
 from tests.factories import ComponentFactory, IncidentFactory
+from tests.outermost_http import answer_requests_with
 
 pytestmark = pytest.mark.django_db
 
@@ -159,13 +160,12 @@ class TestCadence:
         assert failures.count() == 2
 
     def test_the_reminder_also_goes_to_internal_webhooks(self, lead, monkeypatch):
-        import requests
 
         from tests.comms.test_transports import http_response
 
         calls = []
-        monkeypatch.setattr(requests.Session, "request",
-                            lambda self, method, url, **kw: calls.append((method, url)) or http_response(200))
+        answer_requests_with(monkeypatch,
+                             lambda self, method, url, **kw: calls.append((method, url)) or http_response(200))
         WebhookEndpoint.objects.create(name="Ops", url="https://ops.example.test/hook", internal=True)
         WebhookEndpoint.objects.create(name="Public", url="https://public.example.test/hook", internal=False)
         create_incident(actor=lead, title="x", severity="SEV1", started_at=timezone.now() - timezone.timedelta(hours=1))

@@ -4,7 +4,6 @@ import hashlib
 import hmac
 import json
 import time
-from unittest import mock
 
 import pytest
 import requests
@@ -17,6 +16,7 @@ from comms.choices import DeliveryStatus, MessageState
 from comms.models import Delivery, WebhookEndpoint
 from comms.rendering import x_weighted_length
 from tests.comms.helpers import scheduled_message
+from tests.outermost_http import patched_requests
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def http_response(status: int, body: dict | None = None, headers: dict | None = 
 @pytest.fixture
 def http():
     """The outermost HTTP boundary used by tweepy and by our webhooks."""
-    with mock.patch.object(requests.Session, "request", autospec=True) as request:
+    with patched_requests() as request:
         yield request
 
 

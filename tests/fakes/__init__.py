@@ -33,6 +33,15 @@ class Text(str):
     """A route's answer sent as text/plain rather than JSON."""
 
 
+@dataclass
+class EventStream:
+    """A route's answer sent as server-sent events (text/event-stream): a heartbeat comment, each (event, data)
+    with its data as JSON, then — once `hold` is set, or after 10 seconds — the connection closed."""
+
+    events: list[tuple[str, object]]
+    hold: threading.Event | None = None
+
+
 class Answer(Exception):
     """Raised by a route to answer with this status and JSON body."""
 
@@ -72,6 +81,9 @@ class FakeServer:
                 with fake.lock:
                     fake.requests.append(Seen(method, path, query, headers, body))
                     status, answer, extra = fake._answer(method, path, query, headers, body)
+                if isinstance(answer, EventStream):
+                    self._stream(answer)
+                    return
                 if isinstance(answer, Text):  # a plain-text answer (Slack's "ok"); None: no body (202, 204)
                     data, content_type = answer.encode(), "text/plain"
                 else:
@@ -83,6 +95,19 @@ class FakeServer:
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _stream(self, answer: EventStream):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(b":)\n\n")
+                for name, data in answer.events:
+                    self.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+                self.wfile.flush()
+                if answer.hold is not None:
+                    answer.hold.wait(10)
+                self.close_connection = True
 
             def do_GET(self):  # noqa: N802
                 self._handle("GET")

@@ -3,7 +3,8 @@
 com.atproto.server.createSession / refreshSession (401 AuthenticationRequired for a wrong app password),
 com.atproto.repo.createRecord (a record at an rkey already used: 400 InvalidRequest) and getRecord (400
 RecordNotFound), app.bsky.feed.searchPosts (q, since, cursor, limit, sort=latest) and
-app.bsky.notification.listNotifications (cursor, limit), app.bsky.feed.getPosts (uris).
+app.bsky.notification.listNotifications (cursor, limit), app.bsky.feed.getPosts (uris), app.bsky.actor.getProfiles
+(actors, at most 25: profileViewDetailed with followersCount; an actor it does not know is left out).
 """
 
 import base64
@@ -43,14 +44,21 @@ class FakeBluesky(FakeServer):
         self.notifications: list[dict] = []
         self.counter = itertools.count(1)
         self.clock = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+        self.profiles: dict[str, dict] = {}  # did → profileViewDetailed of the people who posted
 
     # --- content for the listening tests ------------------------------------------------------------
 
-    def add_post(self, text: str, *, handle: str = "carol.bsky.social", reply_to: str | None = None) -> dict:
+    def add_post(self, text: str, *, handle: str = "carol.bsky.social", reply_to: str | None = None,
+                 followers: int | None = 250) -> dict:
         number = next(self.counter)
         self.clock += timedelta(seconds=1)
         at = self.clock.isoformat().replace("+00:00", "Z")
         did = f"did:plc:{hashlib.sha256(handle.encode()).hexdigest()[:24]}"
+        profile = {"did": did, "handle": handle, "displayName": handle.split(".")[0].title(), "followsCount": 12,
+                   "postsCount": number, "indexedAt": at}
+        if followers is not None:  # the lexicon makes every count optional
+            profile["followersCount"] = followers
+        self.profiles[did] = profile
         record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": at, "langs": ["en"]}
         if reply_to:
             record["reply"] = {"root": {"uri": reply_to, "cid": cid_of(reply_to)},
@@ -96,6 +104,14 @@ class FakeBluesky(FakeServer):
         if method == "GET" and name == "app.bsky.feed.getPosts":
             wanted = query.get("uris", [])
             return 200, {"posts": [post for post in self.posts if post["uri"] in wanted]}
+        if method == "GET" and name == "app.bsky.actor.getProfiles":
+            actors = query.get("actors", [])
+            if not actors or len(actors) > 25:
+                problem = "actors must not have more than 25 elements" if actors else 'Params must have "actors"'
+                raise Answer(400, {"error": "InvalidRequest", "message": f"Error: {problem}"})
+            found = [self.profiles.get(actor) or next((profile for profile in self.profiles.values()
+                                                       if profile["handle"] == actor), None) for actor in actors]
+            return 200, {"profiles": [profile for profile in found if profile]}
         if method == "GET" and name == "app.bsky.notification.listNotifications":
             found, cursor = newest_first_page(self.notifications, query)
             return 200, {"notifications": found, **({"cursor": cursor} if cursor else {})}

@@ -5,7 +5,10 @@ POST /rest/posts (JSON; LinkedIn-Version YYYYMM and X-Restli-Protocol-Version 2.
 empty body and the post's URN in the x-restli-id header; a wrong token is 401, a missing or malformed version
 header 400, the same commentary twice 422 "Content is a duplicate of urn:li:share:…". GET
 /rest/posts?q=author lists the organization's posts and GET /rest/socialActions/{post-urn}/comments a post's
-comments (start/count paging, newest first), for listening.
+comments (start/count paging, newest first), for listening. POST /rest/socialActions/{post-urn}/comments ({"actor",
+"object", "message": {"text"}, "parentComment"?}) comments as the actor: 201 with the new comment (its "$URN") and its
+id in x-restli-id; an actor other than the organization is 403, a post or parent comment it does not know 404, the
+same text twice under the same comment 422 "Content is a duplicate".
 Errors are {"message", "status", "serviceErrorCode"}.
 """
 
@@ -74,6 +77,8 @@ class FakeLinkedIn(FakeServer):
         match = re.fullmatch(r"/rest/socialActions/([^/]+)/comments", path)
         if method == "GET" and match:
             return 200, self._comments(unquote(match.group(1)), query)
+        if method == "POST" and match:
+            return self._comment(unquote(match.group(1)), body or {})
         raise Answer(404, error(404, f"No virtual resource found for {path}"))
 
     def _post(self, body: dict):
@@ -90,6 +95,26 @@ class FakeLinkedIn(FakeServer):
         urn = f"urn:li:share:{next(self.ids)}"
         self.posted.append({**body, "urn": urn})
         return 201, {}, {"x-restli-id": urn}
+
+    def _comment(self, post_urn: str, body: dict):
+        """A comment of the organization on a post, under a comment when parentComment is given."""
+        if body.get("actor") != ORGANIZATION:
+            raise Answer(403, error(403, f"Not enough permissions to comment as {body.get('actor')}", 100))
+        if post_urn not in {post["urn"] for post in self.posted} or body.get("object") != post_urn:
+            raise Answer(404, error(404, f"Not found: {body.get('object')}"))
+        text = (body.get("message") or {}).get("text") or ""
+        if not text:
+            raise Answer(422, error(422, "/message/text :: field is required but not found and has no default value"))
+        parent = body.get("parentComment")
+        earlier = self.comments.get(post_urn, [])
+        if parent is not None and parent not in {comment["$URN"] for comment in earlier}:
+            raise Answer(404, error(404, f"Not found: {parent}"))
+        for comment in earlier:
+            if (comment["actor"], comment["message"]["text"], comment.get("parentComment")) == (ORGANIZATION, text,
+                                                                                                   parent):
+                raise Answer(422, error(422, f"Content is a duplicate of {comment['$URN']}"))
+        comment = self.add_comment(post_urn, text, actor=ORGANIZATION, parent=parent)
+        return 201, comment, {"x-restli-id": comment["id"]}
 
     def _posts(self, query: dict) -> dict:
         """GET /rest/posts?q=author&author=<urn>: the author's posts, newest first; start/count paging."""

@@ -116,6 +116,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "status-endpoint-subscribe": {"GET": EVERYONE, "POST": EVERYONE},
     "status-endpoint-confirm": {"GET": EVERYONE, "POST": EVERYONE},
     "status-endpoint-unsubscribe": {"GET": EVERYONE, "POST": EVERYONE},
+    "status-slack-add": {"GET": EVERYONE, "POST": EVERYONE},  # a 404 unless a Slack app is configured
+    "status-slack-callback": {"GET": EVERYONE},  # Slack sends the visitor back here; a bad state is a 400
     "status-sms-subscribe": {"GET": EVERYONE, "POST": EVERYONE},  # a 404 unless Twilio is configured
     "status-sms-verify": {"GET": EVERYONE, "POST": EVERYONE},
     "statuspage-summary": {"GET": EVERYONE},

@@ -65,6 +65,17 @@ def sms_subscriptions_offered():
         yield
 
 
+@pytest.fixture(scope="module", autouse=True)
+def add_to_slack_offered():
+    """The Add to Slack pages are a 404 unless a Slack app is configured. Nothing reaches Slack: the button only
+    redirects, and no callback carries a state this site made."""
+    from django.test import override_settings
+
+    with override_settings(SLACK_OAUTH_CONFIGURED=True, SLACK_CLIENT_ID="1111111111.2222222222",
+                           SLACK_CLIENT_SECRET="0123456789abcdef0123456789abcdef"):
+        yield
+
+
 # --- The objects each URL is requested with -----------------------------------------------------------------
 
 def _object(name):

@@ -349,3 +349,45 @@ def test_no_more_than_the_limit_of_an_answer_is_read(loopback_allowed):
     assert response.status_code == 200
     assert len(response.content) == RESPONSE_LIMIT_BYTES == 64 * 1024
     assert server.sent < size // 2  # the client closed the connection instead of reading on
+
+
+# --- The direct path for POSTs of bytes (what every webhook post is) --------------------------------------
+
+def test_a_post_of_bytes_crosses_the_wire_exactly_as_through_requests_own_path(loopback_allowed):
+    headers = {"content-type": "application/json", "X-EARS-Event": "message.published"}
+    with local_server() as server, OutboundSession() as session:
+        direct = session.post(server.url + "/hook?x=1", data=b'{"a":1}', headers=headers, timeout=(2, 2))
+        through_requests = session.request("POST", server.url + "/hook?x=1", data=b'{"a":1}', headers=headers,
+                                           timeout=(2, 2))
+    (first, second) = server.received
+    assert first == second
+    method, path, sent, body = first
+    assert (method, path, body) == ("POST", "/hook?x=1", b'{"a":1}')
+    assert sent["Content-Length"] == "7" and sent["Accept-Encoding"] == "identity"
+    assert sent["content-type"] == "application/json"  # the caller's header, not a second one
+    assert (direct.status_code, direct.content, direct.url) == (204, b"", server.url + "/hook?x=1")
+    assert direct.headers == through_requests.headers
+
+
+def test_a_post_of_bytes_to_a_closed_port_is_a_requests_connection_error(loopback_allowed):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]  # nothing listens on it once the probe is closed
+    with OutboundSession() as session, pytest.raises(requests.ConnectionError):
+        session.post(f"http://127.0.0.1:{closed}/hook", data=b"{}")
+
+
+def test_a_post_of_bytes_to_a_server_that_never_answers_is_a_requests_read_timeout(loopback_allowed):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # accepts the connection (the kernel does), never answers
+        port = silent.getsockname()[1]
+        with OutboundSession() as session, pytest.raises(requests.ReadTimeout):
+            session.post(f"http://127.0.0.1:{port}/hook", data=b"{}", timeout=(1, 0.2))
+
+
+def test_a_post_of_bytes_to_a_refused_address_is_refused_without_a_connection(guard_on, network):
+    network.resolve("inside.example.test", "10.0.0.7")
+    with OutboundSession() as session, pytest.raises(OutboundRefused, match="resolves to 10.0.0.7, which is a private address"):
+        session.post("http://inside.example.test/hook", data=b"{}")
+    assert network.connects == []

@@ -4,10 +4,8 @@ title, a message's text) reaches Slack-compatible webhooks as words; the only ma
 link). The payloads are read where they cross the HTTP boundary."""
 
 import json
-from unittest import mock
 
 import pytest
-import requests
 from django.utils import timezone
 
 from comms import delivery, overdue
@@ -16,6 +14,7 @@ from incidents.services import create_incident
 from tests.comms.helpers import scheduled_message
 from tests.comms.test_transports import http_response
 from tests.factories import IncidentFactory
+from tests.outermost_http import patched_requests
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def text_fields(payload) -> list[str]:
 
 @pytest.fixture
 def http():
-    with mock.patch.object(requests.Session, "request", autospec=True, return_value=http_response(200)) as request:
+    with patched_requests(return_value=http_response(200)) as request:
         yield request
 
 

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 Status, Kind = SocialSearch.Status, SocialSearch.Kind
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 NOTIFICATIONS = "/xrpc/app.bsky.notification.listNotifications"
+PROFILES = "/xrpc/app.bsky.actor.getProfiles"
 
 
 @pytest.fixture
@@ -182,5 +183,79 @@ def test_a_response_to_a_bluesky_reply_is_posted_in_the_same_thread(pds, lead):
 def test_a_reply_to_a_mention_from_another_source_is_refused(pds, lead):
     mention = Mention.objects.create(source=Source.API, external_id="a1", text="hi", posted_at=timezone.now())
 
-    with pytest.raises(ValidationError, match="Only a mention that came from X, Mastodon, Bluesky or Facebook"):
+    with pytest.raises(ValidationError,
+                       match="Only a mention that came from X, Mastodon, Bluesky, Facebook or LinkedIn"):
         review.respond(mention, actor=lead, text="Hello", post_to_x=True)
+
+
+# --- the thread a post answers, and its author's reach ----------------------------------------------------
+
+
+def test_a_reply_keeps_the_post_it_answers_with_its_page_on_bsky_app(pds):
+    thread = pds.add_post("acme: what is going on with checkout?", handle="dana.bsky.social")
+    post = pds.add_mention("still down for me", handle="erin.bsky.social", reply_to=thread["uri"])
+    search(Kind.MENTIONS, "")
+
+    poll_due_searches()
+
+    mention = Mention.objects.get(external_id=post["uri"])
+    did, rkey = thread["uri"].removeprefix("at://").split("/")[0], thread["uri"].rsplit("/", 1)[1]
+    assert mention.in_reply_to_id == thread["uri"]
+    assert mention.in_reply_to_url == f"https://bsky.app/profile/{did}/post/{rkey}"
+
+
+def test_a_post_that_starts_a_thread_answers_nothing(pds):
+    search()
+    pds.add_post("acme checkout is down")
+
+    poll_due_searches()
+
+    assert Mention.objects.values_list("in_reply_to_id", "in_reply_to_url").get() == ("", "")
+
+
+def test_authors_follower_counts_are_read_in_batches_of_25_once_per_author_and_poll(pds, monkeypatch):
+    monkeypatch.setattr(source, "SEARCH_PAGE_SIZE", 20)
+    brand = search()
+    pds.add_post("acme zero")
+    poll_due_searches()
+    for words in ("acme down", "acme still down"):  # 30 authors, each posting twice, on pages apart
+        for n in range(30):
+            pds.add_post(f"{words} {n}", handle=f"user{n}.bsky.social", followers=1000 + n)
+    calls_before = len(pds.calls("GET", PROFILES))
+
+    poll_again(brand)
+
+    assert Mention.objects.count() == 61
+    assert Mention.objects.get(text="acme still down 7").author_followers == 1007
+    assert Mention.objects.get(text="acme down 29").author_followers == 1029
+    calls = pds.calls("GET", PROFILES)[calls_before:]
+    asked = [actor for call in calls for actor in call.query["actors"]]
+    assert all(len(call.query["actors"]) <= 25 for call in calls)
+    assert len(asked) == len(set(asked)) == 30  # each author once in the poll
+    assert all(actor.startswith("did:plc:") for actor in asked)
+
+
+def test_a_profile_without_a_follower_count_leaves_it_unknown(pds):
+    search()
+    pds.add_post("acme is down", handle="quiet.bsky.social", followers=None)
+    pds.add_post("acme is down for me too", handle="loud.bsky.social", followers=0)
+
+    poll_due_searches()
+
+    assert dict(Mention.objects.values_list("author_handle", "author_followers")) == {
+        "quiet.bsky.social": None, "loud.bsky.social": 0}
+
+
+@pytest.mark.parametrize("status", [500, 429, 400])
+def test_when_profiles_cannot_be_read_mentions_are_stored_without_follower_counts(pds, status):
+    brand = search()
+    pds.add_post("acme checkout is down", handle="dana.bsky.social")
+    pds.add_post("acme still down", handle="erin.bsky.social")
+    pds.fail_next(PROFILES, status, body={"error": "InternalServerError", "message": "Internal Server Error"})
+
+    poll_due_searches()
+
+    assert list(Mention.objects.values_list("author_followers", flat=True)) == [None, None]
+    assert len(pds.calls("GET", PROFILES)) == 1  # not asked again in the same poll
+    brand.refresh_from_db()
+    assert brand.status == Status.OK

@@ -43,6 +43,20 @@ def test_a_good_csv_file_is_imported(tmp_path):
     assert "Importing mentions.csv: 3/3" in err  # the progress line, on stderr
 
 
+def test_an_imported_row_may_name_the_thread_it_answers(tmp_path):
+    path = tmp_path / "replies.csv"
+    path.write_text("external_id,text,posted_at,in_reply_to_id,in_reply_to_url\n"
+                    "r-1,Still down,2026-03-02T10:00:00Z,ticket-41,https://help.example.com/tickets/41\n"
+                    "r-2,Also down,2026-03-02T10:05:00Z,,\n")
+
+    out, _, error = run("import_mentions", str(path))
+
+    assert error is None and out.strip() == "2 created, 0 duplicates, 0 bad lines"
+    assert dict(Mention.objects.values_list("external_id", "in_reply_to_url")) == {
+        "r-1": "https://help.example.com/tickets/41", "r-2": ""}
+    assert Mention.objects.get(external_id="r-1").in_reply_to_id == "ticket-41"
+
+
 def test_a_good_jsonl_file_is_imported_with_the_source_given(tmp_path):
     path = tmp_path / "export.ndjson"
     lines = [

@@ -89,6 +89,43 @@ def test_a_disqus_post_is_stored_with_its_thread_link_when_it_has_no_url_of_its_
     assert mention.url == "https://blog.example.com/2026/12/outage/"
 
 
+def test_a_first_level_wordpress_comment_keeps_its_post_and_a_reply_the_comment_it_answers(site):
+    blog, token = site
+
+    post(bearer(token), [wordpress(101, comment_parent="0"),
+                         wordpress(102, comment_parent="101",
+                                   comment_link="https://blog.example.com/2026/12/outage/#comment-102")])
+
+    first, reply = Mention.objects.get(external_id=f"{blog.pk}:101"), Mention.objects.get(external_id=f"{blog.pk}:102")
+    assert (first.in_reply_to_id, first.in_reply_to_url) == (f"{blog.pk}:post:55",
+                                                             "https://blog.example.com/2026/12/outage/")
+    assert (reply.in_reply_to_id, reply.in_reply_to_url) == (
+        f"{blog.pk}:101", "https://blog.example.com/2026/12/outage/#comment-101")
+    assert reply.in_reply_to_id == first.external_id  # the parent's mention is found by it
+
+
+def test_a_disqus_reply_keeps_the_comment_it_answers_and_a_first_level_one_its_thread(site):
+    blog, token = site
+
+    post(bearer(token), [disqus("7001"), disqus("7002", parent=7001)])
+
+    first = Mention.objects.get(external_id=f"{blog.pk}:disqus:7001")
+    reply = Mention.objects.get(external_id=f"{blog.pk}:disqus:7002")
+    assert (first.in_reply_to_id, first.in_reply_to_url) == (f"{blog.pk}:disqus-thread:9001",
+                                                             "https://blog.example.com/2026/12/outage/")
+    assert (reply.in_reply_to_id, reply.in_reply_to_url) == (
+        f"{blog.pk}:disqus:7001", "https://blog.example.com/2026/12/outage/#comment-7001")
+
+
+def test_a_comment_whose_post_link_is_not_a_usable_url_is_stored_without_a_thread_link(site):
+    blog, token = site
+
+    response = post(bearer(token), wordpress(104, comment_parent="101", post_url="https://blog.example.com/a b/"))
+
+    assert response.json()["created"] == 1
+    assert Mention.objects.values_list("in_reply_to_id", "in_reply_to_url").get() == (f"{blog.pk}:101", "")
+
+
 def test_the_same_comment_posted_again_is_a_duplicate_and_changes_nothing(site):
     _, token = site
     post(bearer(token), wordpress())

@@ -168,3 +168,27 @@ def test_a_batch_ingested_while_the_broker_is_down_is_stored_reported_and_scored
     monkeypatch.setattr(delivery, "waiting_messages", lambda queue=None: 0)
     assert services.score_stragglers() == 2
     assert not Mention.objects.filter(scored_at__isnull=True).exists()
+
+
+def test_an_item_may_name_the_thread_it_answers_and_the_api_gives_it_back(api_as, support):
+    thread = {"in_reply_to_id": "ticket-41", "in_reply_to_url": "https://help.example.com/tickets/41"}
+    data = api_as(support).post(URL, [item(1, **thread), item(2)], format="json").json()
+
+    assert data["created"] == 2
+    answering, alone = (api_as(support).get(f"/api/v1/mentions/{result['id']}/").json() for result in data["results"])
+    assert (answering["in_reply_to_id"], answering["in_reply_to_url"]) == ("ticket-41",
+                                                                           "https://help.example.com/tickets/41")
+    assert (alone["in_reply_to_id"], alone["in_reply_to_url"]) == ("", "")
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"in_reply_to_url": "javascript:alert(1)"}, "in_reply_to_url must be an http(s) URL"),
+    ({"in_reply_to_id": "x" * 201}, "in_reply_to_id and network_ref ≤ 200 characters"),
+    ({"network_ref": "x" * 201}, "in_reply_to_id and network_ref ≤ 200 characters"),
+    ({"in_reply_to_id": "a\x00b"}, "text fields cannot contain NUL characters"),
+])
+def test_a_thread_that_cannot_be_stored_is_that_items_error_and_the_others_are_kept(api_as, support, fields, reason):
+    data = api_as(support).post(URL, [item(1, **fields), item(2)], format="json").json()
+
+    assert [result["status"] for result in data["results"]] == ["error", "created"]
+    assert reason in data["results"][0]["reason"]

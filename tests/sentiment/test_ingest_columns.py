@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from sentiment.ingest import INSERTED_FIELDS, ingest, row_defaults
+from sentiment.ingest import INSERTED_FIELDS, clean_item, ingest, row_defaults
 from sentiment.models import Mention
 
 pytestmark = pytest.mark.django_db
@@ -21,3 +21,10 @@ def test_an_ingested_mention_has_no_dismiss_reason_and_is_not_a_spot_check():
 
     mention = Mention.objects.get(pk=result.id)
     assert result.status == "created" and mention.dismiss_reason == "" and mention.spot_check is False
+
+
+def test_each_cleaned_item_carries_every_column_the_raw_insert_names():
+    bare = clean_item({"external_id": "cols-2", "text": "down", "posted_at": "2026-11-23T10:00:00Z"}, "api")
+
+    assert set(INSERTED_FIELDS) <= set(bare)  # the PostgreSQL path reads row[name] for each of them
+    assert (bare["in_reply_to_id"], bare["in_reply_to_url"], bare["network_ref"]) == ("", "", "")

@@ -177,3 +177,49 @@ def test_a_reply_over_the_instance_limit_is_refused_before_anything_is_recorded(
         review.respond(Mention.objects.get(), actor=lead, text="x" * 501, post_to_x=True)
 
     assert not Delivery.objects.exists()
+
+
+# --- the thread a status answers --------------------------------------------------------------------------
+
+
+def test_a_reply_keeps_the_status_it_answers_and_its_page_on_our_instance(instance):
+    search()
+    thread = instance.add_status("acme checkout is down", acct="dave@example.social")
+    reply = instance.add_mention("same here", acct="carol@example.social", reply_to=thread["id"])
+
+    poll_due_searches()
+
+    mention = Mention.objects.get(external_id=reply["id"])
+    assert mention.in_reply_to_id == thread["id"]
+    assert mention.in_reply_to_url == f"{instance.url}/@dave@example.social/{thread['id']}"
+
+
+def test_a_reply_to_the_repliers_own_status_finds_its_author_without_a_mention(instance):
+    search(Kind.KEYWORDS, "acme")
+    first = instance.add_status("acme is down", acct="dave@example.social")
+    second = instance.add_status("acme: still down", acct="dave@example.social", reply_to=first["id"])
+    instance.statuses[-1]["mentions"] = []  # a thread of one's own mentions nobody
+
+    poll_due_searches()
+
+    mention = Mention.objects.get(external_id=second["id"])
+    assert mention.in_reply_to_url == f"{instance.url}/@dave@example.social/{first['id']}"
+
+
+def test_a_reply_whose_parent_author_is_unknown_keeps_the_parent_id_without_a_link(instance):
+    search()
+    reply = instance.add_mention("same here", reply_to="109999999999999999")  # a status the instance never saw
+
+    poll_due_searches()
+
+    assert Mention.objects.values_list("in_reply_to_id", "in_reply_to_url").get() == ("109999999999999999", "")
+    assert reply["in_reply_to_account_id"] is None
+
+
+def test_a_status_that_starts_a_thread_answers_nothing(instance):
+    search()
+    instance.add_mention("is checkout down?")
+
+    poll_due_searches()
+
+    assert Mention.objects.values_list("in_reply_to_id", "in_reply_to_url").get() == ("", "")

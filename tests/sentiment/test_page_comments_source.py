@@ -248,14 +248,174 @@ def test_a_response_to_a_facebook_comment_is_posted_under_it_as_the_page_once(gr
     assert reply.external_id == answer["id"]
 
 
-def test_a_reply_to_a_linkedin_comment_is_refused_with_the_reason_before_anything_is_recorded(linkedin, lead):
+def linkedin_mention(linkedin, text="Is checkout down?", **comment) -> tuple[str, dict, Mention]:
+    """A comment on a post of the page, polled into a mention: (the post's URN, the comment, the mention)."""
     search = comments_search(Network.LINKEDIN)
     post = linkedin.add_post()
     linkedin_source.poll_due_searches()
-    linkedin.add_comment(post, "Is checkout down?")
+    found = linkedin.add_comment(post, text, **comment)
     poll_again(linkedin_source, search)
+    return post, found, Mention.objects.get(external_id=found["id"])
 
-    with pytest.raises(ValidationError, match="X, Mastodon, Bluesky or Facebook can be answered"):
-        review.respond(Mention.objects.get(), actor=lead, text="Yes, sorry.", post_to_x=True)
+
+def send_reply(reply: Delivery) -> delivery.BatchOutcome:
+    return delivery.send_deliveries([reply.pk])
+
+
+def test_a_response_to_a_linkedin_comment_is_posted_under_it_as_the_organization_once(linkedin, lead):
+    post, comment, mention = linkedin_mention(linkedin)
+
+    review.respond(mention, actor=lead, text="Yes, sorry: we are on it.", post_to_x=True)
+    reply = Delivery.objects.get()
+    outcome = send_reply(reply)
+    again = send_reply(reply)
+
+    assert (reply.channel, reply.in_reply_to) == ("linkedin", f"{post} {comment['$URN']}")
+    assert outcome.sent == 1 and again.sent == 0
+    [call] = linkedin.calls("POST", f"/rest/socialActions/{quote(post, safe='')}/comments")
+    assert call.body == {"actor": fake_linkedin.ORGANIZATION, "object": post,
+                         "message": {"text": "Yes, sorry: we are on it."}, "parentComment": comment["$URN"]}
+    assert call.headers["authorization"] == f"Bearer {fake_linkedin.TOKEN}"
+    assert (call.headers["linkedin-version"], call.headers["x-restli-protocol-version"]) == ("202411", "2.0.0")
+    answer = linkedin.comments[post][-1]
+    assert answer["actor"] == fake_linkedin.ORGANIZATION and answer["parentComment"] == comment["$URN"]
+    reply.refresh_from_db()
+    assert (reply.status, reply.external_id) == ("sent", answer["$URN"])
+
+
+def test_a_reply_to_a_linkedin_reply_goes_under_the_first_level_comment_it_answers(linkedin, lead):
+    post, first, _ = linkedin_mention(linkedin, "Checkout is down")
+    nested = linkedin.add_comment(post, "Same here, since 9:00", actor="urn:li:person:erin7", parent=first["$URN"])
+    poll_again(linkedin_source, SocialSearch.objects.get())
+    mention = Mention.objects.get(external_id=nested["id"])
+
+    review.respond(mention, actor=lead, text="Sorry Erin, fixed now.", post_to_x=True)
+    send_reply(Delivery.objects.get())
+
+    assert mention.network_ref == f"{post} {first['$URN']}"
+    [call] = linkedin.calls("POST", f"/rest/socialActions/{quote(post, safe='')}/comments")
+    assert call.body["parentComment"] == first["$URN"]
+
+
+def test_a_refused_token_fails_a_linkedin_reply_for_good_naming_the_variable(linkedin, settings, lead):
+    _, _, mention = linkedin_mention(linkedin)
+    review.respond(mention, actor=lead, text="Sorry!", post_to_x=True)
+    settings.LINKEDIN_ACCESS_TOKEN = "expired"
+
+    outcome = send_reply(Delivery.objects.get())
+
+    reply = Delivery.objects.get()
+    assert outcome.sent == 0 and not outcome.retry_ids
+    assert reply.status == "failed" and "LINKEDIN_ACCESS_TOKEN" in reply.last_error
+
+
+def test_a_linkedin_reply_held_by_a_429_waits_for_retry_after_and_is_then_posted_once(linkedin, lead):
+    post, _, mention = linkedin_mention(linkedin)
+    review.respond(mention, actor=lead, text="Sorry!", post_to_x=True)
+    path = f"/rest/socialActions/{quote(post, safe='')}/comments"
+    linkedin.fail_next(path, 429, headers={"Retry-After": "90"}, body=fake_linkedin.error(429, "Too many requests"))
+
+    first = send_reply(Delivery.objects.get())
+
+    reply = Delivery.objects.get()
+    assert first.sent == 0 and first.retry_in >= 90
+    assert (reply.status, reply.last_error) == ("queued", "LinkedIn rate limit reached (429)")
+    assert reply.next_attempt_at > timezone.now() + timedelta(seconds=85)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    assert send_reply(reply).sent == 1
+    assert [c["message"]["text"] for c in linkedin.comments[post]].count("Sorry!") == 1
+
+
+def test_a_duplicate_linkedin_reply_is_a_permanent_failure_and_not_retried(linkedin, lead):
+    post, comment, mention = linkedin_mention(linkedin)
+    linkedin.add_comment(post, "Sorry!", actor=fake_linkedin.ORGANIZATION, parent=comment["$URN"])
+    review.respond(mention, actor=lead, text="Sorry!", post_to_x=True)
+
+    outcome = send_reply(Delivery.objects.get())
+
+    reply = Delivery.objects.get()
+    assert outcome.sent == 0 and not outcome.retry_ids
+    assert reply.status == "failed" and "duplicate" in reply.last_error
+    assert len(linkedin.calls("POST", f"/rest/socialActions/{quote(post, safe='')}/comments")) == 1
+
+
+def test_a_linkedin_mention_stored_without_its_urns_is_refused_with_the_reason_before_anything_is_recorded(
+        linkedin, lead):
+    _, _, mention = linkedin_mention(linkedin)
+    Mention.objects.filter(pk=mention.pk).update(network_ref="")  # as stored before EARS kept them
+    mention.refresh_from_db()
+
+    with pytest.raises(ValidationError, match="stored without what a reply needs"):
+        review.respond(mention, actor=lead, text="Yes, sorry.", post_to_x=True)
 
     assert not Delivery.objects.exists()
+    mention.refresh_from_db()
+    assert mention.review_state == "new"
+
+
+def test_a_linkedin_reply_longer_than_a_comment_may_be_is_refused(linkedin, lead):
+    _, _, mention = linkedin_mention(linkedin)
+
+    with pytest.raises(ValidationError, match="A reply on LinkedIn holds 1250 characters; this has 1251"):
+        review.respond(mention, actor=lead, text="x" * 1251, post_to_x=True)
+
+    assert not Delivery.objects.exists()
+
+
+def test_a_reply_target_that_is_not_two_linkedin_urns_fails_for_good_without_a_request(linkedin):
+    reply = Delivery.objects.create(channel="linkedin", in_reply_to="7270000000000000002",
+                                    recipient="reply:7270000000000000002", body="Sorry!")
+
+    outcome = send_reply(reply)
+
+    reply.refresh_from_db()
+    assert outcome.sent == 0 and reply.status == "failed" and "is not a LinkedIn post URN" in reply.last_error
+    assert linkedin.requests == []
+
+
+# --- The thread each comment belongs to -------------------------------------------------------------------
+
+
+def test_a_linkedin_comment_keeps_its_post_as_its_thread_and_the_urns_a_reply_needs(linkedin):
+    post, comment, mention = linkedin_mention(linkedin)
+
+    assert mention.in_reply_to_id == post
+    assert mention.in_reply_to_url == f"https://www.linkedin.com/feed/update/{post}/"
+    assert mention.network_ref == f"{post} {comment['$URN']}"
+
+
+def test_a_linkedin_reply_under_a_comment_keeps_that_comment_as_its_thread(linkedin):
+    post, first, _ = linkedin_mention(linkedin, "Checkout is down")
+    nested = linkedin.add_comment(post, "Same here", actor="urn:li:person:erin7", parent=first["$URN"])
+    poll_again(linkedin_source, SocialSearch.objects.get())
+
+    mention = Mention.objects.get(external_id=nested["id"])
+
+    assert mention.in_reply_to_id == first["$URN"]
+    assert mention.in_reply_to_url == (f"https://www.linkedin.com/feed/update/{post}/"
+                                       f"?commentUrn={quote(first['$URN'], safe='')}")
+
+
+def test_a_facebook_comment_keeps_its_post_and_a_reply_under_a_comment_keeps_that_comment(graph):
+    search = comments_search(Network.FACEBOOK)
+    post = graph.add_post()
+    facebook_source.poll_due_searches()
+    first = graph.add_comment(post, "Checkout is down")
+    nested = graph.add_comment(post, "Same here", name="Erin", person_id="5550002", parent=first["id"])
+
+    poll_again(facebook_source, search)
+
+    on_post, under_comment = Mention.objects.get(external_id=first["id"]), Mention.objects.get(external_id=nested["id"])
+    assert (on_post.in_reply_to_id, on_post.in_reply_to_url) == (post["id"], f"https://www.facebook.com/{post['id']}")
+    assert (under_comment.in_reply_to_id, under_comment.in_reply_to_url) == (first["id"], first["permalink_url"])
+
+
+def test_a_facebook_reply_whose_parent_comment_is_not_in_the_feed_links_the_post_at_that_comment():
+    comment = {"id": "9_3", "message": "Same here", "created_time": "2026-12-07T09:00:00+0000",
+               "parent": {"id": "9_2"}, "post": {"id": "1_9", "permalink_url": "https://www.facebook.com/1_9",
+                                                 "comments": {"data": []}}}
+
+    mention = facebook_source.mention_from(comment)
+
+    assert (mention["in_reply_to_id"], mention["in_reply_to_url"]) == (
+        "9_2", "https://www.facebook.com/1_9?comment_id=9_2")

@@ -4,12 +4,12 @@ import json
 from unittest import mock
 
 import pytest
-import requests
 
 from comms.models import Delivery
 from sentiment.models import Mention
 from tests.comms.test_transports import http_response
 from tests.factories import IncidentFactory
+from tests.outermost_http import patched_requests
 from tests.sentiment.helpers import mention
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,7 @@ class TestXReply:
     def test_a_response_is_posted_as_a_reply_through_a_delivery(self, api_as, support, x_configured,
                                                               django_capture_on_commit_callbacks):
         m = mention("@acme your API is down", source="x", external_id="1850000000000000042")
-        with mock.patch.object(requests.Session, "request", autospec=True) as http:
+        with patched_requests() as http:
             http.return_value = http_response(201, {"data": {"id": "99", "text": "…"}})
             with django_capture_on_commit_callbacks(execute=True):
                 response = act(api_as, support, m, "respond", {"text": "Sorry! We are on it.", "post_to_x": True})

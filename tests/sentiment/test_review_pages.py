@@ -196,8 +196,8 @@ def test_the_reply_option_shows_the_instance_limit_mastodon_gave(client, support
     assert "(1000 characters at most)" in reply_options_by_row(page(client, QUEUE))[str(item.pk)]
 
 
-def test_a_facebook_comment_offers_a_reply_on_facebook_and_a_linkedin_one_none(client, support, settings):
-    settings.FACEBOOK_CONFIGURED = True
+def test_facebook_and_linkedin_comments_offer_a_reply_on_their_page_with_its_limit(client, support, settings):
+    settings.FACEBOOK_CONFIGURED = settings.LINKEDIN_CONFIGURED = True
     from_facebook = mention(source="facebook", author_handle="", author_name="Carol", external_id="1_2")
     from_linkedin = mention(source="linkedin", author_handle="urn:li:person:dana9")
     client.force_login(support)
@@ -206,7 +206,29 @@ def test_a_facebook_comment_offers_a_reply_on_facebook_and_a_linkedin_one_none(c
 
     assert "Also post as a reply on Facebook" in rows[str(from_facebook.pk)]
     assert "(8000 characters at most)" in rows[str(from_facebook.pk)]
-    assert 'name="post_to_x"' not in rows[str(from_linkedin.pk)]
+    assert '<input type="checkbox" name="post_to_x">' in rows[str(from_linkedin.pk)]
+    assert "Also post as a reply on LinkedIn" in rows[str(from_linkedin.pk)]
+    assert "(1250 characters at most)" in rows[str(from_linkedin.pk)]
+
+
+def test_the_queue_and_the_mention_page_link_the_post_a_mention_answers(client, support):
+    answering = mention(source="mastodon", in_reply_to_id="1100",
+                        in_reply_to_url="https://fake.social/@dave@example.social/1100")
+    alone = mention()
+    unsafe = mention(in_reply_to_id="7", in_reply_to_url="javascript:alert(1)")
+    client.force_login(support)
+
+    rows = reply_options_by_row(page(client, QUEUE))
+
+    link = ('in reply to <a href="https://fake.social/@dave@example.social/1100" rel="noopener noreferrer" '
+            'target="_blank" title="https://fake.social/@dave@example.social/1100">fake.social/@dave@example.social/1100'
+            '</a>')
+    assert link in rows[str(answering.pk)]
+    assert "in reply to" not in rows[str(alone.pk)] + rows[str(unsafe.pk)]
+    detail = page(client, f"/mentions/{answering.pk}/")
+    assert link in detail
+    assert "<dt>In reply to</dt><dd><code>1100</code>" in detail
+    assert "<dt>In reply to</dt>" not in page(client, f"/mentions/{alone.pk}/")
 
 
 def test_a_network_that_is_not_configured_shows_its_reason_and_the_reply_is_refused(client, support, settings):
@@ -499,6 +521,18 @@ def test_the_mention_page_shows_scores_reasons_note_and_x_replies(client, suppor
     assert "0.512" in content and "0.488" in content and "-0.74" in content
     assert "Very negative" in content and "Called them back" in content
     assert "403 Forbidden: duplicate content" in content and "Failed" in content
+
+
+def test_the_mention_page_names_the_network_its_replies_were_posted_on(client, support):
+    item = mention(source="linkedin", external_id="7270000000000000002", network_ref="urn:li:share:1 "
+                   "urn:li:comment:(urn:li:share:1,7270000000000000002)")
+    item.replies.add(Delivery.objects.create(in_reply_to=item.network_ref, channel="linkedin",
+                                             recipient=f"reply:{item.external_id}", body="Sorry!", status="sent"))
+    client.force_login(support)
+
+    content = page(client, f"/mentions/{item.pk}/")
+
+    assert "<h2>Replies on LinkedIn</h2>" in content and "Replies on X" not in content
 
 
 def test_a_mention_page_offers_the_actions_and_comes_back_to_itself(client, support):

@@ -2,7 +2,6 @@
 
 import time
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 import requests
@@ -11,6 +10,7 @@ from django.utils import timezone
 from sentiment.models import Mention, XSearch
 from sentiment.x_source import NOT_CONFIGURED, SNOWFLAKE_EPOCH_MS, due_searches, poll_due_searches
 from tests.comms.test_transports import http_response
+from tests.outermost_http import patched_requests
 
 pytestmark = pytest.mark.django_db
 Status = XSearch.Status
@@ -19,7 +19,7 @@ SEARCH_URL = "https://api.twitter.com/2/tweets/search/recent"
 
 @pytest.fixture
 def http():
-    with mock.patch.object(requests.Session, "request", autospec=True) as request:
+    with patched_requests() as request:
         yield request
 
 

@@ -11,7 +11,7 @@ from sentiment.ingest import ingest
 
 BATCH = 1000
 FIELDS = ["external_id", "text", "posted_at", "author_handle", "author_name", "author_followers", "url", "language",
-          "source"]
+          "source", "in_reply_to_id", "in_reply_to_url"]
 REQUIRED = ["external_id", "text", "posted_at"]
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
