@@ -223,3 +223,17 @@ def test_a_status_that_starts_a_thread_answers_nothing(instance):
     poll_due_searches()
 
     assert Mention.objects.values_list("in_reply_to_id", "in_reply_to_url").get() == ("", "")
+
+
+def test_the_mention_reader_takes_plain_json_with_the_same_statuses_as_mastodon_py_typed_answers(instance):
+    from comms.channels.mastodon import mastodon_client
+
+    for n in range(3):
+        instance.add_mention(f"checkout is down {n}", acct=f"reader{n}@example.social")
+
+    page = mastodon_client(typed=False).notifications(types=["mention"], limit=2)
+    typed = mastodon_client().notifications(types=["mention"], limit=2)
+
+    assert [type(item) for item in page] == [dict, dict]  # not Mastodon.py's typed entities (5 ms a status)
+    assert [item["status"]["id"] for item in page] == [item["status"]["id"] for item in typed]
+    assert page[0]["status"]["account"]["acct"] == typed[0]["status"]["account"]["acct"] == "reader2@example.social"
