@@ -6,9 +6,9 @@ Real PostgreSQL (a throw-away database `ears_resilience` on the server of DATABA
 behind tweepy. Prints the counts of each scenario, rewrites the figures in docs/reliability.md and exits 1 when
 any expectation did not hold. ingest-flood measures instead how much later an update goes out while a flood of
 mentions is ingested (the Procfile's workers; --mentions, --subscribers and --flood-posters set its sizes).
-subscriber-webhook-outage and social-network-outage (bench/resilience/outages.py) take the far side down instead:
-every subscriber webhook (--endpoints), or the Mastodon instance, answers 503 and then refuses connections for a
-stretch before it recovers.
+subscriber-webhook-outage, social-network-outage and bluesky-outage (bench/resilience/outages.py) take the far
+side down instead: every subscriber webhook (--endpoints), or the Mastodon instance, or Bluesky, answers 503 and
+then refuses connections for a stretch before it recovers.
 """
 
 import argparse
@@ -24,8 +24,9 @@ from pathlib import Path
 from bench.common import ROOT, bench_database_url, machine
 
 SCENARIOS = ("worker-killed", "broker-restart", "channel-outage", "database-blip", "beat-twice", "ingest-flood",
-             "subscriber-webhook-outage", "social-network-outage")
-OWN_BLOCKS = ("ingest-flood", "subscriber-webhook-outage", "social-network-outage")  # recorded in a block of their own
+             "subscriber-webhook-outage", "social-network-outage", "bluesky-outage")
+OWN_BLOCKS = (  # recorded in a block of their own
+    "ingest-flood", "subscriber-webhook-outage", "social-network-outage", "bluesky-outage")
 
 
 def configure(redis_url: str, var_dir: Path) -> None:
@@ -73,6 +74,9 @@ def run(name: str, args, redis, var_dir: Path, incident, say):
         if name == "social-network-outage":
             return outages.social_network_outage(harness, incident, updates=3, spacing=3, unavailable_seconds=15,
                                                  refused_seconds=5)
+        if name == "bluesky-outage":
+            return outages.social_network_outage(harness, incident, updates=3, spacing=3, unavailable_seconds=15,
+                                                 refused_seconds=5, network="bluesky")
         raise ValueError(name)
     finally:
         harness.close()

@@ -13,6 +13,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from tests.fakes import Answer
+from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import FakeMastodon
 
 DEAD_ANSWER = 410  # what the endpoints that are gone for good answer (a deleted webhook)
@@ -143,3 +145,30 @@ class OutageMastodon(Listening, FakeMastodon):
         status, made = super()._post(headers, body)
         made["idempotency_key"] = headers.get("idempotency-key", "")
         return status, made
+
+
+class OutageBluesky(Listening, FakeBluesky):
+    """tests.fakes.bluesky.FakeBluesky whose whole XRPC API (sessions included) answers 503 while `unavailable`;
+    every createRecord is logged as (time.time(), status answered), and the time of the first request of any kind is
+    kept (a post begins with signing in, which meets the outage first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.unavailable = False
+        self.posts: list[tuple[float, int]] = []
+        self.first_request_at: float | None = None
+
+    def route(self, method, path, query, headers, body):
+        self.first_request_at = self.first_request_at or time.time()
+        creating = method == "POST" and path.endswith("/com.atproto.repo.createRecord")
+        try:
+            if self.unavailable:
+                raise Answer(503, {"error": "ServiceUnavailable", "message": "Service Unavailable"})
+            answer = super().route(method, path, query, headers, body)
+        except Answer as refusal:
+            if creating:
+                self.posts.append((time.time(), refusal.status))
+            raise
+        if creating:
+            self.posts.append((time.time(), answer[0]))
+        return answer

@@ -2,8 +2,9 @@
 
 - subscriber-webhook-outage: every subscriber webhook (generic, Slack, Discord) is down while a public update goes
   out on the subscriber_hooks channel; a few endpoints are gone for good (410).
-- social-network-outage: the Mastodon instance is down while several updates of one incident fall due one after
-  another; they must be posted once each, in order, each a reply to the one before.
+- social-network-outage (Mastodon) and bluesky-outage: the network is down while several updates of one incident
+  fall due one after another; they must be posted once each, in order, each a reply to the one before (Mastodon
+  through an Idempotency-Key per delivery, Bluesky through a record key per delivery).
 
 Both run on the harness's real worker and beat processes (bench/resilience/harness.py) against the HTTP fakes of
 bench/resilience/http_fakes.py, and return a scenarios.Result.
@@ -13,7 +14,7 @@ import time
 from collections import Counter
 
 from bench.resilience.harness import Harness, Watch, endpoint_counts, wait_for
-from bench.resilience.http_fakes import DEAD_ANSWER, EndpointSink, OutageMastodon
+from bench.resilience.http_fakes import DEAD_ANSWER, EndpointSink, OutageBluesky, OutageMastodon
 from bench.resilience.scenarios import Result, _state
 
 # Low, so that transient failures, were they counted against an endpoint, would disable live endpoints mid-outage.
@@ -148,77 +149,121 @@ def subscriber_webhook_outage(h: Harness, incident, kinds: dict[str, int], dead:
 
 def social_network_outage(h: Harness, incident, updates: int = 3, spacing: float = 3.0,
                           unavailable_seconds: float = 15, refused_seconds: float = 5,
-                          timeout: float = 300) -> Result:
+                          timeout: float = 300, network: str = "mastodon") -> Result:
     """Updates of a new incident (so that the first starts the thread) fall due `spacing` seconds apart on the
-    Mastodon channel while the instance is down."""
+    network's channel (mastodon or bluesky) while the network is down."""
     from django.utils import timezone
 
     from comms.models import Delivery
     from incidents import services
-    from tests.fakes.mastodon import TOKEN
 
-    result = Result("social network outage (Mastodon answers 503, then refuses connections, then recovers)")
+    fake_class, label, environment, first_request_at = _NETWORKS[network]
+    result = Result(f"social network outage ({label} answers 503, then refuses connections, then recovers)")
     thread = services.create_incident(actor=incident.created_by, title="Checkout slow for some customers",
                                       severity="SEV2")
-    with OutageMastodon() as mastodon:
-        h.extra_env.update({**outbound_env(), "MASTODON_API_BASE_URL": mastodon.url, "MASTODON_ACCESS_TOKEN": TOKEN})
+    with fake_class() as fake:
+        h.extra_env.update({**outbound_env(), **environment(fake)})
         messages = [h.message(thread, f"Checkout is slow for some customers (update {n + 1} of {updates})",
-                              channels=["mastodon"]) for n in range(updates)]
-        mastodon.unavailable = True
+                              channels=[network]) for n in range(updates)]
+        fake.unavailable = True
         h.start()
         now = timezone.now()
         for n, message in enumerate(messages):
             h.release(message, at=now + timezone.timedelta(seconds=spacing * n))
         watch = Watch()
-        outage = Outage(mastodon, unavailable_seconds, refused_seconds)
-        outage.run(lambda: mastodon.posts[0][0] if mastodon.posts else None, timeout)
+        outage = Outage(fake, unavailable_seconds, refused_seconds)
+        outage.run(lambda: first_request_at(fake), timeout)
         h.wait(messages, timeout, watch)
-        posted, posts = list(mastodon.posted), list(mastodon.posts)
+        made, posts = _posts_made(network, fake, messages), list(fake.posts)
     result.seconds = watch.seconds
-    code_of = dict(Delivery.objects.filter(message__in=messages, channel="mastodon").values_list("message_id", "code"))
-    made = Counter(status["idempotency_key"] for status in posted)
-    for n, message in enumerate(messages, 1):
-        what = f"update {n}"
+    order = [index for index, _ in made]  # which update each post the network made was, in the order made
+    for n, message in enumerate(messages):
+        what = f"update {n + 1}"
         result.states[what] = _state(message)
-        counts = result.counts[what] = _mastodon_counts(message.pk, made[f"ears-{code_of.get(message.pk)}"])
+        counts = result.counts[what] = _social_counts(message.pk, network, order.count(n))
         result.expect(f"{what}: posted once, message ends sent",
                       (counts.rows, counts.sent, counts.lost, counts.duplicated, counts.stuck) == (1, 1, 0, 0, 0)
                       and result.states[what] == "sent")
-    order = [key for key in (status["idempotency_key"] for status in posted)]
-    expected_order = [f"ears-{code_of.get(message.pk)}" for message in messages]
-    replies = [status["in_reply_to_id"] for status in posted]
-    result.expect("posted in the order the updates fell due", order == expected_order)
+    result.expect("posted in the order the updates fell due", order == list(range(updates)))
     result.expect("the first starts the thread, each later one replies to the one before",
-                  replies == [None] + [status["id"] for status in posted[:-1]])
-    attempts = dict(Delivery.objects.filter(message__in=messages, channel="mastodon").values_list("message_id",
-                                                                                                 "attempts"))
+                  [parent for _, parent in made] == [None, *range(updates - 1)])
+    attempts = dict(Delivery.objects.filter(message__in=messages, channel=network).values_list("message_id",
+                                                                                              "attempts"))
     result.expect("the later updates waited their turn untried (one attempt each), behind the first",
                   all(attempts.get(message.pk) == 1 for message in messages[1:]))
     answers = Counter(status for _, status in posts)
-    result.expect("the outage was felt (503s answered before any post)",
-                  answers[503] > 0 and posts and posts[0][1] == 503)
+    felt = "503s answered before any post" if network == "mastodon" else "503s answered at sign-in, retried"
+    result.expect(f"the outage was felt ({felt})", (
+        answers[503] > 0 and posts and posts[0][1] == 503) if network == "mastodon" else (
+        # Bluesky: signing in meets the outage first, so no post is tried before the network is back
+        posts and posts[0][1] == 200 and (sum(attempts.values()) > updates)))
     last_post = max((at for at, status in posts if status == 200), default=None)
     recovered_in = last_post - outage.recovered_at if last_post and outage.recovered_at else None
     result.facts.update({
-        "outage": f"503 for {unavailable_seconds:g} s from the first post, then connections refused for "
+        "outage": f"503 for {unavailable_seconds:g} s from the first "
+                  f"{'post' if network == 'mastodon' else 'request (signing in)'}, then connections refused for "
                   f"{refused_seconds:g} s ({sum(attempts.values()) - len(posts)} attempts refused); updates fell "
                   f"due {spacing:g} s apart; posts answered: "
                   + ", ".join(f"{status} ×{n}" for status, n in sorted(answers.items())),
         "attempts": ", ".join(f"update {n}: {attempts.get(message.pk)}" for n, message in enumerate(messages, 1)),
-        "thread": " → ".join(f"update {expected_order.index(key) + 1}" if key in expected_order else "?"
-                             for key in order),
+        "thread": " → ".join(f"update {index + 1}" if index is not None else "?" for index in order),
         "recovery→last post": f"{recovered_in:.1f} s" if recovered_in is not None else "never",
         "finished in": f"{watch.seconds:.1f} s from the first release",
     })
     return result
 
 
-def _mastodon_counts(message_id: int, statuses_made: int):
+def _mastodon_environment(fake) -> dict[str, str]:
+    from tests.fakes.mastodon import TOKEN
+
+    return {"MASTODON_API_BASE_URL": fake.url, "MASTODON_ACCESS_TOKEN": TOKEN}
+
+
+def _bluesky_environment(fake) -> dict[str, str]:
+    from tests.fakes.bluesky import APP_PASSWORD, HANDLE
+
+    return {"BLUESKY_HANDLE": HANDLE, "BLUESKY_APP_PASSWORD": APP_PASSWORD, "BLUESKY_SERVICE_URL": fake.url}
+
+
+# network → (its fake, its name, the workers' environment for it, when the channel first met the fake: the outage's
+# stretches are timed from then)
+_NETWORKS = {
+    "mastodon": (OutageMastodon, "Mastodon", _mastodon_environment,
+                 lambda fake: fake.posts[0][0] if fake.posts else None),
+    "bluesky": (OutageBluesky, "Bluesky", _bluesky_environment, lambda fake: fake.first_request_at),
+}
+
+
+def _posts_made(network: str, fake, messages) -> list[tuple[int | None, int | None]]:
+    """(which update, which update it replies to) of every post the network made, in the order made; None where a
+    post is none of the updates, or starts a thread."""
+    from comms.models import Delivery
+
+    if network == "mastodon":  # each status keeps the Idempotency-Key EARS sent: ears-<delivery code>
+        index_of_key = {f"ears-{code}": n for n, code in enumerate(
+            Delivery.objects.filter(message=message, channel=network).values_list("code", flat=True).first()
+            for message in messages)}
+        key_of_id = {status["id"]: status["idempotency_key"] for status in fake.posted}
+        return [(index_of_key.get(status["idempotency_key"]),
+                 index_of_key.get(key_of_id.get(status["in_reply_to_id"])) if status["in_reply_to_id"] else None)
+                for status in fake.posted]
+    records = list(fake.records.values())  # in the order made; a post is known by the update its text names
+    index_of_uri = {record["uri"]: _update_named(record["value"]["text"], len(messages)) for record in records}
+    return [(_update_named(record["value"]["text"], len(messages)),
+             index_of_uri.get(((record["value"].get("reply") or {}).get("parent") or {}).get("uri")))
+            for record in records]
+
+
+def _update_named(text: str, updates: int) -> int | None:
+    return next((n for n in range(updates) if f"(update {n + 1} of {updates})" in text), None)
+
+
+def _social_counts(message_id: int, network: str, posts_made: int):
     from bench.resilience.harness import Counts, _tally
     from comms.models import Delivery
 
     counts = Counts()
-    for status, attempts, last_error in Delivery.objects.filter(message_id=message_id, channel="mastodon").values_list(
+    for status, attempts, last_error in Delivery.objects.filter(message_id=message_id, channel=network).values_list(
             "status", "attempts", "last_error"):
-        _tally(counts, status, attempts, last_error, statuses_made, expected=True)
+        _tally(counts, status, attempts, last_error, posts_made, expected=True)
     return counts

@@ -36,3 +36,17 @@ def test_updates_held_up_by_a_mastodon_outage_are_posted_once_each_in_order_as_o
     assert result.counts["update 2"].retried == result.counts["update 3"].retried == 0  # … the others waited for it
     assert result.facts["thread"] == "update 1 → update 2 → update 3"
     assert result.failures == [], result.report()  # incl. each a reply to the one before
+
+
+def test_updates_held_up_by_a_bluesky_outage_are_posted_once_each_in_order_as_one_thread(harness, incident):
+    result = outages.social_network_outage(harness, incident, updates=3, spacing=1, unavailable_seconds=3,
+                                           refused_seconds=2, timeout=TIMEOUT, network="bluesky")
+    print(result.report())  # shown when the test fails
+
+    for update in ("update 1", "update 2", "update 3"):
+        counts = result.counts[update]
+        assert (counts.sent, counts.lost, counts.duplicated, counts.stuck) == (1, 0, 0, 0), result.report()
+    assert result.counts["update 1"].retried >= 1  # it was tried through the outage …
+    assert result.counts["update 2"].retried == result.counts["update 3"].retried == 0  # … the others waited for it
+    assert result.facts["thread"] == "update 1 → update 2 → update 3"
+    assert result.failures == [], result.report()  # incl. each a reply to the one before
