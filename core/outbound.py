@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from requests.utils import check_header_validity
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
@@ -117,7 +118,10 @@ def _normal_host(host: str) -> str:
 def check_url(url: str) -> None:
     """Refuse (OutboundRefused) a URL whose scheme, host or IP literal is not allowed. No DNS: that is left to
     the connection, which checks the addresses it really connects to."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # brackets around something that is not an IPv6 address
+        raise OutboundRefused("the URL's host cannot be read") from None
     if parts.scheme not in ("http", "https"):
         raise OutboundRefused(f"only https:// URLs are allowed, not {parts.scheme or 'a URL without a scheme'}")
     if parts.scheme == "http" and not settings.OUTBOUND_ALLOW_HTTP:
@@ -266,6 +270,16 @@ class _GuardedAdapter(HTTPAdapter):
         return response
 
 
+class _GuardedStreamingAdapter(_GuardedAdapter):
+    """The guarded adapter without reading the answer ahead: for a stream read as it arrives (OutboundStreamSession)."""
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        check_url(request.url)
+        return HTTPAdapter.send(
+            self, request, stream=stream, timeout=timeout or TIMEOUT, verify=verify, cert=cert, proxies=proxies
+        )
+
+
 def _read_at_most(response: requests.Response, limit: int) -> None:
     """Read up to limit bytes of the body (for BODY_DEADLINE_SECONDS at most) and stop: the rest is never read
     and the connection is closed rather than reused. A body cut short or broken off keeps what arrived."""
@@ -290,6 +304,13 @@ def _read_at_most(response: requests.Response, limit: int) -> None:
     response._content_consumed = True
 
 
+def _has_user_name(url: str) -> bool:
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:
+        return False  # check_url refuses it
+
+
 class OutboundSession(requests.Session):
     """A requests session for URLs that people configure: every request goes through the rules above.
 
@@ -312,7 +333,8 @@ class OutboundSession(requests.Session):
 
     def post(self, url, data=None, json=None, **kwargs):
         plain = json is None and isinstance(data, bytes) and not set(kwargs) - {"headers", "timeout", "allow_redirects"}
-        if plain and not (self.cookies or self.auth or self.hooks["response"]):
+        # A user name and password in the URL are sent as requests sends them (basic auth), by requests' path.
+        if plain and not (self.cookies or self.auth or self.hooks["response"]) and not _has_user_name(url):
             return self._post_bytes(url, data, kwargs.get("headers") or {}, kwargs.get("timeout") or TIMEOUT)
         return super().post(url, data=data, json=json, **kwargs)
 
@@ -324,6 +346,8 @@ class OutboundSession(requests.Session):
         pool = self.guarded.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
         sent = CaseInsensitiveDict(self.headers)
         sent.update(headers)
+        for header in sent.items():
+            check_header_validity(header)  # as on requests' path: a line break or a non-string is InvalidHeader
         sent["Content-Length"] = str(len(body))
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         try:
@@ -346,3 +370,15 @@ class OutboundSession(requests.Session):
         response.raw = raw
         _read_at_most(response, RESPONSE_LIMIT_BYTES)
         return response
+
+
+class OutboundStreamSession(OutboundSession):
+    """OutboundSession for an answer that does not end (server-sent events): the same checks of every connection's
+    addresses, no redirect followed, no proxy, the same timeouts for each read; but the body is neither read ahead nor
+    capped, so whoever reads it must bound what they keep."""
+
+    def __init__(self):
+        super().__init__()
+        self.guarded = _GuardedStreamingAdapter(max_retries=0)
+        self.mount("https://", self.guarded)
+        self.mount("http://", self.guarded)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from comms.rendering import SMS_STOP_NOTE, slack_escape, status_page_url
 from comms.sms_text import fit, gsm_friendly
+from incidents.choices import MaintenanceApproval
 from incidents.models import Maintenance
 
 PART_LABELS = {
@@ -66,18 +67,38 @@ def calendar_url() -> str:
     return settings.SITE_URL + reverse("status-maintenance-ics")
 
 
+# A notice's title while the window's own words wait for approval (approved() is False).
+UNAPPROVED_TITLE = "Scheduled maintenance"
+
+
+def approved(maintenance: Maintenance) -> bool:
+    """Whether a lead's approval covers the window's words (title, text, components) as they are now. An edit after
+    approval sends the window back to waiting, off the status page; a notice sent meanwhile (the cancellation of such
+    a window, or the rest of a fan-out under way when it was edited) carries its first line, written from the facts,
+    and none of the words waiting for approval."""
+    return maintenance.approval == MaintenanceApproval.APPROVED
+
+
+def shown_title(maintenance: Maintenance) -> str:
+    return maintenance.title if approved(maintenance) else UNAPPROVED_TITLE
+
+
 def paragraphs(maintenance: Maintenance) -> list[tuple[str, str]]:
+    if not approved(maintenance):
+        return []
     return [(PART_LABELS[name], text.strip()) for name, text in maintenance.parts().items() if text.strip()]
 
 
 def component_names(maintenance: Maintenance) -> str:
+    if not approved(maintenance):
+        return ""
     return ", ".join(component.name for component in maintenance.components.all())
 
 
 def render_notice_email(notice, unsubscribe_url: str | None = None) -> tuple[str, str, str]:
     maintenance = notice.maintenance
     context = {
-        "maintenance": maintenance,
+        "title": shown_title(maintenance),
         "first_line": notice.first_line,
         "subject_prefix": SUBJECT_PREFIX[notice.kind],
         "window": window_text(maintenance),
@@ -95,17 +116,18 @@ def render_notice_email(notice, unsubscribe_url: str | None = None) -> tuple[str
 
 def render_notice_webhook(notice) -> dict:
     maintenance = notice.maintenance
+    shown = approved(maintenance)
     return {
         "event": f"maintenance.{notice.kind}",
         "maintenance": {
             "id": maintenance.pk,
-            "title": maintenance.title,
+            "title": shown_title(maintenance),
             "state": maintenance.state,
             "scheduled_for": maintenance.scheduled_for.isoformat(),
             "scheduled_until": maintenance.scheduled_until.isoformat(),
             "components": [{"id": component.pk, "name": component.name}
-                           for component in maintenance.components.all()],
-            **maintenance.parts(),
+                           for component in maintenance.components.all()] if shown else [],
+            **{name: text if shown else "" for name, text in maintenance.parts().items()},
         },
         "notice": {"kind": notice.kind, "text": notice.first_line},
         "status_page_url": status_page_url(),
@@ -118,7 +140,7 @@ def notice_parts(notice) -> tuple[str, str, list[str]]:
     maintenance = notice.maintenance
     affected = component_names(maintenance)
     return (
-        f"[{SUBJECT_PREFIX[notice.kind]}] {maintenance.title}",
+        f"[{SUBJECT_PREFIX[notice.kind]}] {shown_title(maintenance)}",
         notice.first_line,
         [f"{label}: {text}" for label, text in paragraphs(maintenance)]
         + [f"When: {window_text(maintenance)}"] + ([f"Affected: {affected}"] if affected else []),
@@ -128,13 +150,13 @@ def notice_parts(notice) -> tuple[str, str, list[str]]:
 def render_notice_sms(notice) -> str:
     """As an update's text message: the page's name, the window's title and what happened, within
     SMS_MAX_SEGMENTS; then always the status page link and how to unsubscribe."""
-    text = gsm_friendly(f"{settings.STATUS_PAGE_NAME}: {notice.maintenance.title} - {notice.first_line}")
+    text = gsm_friendly(f"{settings.STATUS_PAGE_NAME}: {shown_title(notice.maintenance)} - {notice.first_line}")
     return fit(text, f"\n{status_page_url()}\n{SMS_STOP_NOTE}", settings.SMS_MAX_SEGMENTS)
 
 
 def render_notice_slack(notice) -> dict:
     maintenance = notice.maintenance
-    text = f"*{slack_escape(maintenance.title)}*\n{slack_escape(notice.first_line)}"
+    text = f"*{slack_escape(shown_title(maintenance))}*\n{slack_escape(notice.first_line)}"
     return {
         "text": text,
         "blocks": [

@@ -21,6 +21,11 @@ A round:
 
 The streams' threads only read the network; every database write is made by the thread running the round, in the
 order the events arrived.
+
+A broken or hostile server cannot make this process hold without end: a line longer than MAX_LINE_BYTES or an event
+longer than MAX_EVENT_BYTES ends the stream (the round's catch-up poll reads what it carried), and at most
+QUEUED_EVENTS wait for the round to store them (a faster stream is held back, not buffered). A streaming server on
+another host than the instance's (the instance names it) is reached only through the outbound guard.
 """
 
 import logging
@@ -37,9 +42,10 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 from mastodon import MastodonError, StreamListener
+from mastodon.errors import MastodonMalformedEventError
 
 from comms.channels.mastodon import mastodon_client
-from core.outbound import OutboundRefused, check_url
+from core.outbound import OutboundRefused, OutboundStreamSession, check_url
 from sentiment.choices import Source
 from sentiment.ingest import ingest
 from sentiment.sources import mastodon as mastodon_source
@@ -57,6 +63,11 @@ RETRY_SECONDS = 300.0  # after a refusal: the beat polls meanwhile
 CONNECT_TIMEOUT = 15
 READ_TIMEOUT = 90  # Mastodon sends a heartbeat every 15 seconds or so: silence this long is a dead stream
 NOTIFICATIONS_PATH = "/api/v1/streaming/user/notification"
+MAX_LINE_BYTES = 1024 * 1024  # a status's JSON is a few KiB: one line of a megabyte is a broken or hostile server
+MAX_EVENT_BYTES = 1024 * 1024
+QUEUED_EVENTS = 1000
+_CHUNK_BYTES = 8192
+HEALTH_BYTES = 64  # "OK"
 
 
 @dataclass
@@ -74,8 +85,7 @@ class Stream(StreamListener):
 
     def __init__(self, url: str, search_ids: list[int], events: queue.Queue):
         self.url, self.search_ids, self.events = url, search_ids, events
-        self.http = requests.Session()  # its own: a session is not shared between threads
-        self.http.trust_env = False
+        self.http = stream_session(url)  # its own: a session is not shared between threads
         self.response = None
         self.closing = False
         self.thread = threading.Thread(target=self.read, daemon=True, name=f"mastodon-stream {urlsplit(url).path}")
@@ -88,14 +98,16 @@ class Stream(StreamListener):
         reason, refused = "the streaming server closed the stream", False
         try:
             self.response = self.http.get(
-                self.url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                self.url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=False,
                 headers={"Authorization": f"Bearer {settings.MASTODON_ACCESS_TOKEN}", "Accept": "text/event-stream"})
             with closing(self.response) as response:
                 if response.status_code != 200:
                     reason, refused = f"{urlsplit(self.url).path} answered {response.status_code}", True
                     return
-                self.events.put(("connected", self, None))
+                self.put(("connected", self, None))
                 self.handle_stream(response)
+        except OutboundRefused as refusal:
+            reason, refused = f"EARS does not read from the streaming server: {refusal}", True
         except (MastodonError, requests.RequestException) as error:
             reason = f"the stream failed: {error}"
         except Exception as error:  # closed from the round's thread mid-read, or a bug: the round starts again
@@ -104,21 +116,72 @@ class Stream(StreamListener):
             reason = f"the stream failed: {error!r}"
         finally:
             self.http.close()
-            self.events.put(("ended", self, (reason, refused)))
+            self.put(("ended", self, (reason, refused)))
 
     def close(self) -> None:
         self.closing = True
         if self.response is not None:
             self.response.close()
 
+    def put(self, item) -> None:
+        """Into the round's queue, waiting while it is full (QUEUED_EVENTS); dropped once the round closed this."""
+        while not self.closing:
+            try:
+                self.events.put(item, timeout=1.0)
+                return
+            except queue.Full:
+                continue
+
+    def handle_stream(self, response) -> None:
+        """Mastodon.py's reader (StreamListener.handle_stream), bounded: that one reads a byte at a time, keeps a
+        line until its newline and an event until its blank line however long they grow, and joins an event's data
+        lines by copying the whole so far for each. Here the body is read in chunks, and a line longer than
+        MAX_LINE_BYTES or an event longer than MAX_EVENT_BYTES ends the stream."""
+        line, event, size = bytearray(), {}, 0
+        for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                line += chunk[start:end]
+                start = end + 1
+                size += len(line) + 1
+                if len(line) > MAX_LINE_BYTES or size > MAX_EVENT_BYTES:
+                    break
+                event = self._read_line(bytes(line), event)
+                size = size if event else 0
+                line.clear()
+            else:
+                line += chunk[start:]
+            if len(line) > MAX_LINE_BYTES or size > MAX_EVENT_BYTES:
+                raise MastodonMalformedEventError("the streaming server sent a line or an event too long to be a "
+                                                  "status (MAX_LINE_BYTES, MAX_EVENT_BYTES)")
+
+    def _read_line(self, raw: bytes, event: dict) -> dict:
+        """One line of server-sent events: a field of the event being read, a heartbeat, or the blank line that ends
+        the event (dispatched, as Mastodon.py does: repeated fields joined by newlines)."""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MastodonMalformedEventError("Malformed UTF-8") from None
+        if text == "":
+            self._dispatch({key: "\n".join(values) for key, values in event.items()})
+            return {}
+        if text.startswith(":"):
+            self.handle_heartbeat()
+            return event
+        key, separator, value = text.partition(": ")
+        if not separator:
+            raise MastodonMalformedEventError("Malformed event.")
+        event.setdefault(key, []).append(value)
+        return event
+
     # StreamListener: called on this stream's thread for each event.
 
     def on_notification(self, notification) -> None:
         if notification.get("type") == "mention" and notification.get("status"):
-            self.events.put(("status", self, notification["status"]))
+            self.put(("status", self, notification["status"]))
 
     def on_update(self, status) -> None:
-        self.events.put(("status", self, status))
+        self.put(("status", self, status))
 
     def on_unknown_event(self, name, unknown_event=None) -> None:
         pass  # events newer than Mastodon.py: nothing to store
@@ -154,13 +217,38 @@ def streaming_base(client) -> str:
     return settings.MASTODON_API_BASE_URL.rstrip("/")
 
 
+def stream_session(url: str) -> requests.Session:
+    """For the streaming server at url. On the instance's own host: a plain session, as the poller's (the operator
+    chose that host; check_url refuses its literal addresses). On another host, which the instance's answer names:
+    through the outbound guard (public addresses only, checked at every connection), like any URL from outside."""
+    if _host(url) == _host(settings.MASTODON_API_BASE_URL):
+        http = requests.Session()
+        http.trust_env = False
+        return http
+    return OutboundStreamSession()
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").rstrip(".").lower()
+
+
 def unhealthy(http: requests.Session, base: str) -> str:
-    """Why the streaming server cannot be used, or "" when its health check says OK."""
+    """Why the streaming server cannot be used, or "" when its health check says OK (of its answer, only the first
+    HEALTH_BYTES are read; a redirect is not followed)."""
     try:
-        response = http.get(f"{base}/api/v1/streaming/health", timeout=CONNECT_TIMEOUT)
+        response = http.get(f"{base}/api/v1/streaming/health", timeout=CONNECT_TIMEOUT, stream=True,
+                            allow_redirects=False)
+        with closing(response):
+            body = b""
+            for chunk in response.iter_content(chunk_size=HEALTH_BYTES):
+                body += chunk
+                if len(body) >= HEALTH_BYTES:
+                    break
+    except OutboundRefused as refusal:
+        return f"EARS does not read from the streaming server: {refusal}"
     except requests.RequestException as error:
         return f"the streaming server could not be reached ({error.__class__.__name__})"
-    if response.status_code != 200 or response.text.strip() not in ("OK", "success"):
+    if response.status_code != 200 or body.strip() not in (b"OK", b"success"):
         return f"its health check answered {response.status_code}"
     return ""
 
@@ -205,7 +293,8 @@ def stream_round(stop: threading.Event, on_idle: Callable[[], None] = lambda: No
             check_url(base)
         except OutboundRefused as refusal:
             return Round(False, f"EARS does not read from the Mastodon streaming server: {refusal}.", RETRY_SECONDS)
-        reason = unhealthy(http, base)
+    with closing(stream_session(base)) as checking:
+        reason = unhealthy(checking, base)
         if reason:
             return Round(False, f"Mastodon streaming is not available ({reason}): the searches are polled.",
                          RETRY_SECONDS)
@@ -216,7 +305,7 @@ def _stream(base: str, searches: list[SocialSearch], stop: threading.Event, on_i
     held = Held({search.pk: search for search in searches})
     hold(held.searches)
     held.renewed_at = time.monotonic()
-    events: queue.Queue = queue.Queue()
+    events: queue.Queue = queue.Queue(maxsize=QUEUED_EVENTS)
     streams = [Stream(url, ids, events).start() for url, ids in stream_urls(base, searches).items()]
     stored, reason, refused = 0, "stopped", False
     try:

@@ -1,6 +1,8 @@
 """Template tags for sentiment: the incident's sentiment chart (server-side inline SVG, no script; its geometry is
 in sentiment.charts) and small filters for the review queue."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django import template
 from django.urls import reverse
 
@@ -33,6 +35,24 @@ def web_url(value: str) -> str:
     """The URL when it is http(s), else '' — a stored URL never becomes a javascript: link."""
     value = (value or "").strip()
     return value if value.lower().startswith(("https://", "http://")) else ""
+
+
+@register.filter
+def link_label(url: str, length: int = 48) -> str:
+    """What a link to an http(s) URL from outside says: its host whole, then as much of the rest as fits in length.
+    Never the user name a URL may carry before an "@" (https://support.example.com@evil.example/ is evil.example's
+    page), and never a host cut short (a long name's end is the part that says whose it is)."""
+    parts = urlsplit(url or "")
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        host += f":{parts.port}" if parts.port else ""
+    except ValueError:
+        pass
+    rest = urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    room = max(length - len(host), 2)
+    return host + (rest if len(rest) <= room else rest[: room - 1] + "…")
 
 
 @register.simple_tag

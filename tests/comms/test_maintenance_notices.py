@@ -312,3 +312,68 @@ def test_sms_subscribers_get_a_notice_when_sms_is_configured_and_none_otherwise(
     assert window.state == "in_progress"
     assert "Database upgrade - Scheduled maintenance started at" in text and "Reply STOP" in text
     assert "Runbook" not in text
+
+
+# --- Words waiting for approval never go out (security review) ----------------------------------------------
+
+@pytest.fixture
+def twilio(settings):
+    from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+
+    with FakeTwilio() as fake:
+        settings.TWILIO_CONFIGURED = True
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
+        settings.TWILIO_FROM_NUMBER, settings.TWILIO_MESSAGING_SERVICE_SID = FROM_NUMBER, ""
+        settings.TWILIO_API_BASE_URL = fake.url
+        yield fake
+
+
+def everything_sent(chat_fakes, twilio) -> str:
+    slack, discord, teams = chat_fakes
+    texts = [text for number in ("+447911123456",) for text in twilio.texts_to(number)]
+    emails = [f"{email.subject}\n{email.body}\n{email.alternatives[0][0]}" for email in mail.outbox]
+    return json.dumps([slack.posted, discord.posted, teams.cards, texts, emails])
+
+
+def test_a_cancellation_after_an_unapproved_edit_carries_none_of_the_words_waiting_for_approval(
+        lead, second_lead, api_component, chat_fakes, twilio):
+    from comms.models import SmsSubscriber
+
+    slack, discord, teams = chat_fakes
+    for kind, fake in (("slack", slack), ("discord", discord), ("teams", teams)):
+        confirmed_endpoint(kind, fake.hook_url, [api_component])
+    SmsSubscriber.objects.create(phone="+447911123456", confirmed_at=timezone.now())
+    confirmed_subscribers(1, components=[api_component])
+    window = window_for(lead, second_lead, [api_component], starts_in=HOUR * 50)
+    send_due_notices()
+    send_all()
+    assert "Database upgrade" in everything_sent(chat_fakes, twilio)  # the approved words went out
+    window = windows.update_maintenance(window, actor=lead, title="DRAFT do not send",
+                                        what="Unapproved: the breach fix", customer_action="Unapproved action",
+                                        components=[api_component, ComponentFactory(name="Unapproved component")])
+    assert window.approval == "submitted"
+
+    windows.cancel(window, actor=lead)
+    assert send_due_notices() == 1
+    send_all()
+
+    sent = everything_sent(chat_fakes, twilio)
+    assert sent.count("was cancelled; it will not take place") >= 5  # Slack, Discord, Teams, SMS and email, each
+    for unapproved in ("DRAFT do not send", "Unapproved"):
+        assert unapproved not in sent
+
+
+def test_the_rest_of_a_fan_out_under_way_when_the_window_is_edited_carries_none_of_the_new_words(
+        lead, second_lead, api_component, chat_fakes):
+    slack, _, _ = chat_fakes
+    confirmed_endpoint("slack", slack.hook_url, [api_component])
+    confirmed_subscribers(1, components=[api_component])
+    window = window_for(lead, second_lead, [api_component], starts_in=HOUR * 50)
+    assert send_due_notices() == 1  # the rows are queued; none is sent yet
+    windows.update_maintenance(window, actor=lead, title="DRAFT do not send", why="Unapproved reason")
+
+    send_all()
+
+    sent = json.dumps([slack.posted, [f"{email.subject}\n{email.body}" for email in mail.outbox]])
+    assert "Reminder: scheduled maintenance starts in 2 days" in sent
+    assert "DRAFT do not send" not in sent and "Unapproved reason" not in sent

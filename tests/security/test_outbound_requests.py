@@ -388,6 +388,33 @@ def test_a_post_of_bytes_to_a_server_that_never_answers_is_a_requests_read_timeo
 
 def test_a_post_of_bytes_to_a_refused_address_is_refused_without_a_connection(guard_on, network):
     network.resolve("inside.example.test", "10.0.0.7")
-    with OutboundSession() as session, pytest.raises(OutboundRefused, match="resolves to 10.0.0.7, which is a private address"):
+    refusal = "resolves to 10.0.0.7, which is a private address"
+    with OutboundSession() as session, pytest.raises(OutboundRefused, match=refusal):
         session.post("http://inside.example.test/hook", data=b"{}")
     assert network.connects == []
+
+
+def test_a_post_of_bytes_to_a_url_with_a_user_name_sends_its_credentials_as_requests_path_does(loopback_allowed):
+    with local_server() as server, OutboundSession() as session:
+        url = server.url.replace("http://", "http://hook-user:s3cret@") + "/hook"
+        response = session.post(url, data=b"{}", headers={"Content-Type": "application/json"}, timeout=(2, 2))
+
+    assert response.status_code == 204
+    [(_, path, sent, _)] = server.received
+    assert path == "/hook" and sent["Authorization"] == "Basic aG9vay11c2VyOnMzY3JldA=="  # hook-user:s3cret
+
+
+@pytest.mark.parametrize("value", ["ok\r\nX-Injected: 1", "ok\nX-Injected: 1", 5], ids=["CRLF", "LF", "a number"])
+def test_a_post_of_bytes_with_a_header_value_requests_refuses_is_a_requests_error_and_sends_nothing(
+        loopback_allowed, value):
+    with local_server() as server, OutboundSession() as session:
+        with pytest.raises(requests.exceptions.InvalidHeader):
+            session.post(server.url + "/hook", data=b"{}", headers={"X-EARS-Delivery": value}, timeout=(2, 2))
+
+    assert server.received == []
+
+
+@pytest.mark.parametrize("url", ["http://[::1/hook", "http://[not-an-address]/hook", "http://user@[x]:80/hook"])
+def test_a_post_of_bytes_to_a_url_whose_host_cannot_be_read_is_refused_not_a_bare_value_error(loopback_allowed, url):
+    with OutboundSession() as session, pytest.raises(OutboundRefused, match="the URL's host cannot be read"):
+        session.post(url, data=b"{}")

@@ -179,3 +179,140 @@ def test_the_command_streams_one_round_and_says_what_it_stored(instance):
 
     assert out.getvalue().strip() == "Streamed: the streaming server closed the stream (1 mention stored)"
     assert Mention.objects.count() == 1
+
+
+# --- A broken or hostile streaming server (security review) --------------------------------------------------
+
+class HostileStreamingServer:
+    """A streaming server on 127.0.0.1 whose health check says OK and whose streams answer 200 and then send what
+    `body` yields (bytes), then close."""
+
+    def __init__(self, body):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        server = self
+        self.body, self.sent = body, 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                if self.path.startswith(HEALTH):
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                try:
+                    for data in server.body():
+                        self.wfile.write(data)
+                        server.sent += len(data)
+                except OSError:  # the reader hung up
+                    pass
+                self.close_connection = True
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def update_event(number: int) -> bytes:
+    import json
+
+    status = {"id": str(number), "content": f"<p>checkout down {number}</p>", "created_at": "2026-12-07T10:00:00Z",
+              "account": {"id": "1", "acct": "erin@example.social", "display_name": "Erin"}}
+    return f"event: update\ndata: {json.dumps(status)}\n\n".encode()
+
+
+def test_a_line_that_never_ends_ends_the_stream_instead_of_being_kept_whole(instance, monkeypatch):
+    monkeypatch.setattr(mastodon_stream, "MAX_LINE_BYTES", 64 * 1024, raising=False)
+    search(Kind.HASHTAG, "AcmeDown")
+
+    def endless_line():
+        yield b":)\n\n"
+        for _ in range(64):
+            yield b"x" * 16 * 1024  # a megabyte, and never a newline
+
+    with HostileStreamingServer(endless_line) as hostile:
+        instance.streaming_url = hostile.url
+        outcome = one_round()
+
+    assert outcome.streamed and "a line or an event too long" in outcome.reason
+    assert outcome.wait == mastodon_stream.RECONNECT_SECONDS
+
+
+def test_an_event_of_data_lines_without_end_ends_the_stream_instead_of_being_kept_whole(instance, monkeypatch):
+    monkeypatch.setattr(mastodon_stream, "MAX_EVENT_BYTES", 64 * 1024, raising=False)
+    search(Kind.HASHTAG, "AcmeDown")
+
+    def endless_event():
+        yield b"event: update\n"
+        for _ in range(1024):
+            yield b"data: " + b"x" * 1024 + b"\n"  # a megabyte of one event, never its blank line
+
+    with HostileStreamingServer(endless_event) as hostile:
+        instance.streaming_url = hostile.url
+        outcome = one_round()
+
+    assert outcome.streamed and "a line or an event too long" in outcome.reason
+    assert not Mention.objects.exists()
+
+
+def test_a_stream_faster_than_the_round_stores_is_held_back_not_queued_without_end(instance, monkeypatch):
+    import time
+
+    monkeypatch.setattr(mastodon_stream, "QUEUED_EVENTS", 5, raising=False)
+    waiting = []
+    monkeypatch.setattr(mastodon_stream, "_store", lambda status: time.sleep(0.005) or 0)
+    on_update = mastodon_stream.Stream.on_update
+
+    def counting(stream, status):
+        waiting.append(stream.events.qsize())
+        on_update(stream, status)
+
+    monkeypatch.setattr(mastodon_stream.Stream, "on_update", counting)
+    search(Kind.HASHTAG, "AcmeDown")
+
+    with HostileStreamingServer(lambda: (update_event(number) for number in range(300))) as hostile:
+        instance.streaming_url = hostile.url
+        outcome = one_round()
+
+    assert outcome.reason == "the streaming server closed the stream"
+    assert len(waiting) == 300 and max(waiting) <= 5
+
+
+def test_a_streaming_server_on_another_host_is_reached_only_through_the_outbound_guard(instance, settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]  # the instance, as configured; not the name it gives below
+    mentions = search()
+    instance.stream_mention("checkout is down")
+    instance.streaming_url = instance.url.replace("127.0.0.1", "localhost")  # a name for a loopback address
+
+    outcome = one_round()
+
+    assert not outcome.streamed and outcome.wait == mastodon_stream.RETRY_SECONDS
+    assert "EARS does not read from the streaming server" in outcome.reason and "loopback" in outcome.reason
+    assert instance.calls("GET", HEALTH) == [] and instance.calls("GET", NOTIFICATIONS_STREAM) == []
+    mentions.refresh_from_db()
+    assert mentions.next_poll_at is None  # left to the beat
+
+
+def test_the_health_check_follows_no_redirect(instance):
+    search()
+    with FakeMastodon() as elsewhere:
+        instance.fail_next(HEALTH, 302, headers={"Location": f"{elsewhere.url}{HEALTH}"})
+
+        outcome = one_round()
+
+        assert not outcome.streamed and "its health check answered 302" in outcome.reason
+        assert elsewhere.requests == []

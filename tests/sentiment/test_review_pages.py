@@ -231,6 +231,26 @@ def test_the_queue_and_the_mention_page_link_the_post_a_mention_answers(client, 
     assert "<dt>In reply to</dt>" not in page(client, f"/mentions/{alone.pk}/")
 
 
+@pytest.mark.parametrize(
+    ("parent", "shown"),
+    [
+        pytest.param("https://support.example.com.sign-in.session@evil.example/login", "evil.example/login",
+                     id="a user name that reads as a host"),
+        pytest.param(f"https://support.example.com.{'a' * 40}.evil.example/login?next=/account",
+                     f"support.example.com.{'a' * 40}.evil.example/…", id="a host longer than the label"),
+    ],
+)
+def test_the_in_reply_to_link_names_the_host_it_really_leads_to(client, support, parent, shown):
+    answering = mention(source="blog", in_reply_to_id="1:disqus:7", in_reply_to_url=parent)
+    client.force_login(support)
+
+    row = reply_options_by_row(page(client, QUEUE))[str(answering.pk)]
+
+    [label] = re.findall(
+        r'in reply to <a href="[^"]*" rel="noopener noreferrer" target="_blank" title="[^"]*">([^<]*)</a>', row)
+    assert label == shown
+
+
 def test_a_network_that_is_not_configured_shows_its_reason_and_the_reply_is_refused(client, support, settings):
     settings.BLUESKY_CONFIGURED = False
     item = mention(source="bluesky")
