@@ -1,22 +1,42 @@
-"""The layer's patterns and word lookups: which terms and word lists a text holds, found through its words."""
+"""The layer's patterns and word lookups: which terms and word lists a text holds, found through its words.
+
+Cost: a pattern that starts with a look-behind or \b makes the engine try it at every position of a text; those run
+on every text are written to start with the character the engine can skip to (SENTENCE_RE, HANDLE_RE), run without
+IGNORECASE on lower-case plain text (ascii_twin) or after a substring test every match passes (REPEATED_HINT_RE).
+tests/sentiment/test_scoring_shortcuts.py holds each to the pattern it stands for."""
 
 import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from core.patterns import any_of, any_of_these
+from core.patterns import any_of
 from sentiment.lexicon import (
+    COURTESY,
+    FIRST_PERSON,
     GRATITUDE,
     INFO_OPENERS,
+    NEWS,
+    NOT_A_COMPLAINT_WHY,
     NOT_RESOLVED,
+    OWED,
     PRAISE,
+    QUESTION_OPENERS,
     REMEDY,
+    REPORTING,
     RESOLVED,
+    RHETORICAL,
+    WAIT_MARKERS,
+    WEAK_QUESTION_OPENERS,
 )
+from sentiment.scoring.terms import WORD_RE, caseless_outside_ascii, plain, replaced, spans, words_of
 
-SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
-WORD_RE = re.compile(r"\w+(?:'\w+)?")  # the words of a text, for finding which terms it may hold
-HANDLE_RE = re.compile(r"(?<!\w)@(\w+)")  # an account's handle: "@united"
+# Sentences end at white space after ".", "!" or "?", or at line breaks: the same splits as (?<=[.!?])\s+|\n+, written
+# to start with a white-space character, so that the regular expression engine skips to the spaces of a text rather
+# than try a look-behind at every position (2.5 times faster).
+SENTENCE_RE = re.compile(r"\s(?:(?<=[.!?]\s)\s*|(?<=\n)\n*)")
+# An account's handle: "@united". As (?<!\w)@(\w+), written to start with "@": the engine skips to each "@" rather
+# than try a look-behind at every position (ten times faster).
+HANDLE_RE = re.compile(r"@(?<!\w@)(\w+)")
 NEXT_WORD_RE = re.compile(r"\W*(\w+)")  # the word after a match
 NEUTRAL_TOKEN = "ears_neutral"  # not in any lexicon: VADER reads it as a plain word
 SARCASM_TOKEN = "ears_sarcasm"
@@ -55,6 +75,9 @@ REPEAT_WORDS = frozenset(("times", "time", "attempt", "call", "email", "delivery
 REPEATED_RE = re.compile(r"\b(?:[2-9]|\d\d+|two|three|four|five|six|seven|eight|nine|ten|multiple|several|many) "
                          r"times\b|\b(?:[2-9](?:nd|rd|th)|\d+th|second|fourth|fifth) (?:time|attempt|call|email|"
                          r"delivery attempt|ticket|chat)\b", re.IGNORECASE)
+# What every match of REPEATED_RE in lower-case ASCII text holds: " times", or an ordinal's ending and a noun (a fifth
+# of its cost, and rarely there: "ticket" alone, in every text that quotes one, no longer runs the pattern).
+REPEATED_HINT_RE = re.compile(r" times|(?:nd|rd|th) (?:time|attempt|call|email|delivery attempt|ticket|chat)")
 # "why" asking it (at the start, after a name or before a verb: "why does the search never work", "Acme, why"),
 # not "I don't get why people …" or "this is why".
 WHY_RE = re.compile(r"(?:^|[.!?,:]\s*|ears_neutral\s+|@\w+\s+)why\b|\bwhy\s*[.?!]*$|\bwhy (?:is|are|was|were|does|do|"
@@ -63,6 +86,25 @@ WHY_RE = re.compile(r"(?:^|[.!?,:]\s*|ears_neutral\s+|@\w+\s+)why\b|\bwhy\s*[.?!
 LEADING_ADDRESS_RE = re.compile(r"^(?:(?:ears_neutral|@\w+|hi|hello|hey|q:|question:)[\s,:!.]*)*")
 CALM_OPENERS = (*INFO_OPENERS, "is the ", "is it ", "is my ", "are the ", "is this ", "how does", "how do",
                 "what's the", "what is the", "anyone else", "anyone know", "does anyone know")
+
+
+def ascii_twin(pattern: re.Pattern) -> re.Pattern:
+    """The pattern for lower-case plain text (terms.plain): without IGNORECASE when the pattern itself is lower-case
+    ASCII (it then matches there exactly what the case-insensitive one matches, at up to half the cost: case folding
+    pairs an ASCII letter only with its capital and with ſ, ı or K, which plain text does not hold); otherwise the
+    pattern."""
+    source = pattern.pattern
+    if pattern.flags & re.IGNORECASE and source.isascii() and source == source.lower():
+        return re.compile(source, pattern.flags & ~re.IGNORECASE)
+    return pattern
+
+
+def without_leading_address(lowered: str) -> str:
+    """LEADING_ADDRESS_RE.sub("", lowered): the pattern matches once, at the start."""
+    return lowered[LEADING_ADDRESS_RE.match(lowered).end():]
+
+
+TIME_PASSING_ASCII, WAITED_ASCII, REPEATED_ASCII = map(ascii_twin, (TIME_PASSING_RE, WAITED_RE, REPEATED_RE))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -75,72 +117,17 @@ def _token(term: str) -> str:
     return "ears_" + (word or "_".join(f"{ord(char):x}" for char in term))
 
 
-class TermIndex:
-    """Which of many terms a text holds, found through its words rather than a pattern of them all (Python's re
-    tries every alternative at every position: 15 µs a text for the lexicon). A term of plain words is looked up
-    under its first word and confirmed as " term " in the text's words joined by spaces; a term with other
-    characters (emoji, "10/10", "auto-renewed") is tested as a substring and confirmed by a pattern."""
-
-    def __init__(self, terms):
-        self.by_word: dict[str, list[str]] = {}
-        self.phrases_by_word: dict[str, list[tuple[str, str]]] = {}  # first word → (" phrase ", phrase)
-        self.others: list[str] = []
-        for term in terms:
-            words = WORD_RE.findall(term)
-            if words and " ".join(words) == term:
-                self.by_word.setdefault(words[0], []).append(term)
-                if len(words) > 1:
-                    self.phrases_by_word.setdefault(words[0], []).append((f" {term} ", term))
-            else:
-                self.others.append(term)
-        self.single = frozenset(term for terms in self.by_word.values() for term in terms if " " not in term)
-        self.first_words = frozenset(self.phrases_by_word)
-        self.other_set = frozenset(self.others)
-
-    def candidates(self, lowered: str, words: set[str], spaced: str | None = None) -> tuple[str, ...]:
-        """The terms in the text (those of plain words for certain, the others possibly)."""
-        if spaced is None:
-            spaced = _spaced(WORD_RE.findall(lowered))
-        found = list(self.single.intersection(words))
-        found += [term for word in self.first_words.intersection(words) for padded, term in self.phrases_by_word[word]
-                  if padded in spaced]
-        found += [term for term in self.others if term in lowered]
-        return tuple(sorted(found))
-
-    def found(self, lowered: str, words: set[str], spaced: str) -> tuple[re.Pattern | None, list[str]]:
-        """A pattern of the terms in the text and the terms in the order found (a term inside a longer one found
-        is left out, as the pattern's longest match would), or (None, [])."""
-        candidates = self.candidates(lowered, words, spaced)
-        if not candidates:
-            return None, []
-        if self.others:
-            others = tuple(term for term in candidates if term in self.other_set)
-            if others:
-                confirmed = {match.lower() for match in any_of_these(others).findall(lowered)}
-                candidates = tuple(term for term in candidates if term not in others or term in confirmed)
-        if len(candidates) > 1:
-            padded = {term: f" {term} " for term in candidates}
-            found = [term for term in candidates
-                     if not any(term != longer and padded[term] in padded[longer] for longer in candidates)]
-        else:
-            found = list(candidates)
-        if not found:
-            return None, []
-        if len(found) > 1:
-            found.sort(key=lambda term: lowered.find(term) if term in self.other_set else spaced.find(f" {term} "))
-        return any_of_these(tuple(sorted(found))), found
-
-
-def _spaced(words: list[str]) -> str:
-    return " " + " ".join(words) + " "
-
-
-
 class WordList(NamedTuple):
+    lowered: tuple[str, ...]  # the entries, lower case
+    caseless: bool  # no entry has a letter outside ASCII (which may match through case folding: terms.spans)
     single: frozenset[str]  # found among a text's words: no pattern needed
     phrases: tuple[str, ...]  # tested as substrings, then confirmed by the pattern
     phrase_pattern: re.Pattern | None
     pattern: re.Pattern  # every entry, for replacing them
+    # The phrases of plain words by their first word, and the others (_may_hold_phrase)
+    phrases_by_first: dict[str, tuple[str, ...]]
+    first_words: frozenset[str]
+    other_phrases: tuple[str, ...]
 
 
 @lru_cache(maxsize=64)
@@ -148,19 +135,74 @@ def _word_list(entries: tuple[str, ...]) -> WordList:
     lowered = [entry.lower() for entry in entries]
     single = frozenset(entry for entry in lowered if WORD_RE.fullmatch(entry))
     phrases = tuple(entry for entry in lowered if entry not in single)
-    return WordList(single, phrases, any_of(phrases) if phrases else None, any_of(lowered))
+    caseless = all(caseless_outside_ascii(entry) for entry in lowered)
+    by_first: dict[str, tuple[str, ...]] = {}
+    others: tuple[str, ...] = ()
+    for phrase in phrases:
+        words = WORD_RE.findall(phrase)
+        if "'" not in phrase and words and " ".join(words) == phrase:
+            by_first[words[0]] = (*by_first.get(words[0], ()), phrase)
+        else:
+            others += (phrase,)
+    return WordList(tuple(lowered), caseless, single, phrases, any_of(phrases) if phrases else None, any_of(lowered),
+                    by_first, frozenset(by_first), others)
 
 
-def _pattern(entries: tuple[str, ...]) -> re.Pattern:
-    return _word_list(entries).pattern
+def _may_hold_phrase(lowered: str, listed: WordList, words) -> bool:
+    """any(phrase in lowered for phrase in listed.phrases), or False when that holds only for phrases that its
+    phrase_pattern cannot find: in plain text (terms.plain) without an apostrophe, a phrase of plain words stands as
+    a whole only where its first word is one of the text's words (words: its WORD_RE words)."""
+    if "'" in lowered or not (lowered.isascii() or plain(lowered)):
+        return any(phrase in lowered for phrase in listed.phrases)
+    for first in listed.first_words.intersection(words):
+        for phrase in listed.phrases_by_first[first]:
+            if phrase in lowered:
+                return True
+    for phrase in listed.other_phrases:
+        if phrase in lowered:
+            return True
+    return False
 
 
-def _praise_first(lowered: str, failure: re.Pattern | None) -> bool:
+def _entry_spans(listed: WordList, text: str, lowered: str) -> list[tuple[int, int]]:
+    """Where listed.pattern matches in the text (lowered: text.lower()): in plain text, found from the entries that
+    are substrings of it."""
+    if listed.caseless and plain(text):
+        return spans([entry for entry in listed.lowered if entry in lowered], text, lowered)
+    return spans(listed.lowered, text, lowered, listed.pattern)
+
+
+# The layer's word lists, prepared once: looking one up by its tuple would hash the whole tuple at every call.
+(PRAISE_LIST, COURTESY_LIST, GRATITUDE_LIST, REMEDY_LIST, RESOLVED_LIST, NOT_RESOLVED_LIST, REPORTING_LIST,
+ FIRST_PERSON_LIST, NEWS_LIST, RHETORICAL_LIST, NOT_A_COMPLAINT_WHY_LIST, QUESTION_OPENERS_LIST, OWED_LIST,
+ WEAK_QUESTION_OPENERS_LIST, WAIT_MARKERS_LIST) = map(_word_list, (
+    PRAISE, COURTESY, GRATITUDE, REMEDY, RESOLVED, NOT_RESOLVED, REPORTING, FIRST_PERSON, NEWS, RHETORICAL,
+    NOT_A_COMPLAINT_WHY, QUESTION_OPENERS, ("still", "again", *OWED), WEAK_QUESTION_OPENERS, WAIT_MARKERS))
+
+
+def _praise_first(lowered: str, found: list[str]) -> bool:
     """Praise before the failure it mocks ("thanks for losing my order", "love how my invoices vanished") or a
-    story without a failure word; praise after a failure is often praise ("lost my bag … love him")."""
-    first_failure = failure.search(lowered) if failure is not None else None
-    first_praise = _word_list(PRAISE).pattern.search(lowered)
-    return first_praise is not None and (first_failure is None or first_praise.start() < first_failure.start())
+    story without a failure word; praise after a failure is often praise ("lost my bag … love him"). found: the
+    failure terms of the text."""
+    first_praise = _entry_spans(PRAISE_LIST, lowered, lowered)
+    if not first_praise:
+        return False
+    first_failure = spans(found, lowered, lowered) if found else None
+    return not first_failure or first_praise[0][0] < first_failure[0][0]
+
+
+def _replace_entries(listed: WordList, replacement: str, text: str) -> str:
+    """listed.pattern.sub(replacement, text)."""
+    return replaced(text, _entry_spans(listed, text, text.lower()), replacement)
+
+
+def _repeated(lowered: str, plain_text: bool) -> re.Match | None:
+    """REPEATED_RE.search(lowered); plain_text: whether it is plain (terms.plain)."""
+    if plain_text:
+        hinted = ("times" in lowered or "nd " in lowered or "rd " in lowered or "th " in lowered) and (
+            REPEATED_HINT_RE.search(lowered))
+        return REPEATED_ASCII.search(lowered) if hinted else None
+    return REPEATED_RE.search(lowered)
 
 
 _FILLERS = frozenset(("just", "so", "really", "real", "job", "one", "very", "well", "done", "a", "lot", "wow", "oh",
@@ -174,8 +216,8 @@ def _praise_last(lowered: str) -> bool:
     parts = LAST_CLAUSE_RE.split(lowered)
     if len(parts) < 2:
         return False
-    words = WORD_RE.findall(parts[-1])
-    single = _word_list(PRAISE).single
+    words = words_of(parts[-1])
+    single = PRAISE_LIST.single
     return 0 < len(words) <= 3 and any(word in single for word in words) and all(
         word in single or word in _FILLERS for word in words)
 
@@ -183,12 +225,12 @@ def _praise_last(lowered: str) -> bool:
 def _settled(lowered: str, reported: bool, words: set[str]) -> str | None:
     """Why a sentence naming a failure is no complaint, or None: it says the failure was put right (or thanks for
     a remedy), it asks for information, or the text reports news without anyone saying it happened to them."""
-    if (_any_word(lowered, GRATITUDE, words) and _any_word(lowered, REMEDY, words)
+    if (_any_word(lowered, GRATITUDE_LIST, words) and _any_word(lowered, REMEDY_LIST, words)
             and words.isdisjoint(("still", "yet", "never"))):
         return "put right"
-    if _any_word(lowered, RESOLVED, words) and not _negated(lowered, words) and not lowered.rstrip().endswith("?"):
+    if _any_word(lowered, RESOLVED_LIST, words) and not _negated(lowered, words) and not lowered.rstrip().endswith("?"):
         return "put right"
-    stripped = LEADING_ADDRESS_RE.sub("", lowered.lstrip()).strip()  # "@acme hi, can I …" asks as "can I …" does
+    stripped = without_leading_address(lowered.lstrip()).strip()  # "@acme hi, can I …" asks as "can I …" does
     if (stripped.endswith("?") and not stripped.endswith("??") and stripped.startswith(INFO_OPENERS)
             and words.isdisjoint(("still", "again", "yet", "why"))):
         return "asked about"
@@ -196,21 +238,25 @@ def _settled(lowered: str, reported: bool, words: set[str]) -> str | None:
 
 
 def _negated(lowered: str, words: set[str]) -> bool:
-    return "n't" in lowered or not words.isdisjoint(_word_list(NOT_RESOLVED).single)
+    return "n't" in lowered or not words.isdisjoint(NOT_RESOLVED_LIST.single)
 
 
-def _words(lowered: str, entries: tuple[str, ...], words: set[str] | None = None) -> list[str]:
+def _words(lowered: str, entries: tuple[str, ...] | WordList, words: set[str] | None = None) -> list[str]:
     """The entries in the text, as whole words. words: the text's words when they are known already."""
-    listed = _word_list(entries)
-    found = set(listed.single.intersection(words if words is not None else WORD_RE.findall(lowered)))
-    if listed.phrases and any(phrase in lowered for phrase in listed.phrases):
-        found.update(match.lower() for match in listed.phrase_pattern.findall(lowered))
+    listed = entries if type(entries) is WordList else _word_list(entries)
+    if words is None:
+        words = set(words_of(lowered))
+    found = listed.single.intersection(words)
+    if listed.phrases and _may_hold_phrase(lowered, listed, words):
+        found = found.union(match.lower() for match in listed.phrase_pattern.findall(lowered))
     return sorted(found)
 
 
-def _any_word(lowered: str, entries: tuple[str, ...], words: set[str] | None = None) -> bool:
-    listed = _word_list(entries)
-    if not listed.single.isdisjoint(words if words is not None else WORD_RE.findall(lowered)):
+def _any_word(lowered: str, entries: tuple[str, ...] | WordList, words: set[str] | None = None) -> bool:
+    listed = entries if type(entries) is WordList else _word_list(entries)
+    if words is None:
+        words = set(words_of(lowered))
+    if not listed.single.isdisjoint(words):
         return True
-    return (listed.phrase_pattern is not None and any(phrase in lowered for phrase in listed.phrases)
+    return (listed.phrase_pattern is not None and _may_hold_phrase(lowered, listed, words)
             and listed.phrase_pattern.search(lowered) is not None)

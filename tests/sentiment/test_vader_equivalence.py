@@ -1,0 +1,101 @@
+"""sentiment.scoring.vader gives vaderSentiment's polarity_scores, to the last digit, on thousands of varied texts:
+the labelled sets, and texts made of what VADER's rules turn on (boosters, negations, "but", "kind of", idioms,
+"no", "least", capitals, punctuation, emoji, emoticons), with VADER's lexicon and with the layer's."""
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from vaderSentiment.vaderSentiment import (
+    BOOSTER_DICT,
+    NEGATE,
+    SENTIMENT_LADEN_IDIOMS,
+    SPECIAL_CASES,
+    SentimentIntensityAnalyzer,
+)
+
+from sentiment.evaluation import FIXTURE, LABELLED
+from sentiment.lexicon import DEFAULT_LEXICON
+from sentiment.scoring import Scorer
+from sentiment.scoring.vader import Vader
+
+ROUNDS = 4000  # made-up texts per lexicon
+KEY = ("but", "BUT", "kind of", "sort of", "no", "NO", "not", "isn't", "least", "at least", "very least", "never so",
+       "never this", "without doubt", "nor", "or", "very", "SO", "the bomb", "yeah right", "kiss of death")
+
+
+def labelled_texts() -> list[str]:
+    texts = []
+    for path in (*sorted(Path(LABELLED).glob("*.jsonl")), FIXTURE):
+        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return texts
+
+
+def vader_words(vader: SentimentIntensityAnalyzer, rng: random.Random) -> tuple[list[str], list[str]]:
+    """What VADER's rules turn on, and a sample of its lexicon and emoji."""
+    rules = [
+        *BOOSTER_DICT, *NEGATE, *SPECIAL_CASES, *SENTIMENT_LADEN_IDIOMS, "but", "BUT", "But", "kind", "of", "kind of",
+        "sort", "no", "No", "NO", "nor", "or", "least", "at", "very", "at least", "very least", "never", "so", "this",
+        "without", "doubt", "isn't", "don't", "wasn't", "n't", "can't", "aint", ":)", ":-(", ":D", "<3", "</3", ";)",
+        ":(", "(:", "!", "!!", "!!!!!", "?", "??", "????", "...", ",", "-", "'", '"', "good!", "(bad)", '"great"',
+        "*love*", "GOOD", "Great", "HATE", "a", "the", "I", "it", "12", "©", "®", "ok", "okay", "X", "ab", "a.",
+    ]
+    lexicon, emoji = sorted(vader.lexicon), sorted(vader.emojis)
+    sample = [*rng.sample(lexicon, 300), *(word.upper() for word in rng.sample(lexicon, 60)), *rng.sample(emoji, 60)]
+    return rules, sample
+
+
+def made_up_texts(rules: list[str], sample: list[str], rng: random.Random, count: int) -> list[str]:
+    """Texts of 0 to 16 parts, half of them from the rules' words, joined by spaces or not, some in capitals."""
+    texts = []
+    for _ in range(count):
+        parts = [rng.choice(KEY if (dice := rng.random()) < 0.2 else rules if dice < 0.55 else sample)
+                 for _ in range(rng.randint(0, 16))]
+        joiners = [rng.choice((" ", " ", " ", "  ", "", "\n", "\t", " . ", ", ")) for _ in parts]
+        text = "".join(part + joiner for part, joiner in zip(parts, joiners, strict=True))
+        if rng.random() < 0.15:
+            text = text.upper()
+        texts.append(text)
+    return texts
+
+
+def assert_same_scores(fast: Vader, vader: SentimentIntensityAnalyzer, texts: list[str]) -> None:
+    different = [(text, vader.polarity_scores(text), fast.polarity_scores(text)) for text in texts
+                 if repr(fast.polarity_scores(text)) != repr(vader.polarity_scores(text))]  # repr: -0.0 is not 0.0
+    assert not different, f"{len(different)} of {len(texts)} differ, first: {different[:3]}"
+
+
+def test_the_labelled_texts_score_as_vader_scores_them():
+    texts = labelled_texts()
+    assert len(texts) > 1500
+    variants = [text.upper() for text in texts[::3]] + [text.replace(". ", " but ") + " !!??" for text in texts[::4]]
+    assert_same_scores(Vader(), SentimentIntensityAnalyzer(), texts + variants)
+
+
+def test_texts_made_of_what_vaders_rules_turn_on_score_as_vader_scores_them():
+    vader = SentimentIntensityAnalyzer()
+    rng = random.Random(12)
+    texts = made_up_texts(*vader_words(vader, rng), rng, ROUNDS)
+    assert sum("but" in text.lower().split() for text in texts) > 400  # the rules are there to be compared
+    assert sum(any(idiom in text.lower() for idiom in SPECIAL_CASES) for text in texts) > 100
+    assert_same_scores(Vader(), vader, texts)
+
+
+def test_with_the_layers_lexicon_texts_score_as_vader_scores_them_with_it():
+    """The layer adds its terms and tokens to the lexicon (and could add VADER's own modifiers: "least", "so")."""
+    fast = Scorer(DEFAULT_LEXICON).analyzer
+    fast.lexicon.update({"least": -0.5, "so": 0.3, "kind": 0.0, "no": 0.0})
+    vader = SentimentIntensityAnalyzer()
+    vader.lexicon = dict(fast.lexicon)
+    rng = random.Random(13)
+    layer_words = [*rng.sample(sorted(term for term in fast.lexicon if term.startswith("ears_")), 60),
+                   *rng.sample(sorted(DEFAULT_LEXICON), 120)]
+    rules, sample = vader_words(vader, rng)
+    texts = made_up_texts(rules, sample + layer_words * 2, rng, ROUNDS)
+    assert_same_scores(fast, vader, texts + labelled_texts()[::5])
+
+
+@pytest.mark.parametrize("text", ["", "   ", "!!!", "😡", "no", "NO GOOD", "but", "kind of", "not bad at all"])
+def test_edge_texts_score_as_vader_scores_them(text):
+    assert_same_scores(Vader(), SentimentIntensityAnalyzer(), [text])
