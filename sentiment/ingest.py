@@ -5,6 +5,8 @@ an error with the reason; valid items are kept even when others in the batch are
 transaction per batch, so a batch is never half stored.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -185,7 +187,7 @@ def ingest(items, default_source: str = Source.API) -> list[ItemResult]:
         created = _insert_new([fields for _, fields in clean.values()])
         # robust: with the broker down the mentions are still stored and reported created; the beat task
         # score_stragglers scores them once it is back (an exception here was a 500 for a stored batch).
-        transaction.on_commit(lambda: enqueue_scoring(list(created.values())), robust=True)
+        transaction.on_commit(lambda: queue_for_scoring(list(created.values())), robust=True)
     duplicates = _existing_ids([key for key in clean if key not in created])
     for key, (index, fields) in clean.items():
         if key in created:
@@ -256,3 +258,32 @@ def enqueue_scoring(mention_ids: list[int]) -> None:
 
     for start in range(0, len(mention_ids), SCORE_CHUNK):
         score_mentions.delay(mention_ids[start : start + SCORE_CHUNK])
+
+
+_scoring_batch: ContextVar[list[int] | None] = ContextVar("scoring_batch", default=None)
+
+
+@contextmanager
+def scoring_in_batches():
+    """Mentions stored page by page (a poll: 40 a page on Mastodon) are scored in tasks of SCORE_CHUNK, not a task
+    per page: a scoring task's setup is paid per task (250 tasks for 10,000 statuses, docs/benchmarks.md). What is
+    left when the block ends is enqueued then, also after an error (the mentions are stored; score_stragglers would
+    find them anyway)."""
+    pending: list[int] = []
+    token = _scoring_batch.set(pending)
+    try:
+        yield
+    finally:
+        _scoring_batch.reset(token)
+        enqueue_scoring(pending)
+
+
+def queue_for_scoring(mention_ids: list[int]) -> None:
+    pending = _scoring_batch.get()
+    if pending is None:
+        enqueue_scoring(mention_ids)
+        return
+    pending.extend(mention_ids)
+    while len(pending) >= SCORE_CHUNK:
+        enqueue_scoring(pending[:SCORE_CHUNK])
+        del pending[:SCORE_CHUNK]

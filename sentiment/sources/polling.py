@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from sentiment.ingest import scoring_in_batches
 from sentiment.sources.models import SocialSearch
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def poll_due_searches(network: str, configured: bool, not_configured: str,
 def poll_and_record(search: SocialSearch, poll: Callable[[SocialSearch], int]) -> int:
     """Poll one search and record its outcome; never raises. Returns how many mentions were created."""
     try:
-        return poll(search)
+        with scoring_in_batches():  # scored a thousand at a time, not a task per page
+            return poll(search)
     except PollStopped as stopped:
         record(search, stopped.status, stopped.message, stopped.next_poll_at)
     except Exception as error:  # a bug or an unexpected reply: record it, and poll the other searches

@@ -237,3 +237,19 @@ def test_the_mention_reader_takes_plain_json_with_the_same_statuses_as_mastodon_
     assert [type(item) for item in page] == [dict, dict]  # not Mastodon.py's typed entities (5 ms a status)
     assert [item["status"]["id"] for item in page] == [item["status"]["id"] for item in typed]
     assert page[0]["status"]["account"]["acct"] == typed[0]["status"]["account"]["acct"] == "reader2@example.social"
+
+
+@pytest.mark.django_db(transaction=True)  # each page's transaction commits for real, as in a worker
+def test_a_poll_of_several_pages_is_scored_in_one_task_not_one_per_page(instance, monkeypatch):
+    from sentiment import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.score_mentions, "delay", lambda ids: sent.append(list(ids)))
+    mentions_search = search(cursor="0")  # an old cursor: every status after it, page by page
+    for n in range(PAGE_SIZE * 2 + 5):
+        instance.add_mention(f"checkout is down {n}", acct=f"reader{n}@example.social")
+
+    poll_again(mentions_search)
+
+    assert len(instance.calls("GET", NOTIFICATIONS)) >= 3  # three pages read …
+    assert [sorted(ids) for ids in sent] == [sorted(Mention.objects.values_list("pk", flat=True))]  # … one task
