@@ -273,7 +273,7 @@ def run_plain(var_dir: Path, count: int) -> dict:
         received = sink.received
     finally:
         sink.close()
-    return {"seconds": seconds, "rate": count / seconds, "received": received}
+    return {"seconds": seconds, "rate": count / seconds, "received": received, "size": count}
 
 
 def run_hooks(count: int, author, incident, var_dir: Path) -> dict:
@@ -287,6 +287,8 @@ def run_hooks(count: int, author, incident, var_dir: Path) -> dict:
         sink.close()
         raise
     message = new_message(author, incident, channel="subscriber_hooks")
+    plain_requests = hook_requests(message.pk)
+    plain_before = run_plain_httpx(var_dir, plain_requests)
     allowed = {"OUTBOUND_ALLOW_HTTP": "true", "OUTBOUND_ALLOWED_HOSTS": sink.host}
     before = {key: os.environ.get(key) for key in allowed}
     os.environ.update(allowed)
@@ -299,7 +301,17 @@ def run_hooks(count: int, author, incident, var_dir: Path) -> dict:
             else:
                 os.environ[key] = value
     run["message"] = message.pk
+    run["plain"] = either_side(plain_before, run_plain_httpx(var_dir, plain_requests))
     return run
+
+
+def either_side(before: dict, after: dict) -> dict:
+    """The plain loop measured just before ours and just after, as one baseline: their mean rate. This machine's
+    speed drifts by a third over a minute (docs/benchmarks.md), and a baseline taken on one side only measured the
+    drift as often as the code (the webhook ratio was 0.60 and 0.96 in two runs ten minutes apart)."""
+    rate = (before["rate"] + after["rate"]) / 2
+    return {**after, "rate": rate, "rates": [before["rate"], after["rate"]], "seconds": after["size"] / rate,
+            "received": min(before["received"], after["received"])}
 
 
 def hook_requests(message_id: int) -> list[tuple[str, bytes, dict]]:
@@ -356,13 +368,14 @@ def main(var_dir: Path) -> dict:
     author.groups.add(Group.objects.get(name=COMMS_LEAD))
     incident = services.create_incident(actor=author, title="Card payments failing in the EU", severity="SEV1")
     sys.stderr.write(f"fan-out scale: {', '.join(f'{size:,}' for size in SIZES)} email subscribers\n")
+    plain_before = run_plain(var_dir, PLAIN_SAMPLE)
     runs = [run_size(size, author, incident, var_dir) for size in SIZES]
-    plain = run_plain(var_dir, PLAIN_SAMPLE)
+    plain = either_side(plain_before, run_plain(var_dir, PLAIN_SAMPLE))
     hooks = None
     if HOOK_ENDPOINTS:
         sys.stderr.write(f"fan-out scale: {HOOK_ENDPOINTS:,} webhook subscribers into nginx\n")
         ours = run_hooks(HOOK_ENDPOINTS, author, incident, var_dir)
-        hooks = {"ours": ours, "plain": run_plain_httpx(var_dir, hook_requests(ours["message"]))}
+        hooks = {"ours": ours, "plain": ours.pop("plain")}
         hooks["ratio"] = ours["rate"] / hooks["plain"]["rate"]
     mib = 2**20
     first, last = runs[0], runs[-1]
