@@ -46,6 +46,16 @@ def _context(text: str) -> dict:
     return ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()
 
 
+def _two_sentences(sentences: tuple[str, str], links: str) -> dict:
+    """A message of two sentences (escaped here) under a line of links (already Slack markup)."""
+    first, second = (slack_escape(sentence) for sentence in sentences)
+    return {
+        "text": first,
+        "blocks": [SectionBlock(text=MarkdownTextObject(text=f"{first}\n{second}")).to_dict(), _context(links)],
+        "unfurl_links": False,
+    }
+
+
 class SlackKind(EndpointKind):
     kind = "slack"
     label = "Slack"
@@ -69,26 +79,12 @@ class SlackKind(EndpointKind):
         return payload
 
     def test_payload(self, endpoint, confirm_url, unsubscribe_url):
-        first, second = (slack_escape(sentence) for sentence in test_sentences(endpoint))
-        return {
-            "text": first,
-            "blocks": [
-                SectionBlock(text=MarkdownTextObject(text=f"{first}\n{second}")).to_dict(),
-                _context(f"<{confirm_url}|Confirm> · <{unsubscribe_url}|Cancel this request>"),
-            ],
-            "unfurl_links": False,
-        }
+        return _two_sentences(test_sentences(endpoint),
+                              f"<{confirm_url}|Confirm> · <{unsubscribe_url}|Cancel this request>")
 
     def welcome_payload(self, endpoint, unsubscribe_url):
-        first, second = (slack_escape(sentence) for sentence in welcome_sentences(endpoint))
-        return {
-            "text": first,
-            "blocks": [
-                SectionBlock(text=MarkdownTextObject(text=f"{first}\n{second}")).to_dict(),
-                _context(f"<{status_link()}|Status page> · <{unsubscribe_url}|Unsubscribe this channel>"),
-            ],
-            "unfurl_links": False,
-        }
+        return _two_sentences(welcome_sentences(endpoint),
+                              f"<{status_link()}|Status page> · <{unsubscribe_url}|Unsubscribe this channel>")
 
     def post(self, session, endpoint, payload, delivery_code, event):
         name = self.name(endpoint)

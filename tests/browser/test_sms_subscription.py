@@ -8,18 +8,14 @@ from playwright.sync_api import expect
 
 from comms.models import SmsSubscriber
 from tests.factories import ComponentFactory
-from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from tests.fakes.twilio import configured_twilio
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def twilio(settings):
-    with FakeTwilio() as fake:
-        settings.TWILIO_CONFIGURED = True
-        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
-        settings.TWILIO_FROM_NUMBER, settings.TWILIO_MESSAGING_SERVICE_SID = FROM_NUMBER, ""
-        settings.TWILIO_API_BASE_URL = fake.url
+    with configured_twilio(settings) as fake:
         yield fake
 
 

@@ -291,18 +291,14 @@ def test_a_generic_webhook_subscriber_gets_the_signed_maintenance_event(lead, se
 def test_sms_subscribers_get_a_notice_when_sms_is_configured_and_none_otherwise(
         lead, second_lead, api_component, settings):
     from comms.models import SmsSubscriber
-    from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+    from tests.fakes.twilio import configured_twilio
 
     SmsSubscriber.objects.create(phone="+447911123456", confirmed_at=timezone.now())
     window_for(lead, second_lead, [api_component], starts_in=HOUR * 50)
     send_due_notices()
     assert not Delivery.objects.filter(channel="sms").exists()  # SMS is not configured: no rows that cannot go
 
-    with FakeTwilio() as twilio:
-        settings.TWILIO_CONFIGURED = True
-        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
-        settings.TWILIO_FROM_NUMBER, settings.TWILIO_MESSAGING_SERVICE_SID = FROM_NUMBER, ""
-        settings.TWILIO_API_BASE_URL = twilio.url
+    with configured_twilio(settings) as twilio:
         window = windows.start(MaintenanceNotice.objects.get().maintenance, actor=lead)
         send_due_notices()
         send_all()
@@ -318,13 +314,9 @@ def test_sms_subscribers_get_a_notice_when_sms_is_configured_and_none_otherwise(
 
 @pytest.fixture
 def twilio(settings):
-    from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+    from tests.fakes.twilio import configured_twilio
 
-    with FakeTwilio() as fake:
-        settings.TWILIO_CONFIGURED = True
-        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
-        settings.TWILIO_FROM_NUMBER, settings.TWILIO_MESSAGING_SERVICE_SID = FROM_NUMBER, ""
-        settings.TWILIO_API_BASE_URL = fake.url
+    with configured_twilio(settings) as fake:
         yield fake
 
 

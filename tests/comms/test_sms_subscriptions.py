@@ -19,10 +19,9 @@ from tests.comms.helpers import scheduled_message
 from tests.factories import ComponentFactory, IncidentFactory
 from tests.fakes.twilio import (
     ACCOUNT_SID,
-    AUTH_TOKEN,
     FROM_NUMBER,
     MESSAGES_PATH,
-    FakeTwilio,
+    configured_twilio,
     sign,
     twilio_error,
 )
@@ -36,11 +35,7 @@ SITE = "https://status.example.com"
 
 @pytest.fixture
 def twilio(settings):
-    with FakeTwilio() as fake:
-        settings.TWILIO_CONFIGURED = True
-        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
-        settings.TWILIO_FROM_NUMBER, settings.TWILIO_MESSAGING_SERVICE_SID = FROM_NUMBER, ""
-        settings.TWILIO_API_BASE_URL = fake.url
+    with configured_twilio(settings) as fake:
         settings.SITE_URL = SITE
         yield fake
 

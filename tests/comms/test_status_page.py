@@ -686,3 +686,14 @@ def test_an_id_no_component_could_have_is_a_form_error_on_every_subscribe_form_n
     response = client.post(path, {"email": "reader@example.com", "kind": "webhook",
                                   "url": "https://hooks.example.com/x", field: [value]})
     assert response.status_code == 400
+
+
+def test_the_page_is_sent_without_the_templates_indentation_but_with_every_word(client, lead):
+    incident = open_public_incident(lead)
+    post_update(incident, lead, "Checkout   is slow", explain="Card payments\ntake longer.  We are on it.")
+
+    page = text_of(client.get("/status/"))
+
+    assert "\n " not in page and "\n\t" not in page and "\n\n" not in page  # indentation and blank lines dropped
+    assert "Checkout   is slow" in page  # spaces inside a line are the text's own: kept
+    assert "Card payments" in page and "take longer.  We are on it." in page

@@ -11,6 +11,7 @@ instance names itself as the streaming server (configuration.urls.streaming, ws:
 
 import itertools
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from html import escape
 
@@ -168,3 +169,12 @@ def page(items: list[dict], query: dict) -> list[dict]:
     else:
         ordered = ordered[-limit:]
     return list(reversed(ordered))
+
+
+@contextmanager
+def configured_mastodon(settings):
+    """A FakeMastodon, and the settings that make EARS read from and post to it (pytest-django's settings)."""
+    with FakeMastodon() as fake:
+        settings.MASTODON_CONFIGURED = True
+        settings.MASTODON_API_BASE_URL, settings.MASTODON_ACCESS_TOKEN = fake.url, TOKEN
+        yield fake

@@ -11,6 +11,7 @@ number in `invalid`, 21610 for one in `opted_out` (it replied STOP), 21614 for o
 import base64
 import itertools
 import re
+from contextlib import contextmanager
 
 from twilio.request_validator import RequestValidator
 
@@ -72,3 +73,14 @@ class FakeTwilio(FakeServer):
         }
         self.sent.append(message)
         return 201, message
+
+
+@contextmanager
+def configured_twilio(settings):
+    """A FakeTwilio, and the settings that make EARS send text messages through it (pytest-django's settings)."""
+    with FakeTwilio() as fake:
+        settings.TWILIO_CONFIGURED = True
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
+        settings.TWILIO_FROM_NUMBER, settings.TWILIO_MESSAGING_SERVICE_SID = FROM_NUMBER, ""
+        settings.TWILIO_API_BASE_URL = fake.url
+        yield fake

@@ -12,7 +12,7 @@ from sentiment import review
 from sentiment.choices import Source
 from sentiment.models import Mention, SocialSearch
 from sentiment.sources.mastodon import NOT_CONFIGURED, PAGE_SIZE, plain_text, poll_due_searches
-from tests.fakes.mastodon import TOKEN, FakeMastodon
+from tests.fakes.mastodon import configured_mastodon
 
 pytestmark = pytest.mark.django_db
 Status, Kind = SocialSearch.Status, SocialSearch.Kind
@@ -21,9 +21,7 @@ NOTIFICATIONS = "/api/v1/notifications"
 
 @pytest.fixture
 def instance(settings):
-    with FakeMastodon() as fake:
-        settings.MASTODON_CONFIGURED = True
-        settings.MASTODON_API_BASE_URL, settings.MASTODON_ACCESS_TOKEN = fake.url, TOKEN
+    with configured_mastodon(settings) as fake:
         yield fake
 
 

@@ -12,7 +12,7 @@ from sentiment.choices import Source
 from sentiment.models import Mention, SocialSearch
 from sentiment.sources import mastodon_stream, polling
 from sentiment.sources.mastodon import NOT_CONFIGURED, poll_due_searches
-from tests.fakes.mastodon import TOKEN, FakeMastodon
+from tests.fakes.mastodon import TOKEN, FakeMastodon, configured_mastodon
 
 pytestmark = pytest.mark.django_db
 Kind = SocialSearch.Kind
@@ -23,9 +23,7 @@ HASHTAG_STREAM = "/api/v1/streaming/hashtag"
 
 @pytest.fixture
 def instance(settings):
-    with FakeMastodon() as fake:
-        settings.MASTODON_CONFIGURED = True
-        settings.MASTODON_API_BASE_URL, settings.MASTODON_ACCESS_TOKEN = fake.url, TOKEN
+    with configured_mastodon(settings) as fake:
         yield fake
 
 
