@@ -44,7 +44,7 @@ class SubscriberHooksTransport(Transport):
     kind = "subscriber_hooks"
     label = "Subscribers' Slack, Teams, Discord and webhooks"
     audiences = frozenset({Audience.PUBLIC})
-    batch_size = 100  # one post per endpoint, each to its own URL: no shared rate limit to pace
+    batch_size = 500  # one post per endpoint, each to its own URL: no shared rate limit to pace
 
     def __init__(self):
         self.http = None
