@@ -127,15 +127,9 @@ def spans(terms, text: str, lowered: str, pattern: re.Pattern | None = None) -> 
         return [match.span() for match in pattern.finditer(text)] if pattern is not None else []
     ends: dict[int, int] = {}  # start → the end of the longest term there
     for term in terms:
-        if not term:
-            continue
-        term = term.lower()
-        start = lowered.find(term)
-        while start >= 0:
-            end = start + len(term)
-            if _alone(lowered, start, end) and end > ends.get(start, 0):
+        for start, end in _whole_word_places(term, lowered):
+            if end > ends.get(start, 0):
                 ends[start] = end
-            start = lowered.find(term, start + 1)
     found, reached = [], 0
     for start in sorted(ends):
         if start >= reached:
@@ -148,16 +142,20 @@ def holds(terms, lowered: str) -> bool:
     """any_of(terms).search(lowered) is not None (lowered: a lower-case text)."""
     if not plain(lowered) or not all(caseless_outside_ascii(term) for term in terms):
         return bool(spans(terms, lowered, lowered))
-    for term in terms:
-        if not term:
-            continue
-        term = term.lower()
-        start = lowered.find(term)
-        while start >= 0:
-            if _alone(lowered, start, start + len(term)):
-                return True
-            start = lowered.find(term, start + 1)
-    return False
+    return any(next(_whole_word_places(term, lowered), None) for term in terms)
+
+
+def _whole_word_places(term: str, lowered: str):
+    """(start, end) of each place in lowered where term (lower-cased) stands as a whole word, left to right."""
+    if not term:
+        return
+    term = term.lower()
+    start = lowered.find(term)
+    while start >= 0:
+        end = start + len(term)
+        if _alone(lowered, start, end):
+            yield start, end
+        start = lowered.find(term, start + 1)
 
 
 def _alone(text: str, start: int, end: int) -> bool:
