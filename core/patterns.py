@@ -19,21 +19,6 @@ def any_of_these(words: tuple[str, ...]) -> re.Pattern | None:
     return any_of(words)
 
 
-def maybe_in(text: str, words) -> tuple[str, ...]:
-    """The words that occur in the text at all, ignoring case (whole words or not): the few worth a pattern."""
-    lowered = text.lower()
-    return tuple(word for word in words if word and word.lower() in lowered)
-
-
-def found_in(text: str, words) -> list[str]:
-    """The words (or phrases) that occur in the text as whole words, ignoring case, in the order given."""
-    candidates = maybe_in(text, words)
-    if not candidates:
-        return []
-    seen = {match.lower() for match in any_of_these(candidates).findall(text)}
-    return [word for word in candidates if word.lower() in seen]
-
-
 def inflected(words) -> tuple[str, ...]:
     """The words with their regular English inflections, so that a keyword "cancel" also finds "cancels",
     "cancelled", "canceled" and "cancelling" (a whole-word match of "cancel" found none of them). Phrases and

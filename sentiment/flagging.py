@@ -9,9 +9,10 @@ from typing import NamedTuple
 
 from django.conf import settings
 
-from core.patterns import found_in, inflected
+from core.patterns import inflected
 from sentiment.choices import Label, Priority, RuleKind
 from sentiment.models import FlagRule
+from sentiment.scoring.terms import spans
 
 DEFAULT_RULES = [
     {"name": "Very negative", "kind": RuleKind.COMPOUND_AT_MOST, "threshold": -0.5},
@@ -47,20 +48,24 @@ def explanation(scores) -> str:
 
 
 class RuleSet:
-    """The enabled rules, loaded once per batch."""
+    """The enabled rules, loaded once per batch; a keyword rule's words with their inflections, lower-cased, made
+    once here too (per mention they cost more than the rest of flagging)."""
 
     def __init__(self, rules=None):
         self.rules = list(rules if rules is not None else FlagRule.objects.filter(enabled=True))
+        self._keywords = {id(rule): tuple((word, word.lower()) for word in inflected(rule.keywords) if word)
+                          for rule in self.rules if rule.kind == RuleKind.KEYWORDS}
 
     def reasons(self, mention, key_account_name: str | None = None) -> list[str]:
         reasons = []
+        lowered = None
         for rule in self.rules:
             if rule.kind == RuleKind.COMPOUND_AT_MOST:
                 if mention.compound is not None and rule.threshold is not None and mention.compound <= rule.threshold:
                     reasons.append(f"{rule.name}: compound {mention.compound:+.2f} ≤ {rule.threshold:+.2f}")
             elif rule.kind == RuleKind.KEYWORDS:
-                found = found_in(mention.text, inflected(rule.keywords))
-                if found:
+                lowered = mention.text.lower() if lowered is None else lowered
+                if found := keywords_in(mention.text, lowered, self._keywords[id(rule)]):
                     reasons.append(f"{rule.name}: {', '.join(found)}")
             elif rule.kind == RuleKind.FOLLOWERS_AT_LEAST:
                 followers = mention.author_followers
@@ -69,6 +74,16 @@ class RuleSet:
             elif rule.kind == RuleKind.KEY_ACCOUNT and key_account_name:
                 reasons.append(f"{rule.name}: {key_account_name}")
         return reasons
+
+
+def keywords_in(text: str, lowered: str, keywords: tuple[tuple[str, str], ...]) -> list[str]:
+    """The keywords that stand in the text as whole words, ignoring case, in the order given; where two overlap the
+    longer one counts ("moving to" rather than "to"). lowered: text.lower(); keywords: (keyword, its lower case)."""
+    candidates = [(word, low) for word, low in keywords if low in lowered]
+    if not candidates:
+        return []
+    seen = {text[start:end].lower() for start, end in spans([low for _, low in candidates], text, lowered)}
+    return [word for word, low in candidates if low in seen]
 
 
 # --- Priority: how soon a flagged mention should be answered ------------------------------------------------

@@ -19,6 +19,8 @@ from incidents.models import Incident
 from sentiment.choices import Label
 from sentiment.models import Mention
 from sentiment.review import visible_mentions
+from sentiment.scoring.patterns import ascii_twin
+from sentiment.scoring.terms import holds, plain
 
 # Words that make a mention attributable to the one incident that was open when it was posted.
 OUTAGE_WORDS = re.compile(
@@ -26,6 +28,7 @@ OUTAGE_WORDS = re.compile(
     r"timeout|unavailable|crash(ed|ing)?|issue|problem)\b",
     re.IGNORECASE,
 )
+OUTAGE_WORDS_PLAIN = ascii_twin(OUTAGE_WORDS)  # for lower-case plain text (sentiment.scoring.terms.plain)
 
 
 class IncidentLinker:
@@ -40,9 +43,10 @@ class IncidentLinker:
             .order_by("severity", "-started_at")
         )
         # Per incident, most severe first: from when to when a mention may be about it (None: still open), and
-        # one pattern for the names of all its components.
+        # the names of all its components: lower-cased for plain text, one pattern for any other.
         self.spans = [
             (incident, incident.started_at, self._relevant_until(incident, window),
+             tuple({component.name.lower() for component in incident.components.all()} - {""}),
              any_of(component.name for component in incident.components.all()))
             for incident in incidents
         ]
@@ -54,12 +58,18 @@ class IncidentLinker:
         return incident.resolved_at + window
 
     def incident_for(self, text: str, posted_at: datetime) -> Incident | None:
-        live = [(incident, names) for incident, start, end, names in self.spans
+        live = [(incident, names, pattern) for incident, start, end, names, pattern in self.spans
                 if start <= posted_at and (end is None or posted_at <= end)]
-        for incident, names in live:  # most severe first
-            if names is not None and names.search(text):
+        if not live:
+            return None
+        lowered = text.lower()
+        # Plain text (ASCII, emoji, punctuation): the names are found in its lower case by str.find, a pattern
+        # without IGNORECASE finds the outage words; the same as the patterns on the text, at a fraction of the cost.
+        simple = plain(text)
+        for incident, names, pattern in live:  # most severe first
+            if names and (holds(names, lowered) if simple else pattern.search(text)):
                 return incident
-        if len(live) == 1 and OUTAGE_WORDS.search(text):
+        if len(live) == 1 and (OUTAGE_WORDS_PLAIN.search(lowered) if simple else OUTAGE_WORDS.search(text)):
             return live[0][0]
         return None
 

@@ -60,11 +60,13 @@ def score_mentions(mention_ids, *, rescore: bool = False) -> int:
         if account is not None:
             row.account_id = account.pk
         row.flagged = needs_answer(scores)
-        rule_reasons = rules.reasons(row, key_account_name=str(account) if account and account.is_key else None)
-        row.flag_reasons = [explanation(scores), *rule_reasons] if row.flagged else []
         row.priority, row.reply_due_at = "", None
         if row.flagged:
+            key_account = str(account) if account and account.is_key else None
+            row.flag_reasons = [explanation(scores), *rules.reasons(row, key_account_name=key_account)]
             flagged.append((row, account))
+        else:
+            row.flag_reasons = []
     prioritise(flagged)
     write_scores(rows)
     return len(rows)
@@ -105,9 +107,20 @@ def load_rows(mention_ids, *, rescore: bool) -> list[Row]:
     """The rows by primary key; those already scored are left out here, not in SQL: told `scored_at IS NULL`, the
     planner may read the whole unscored index (mention_unscored: every mention still waiting, thousands during a
     burst) for each batch instead of looking up its 1,000 ids."""
-    mentions = Mention.objects.filter(pk__any=[int(pk) for pk in mention_ids]).order_by()
-    return [Row(*values) for *values, scored_at in mentions.values_list(*Row.LOADED, "scored_at")
-            if rescore or scored_at is None]
+    ids = [int(pk) for pk in mention_ids]
+    if connection.vendor == "postgresql":
+        # Results in binary: Django's loader of text timestamps parses each in Python, which cost ten times the
+        # query (12 of 13 µs a mention); the binary one unpacks a number.
+        meta = Mention._meta
+        columns = ", ".join(meta.pk.column if name == "pk" else meta.get_field(name).column
+                            for name in (*Row.LOADED, "scored_at"))
+        with bound_cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} "
+                           f"WHERE {meta.pk.column} = ANY(%s)", [ids], binary=True)
+            found = cursor.fetchall()
+    else:
+        found = Mention.objects.filter(pk__any=ids).order_by().values_list(*Row.LOADED, "scored_at")
+    return [Row(*values) for *values, scored_at in found if rescore or scored_at is None]
 
 
 def write_scores(mentions: list[Row]) -> None:

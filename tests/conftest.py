@@ -68,6 +68,17 @@ def fresh_rate_limits(settings):
 
 
 @pytest.fixture(autouse=True)
+def still_rate_limit_clock(monkeypatch):
+    """The limiter's fixed windows end at moments of their own: a test's requests that straddled one were counted
+    in two windows, and a limit the test had reached was not applied (a flaky refusal). The clock stands still
+    for each test at the moment it starts; tests that move it use `clock` (tests/test_abuse.py)."""
+    from core import ratelimit
+
+    moment = ratelimit.now()
+    monkeypatch.setattr(ratelimit, "now", lambda: moment)
+
+
+@pytest.fixture(autouse=True)
 def outbound_to_local_fakes(settings):
     """Tests post to fakes on 127.0.0.1 over plain http (as `make run` may, with OUTBOUND_ALLOWED_HOSTS set): let
     them through by name. The guard's own tests (tests/security/test_outbound_requests.py) set both back to

@@ -1,7 +1,7 @@
 """needs_answer: a negative mention is flagged when it shows a complaint the layer recognised, or is negative enough
 on VADER's words alone; explanation says why on the mention's page."""
 
-from sentiment.flagging import NEGATIVE_ENOUGH_TO_ANSWER, explanation, needs_answer
+from sentiment.flagging import NEGATIVE_ENOUGH_TO_ANSWER, RuleSet, explanation, needs_answer
 from sentiment.lexicon import DEFAULT_LEXICON
 from sentiment.scoring import Scorer, Scores
 
@@ -45,3 +45,20 @@ def test_a_story_or_an_inflected_failure_is_evidence_of_a_complaint():
     named = Scores(0.2, 0.8, 0.0, -0.2, ("support (a name: neutral)",))
     assert needs_answer(story) and needs_answer(inflected)
     assert not needs_answer(named)
+
+
+def test_a_keyword_rule_names_the_words_found_as_configured_the_longer_of_two_overlapping_ones_and_not_parts_of_words():
+    from types import SimpleNamespace
+
+    from sentiment.choices import RuleKind
+    from sentiment.models import FlagRule
+
+    rule = FlagRule(name="Churn", kind=RuleKind.KEYWORDS, keywords=["Moving to", "to", "sue", "Cancel"])
+    rules = RuleSet([rule])
+
+    def reasons(text):
+        return rules.reasons(SimpleNamespace(text=text, compound=-0.5, author_followers=None))
+
+    assert reasons("We are MOVING TO a rival; cancelled twice") == ["Churn: Moving to, Cancelled"]
+    assert reasons("pursued by the tomato issue") == []  # "sue" in "pursued", "to" in "tomato": parts of words
+    assert reasons("I will sue. Going to court") == ["Churn: to, sue"]  # in the order configured
