@@ -11,8 +11,10 @@ createSession (rate-limited per account): the session is kept per process and re
 """
 
 import hashlib
+import ssl
 import threading
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -59,18 +61,29 @@ def _keep_session(key: tuple[str, str], session_string: str) -> None:
         _sessions[key] = session_string
 
 
+@cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for the process's clients, made by httpx as it makes one for each new client (its
+    certificate authorities, SSL_CERT_FILE or SSL_CERT_DIR). Made per client, loading the authorities again was a
+    third of a poll's CPU; an SSLContext is safe to share between clients and threads."""
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
 def bluesky_client() -> "Client":
     """A client signed in as the configured account: with the session this process already has, or a new one.
     TransportError when the service URL is refused or signing in fails."""
     from atproto import Client
     from atproto_client.exceptions import AtProtocolError, UnauthorizedError
+    from atproto_client.request import Request
 
     try:
         check_url(settings.BLUESKY_SERVICE_URL)
     except OutboundRefused as refusal:
         raise TransportError(f"EARS does not send to BLUESKY_SERVICE_URL: {refusal}.", permanent=True) from None
     key = _session_key()
-    client = Client(base_url=settings.BLUESKY_SERVICE_URL)
+    client = Client(base_url=settings.BLUESKY_SERVICE_URL, request=Request(verify=_tls()))
     client.on_session_change(lambda event, session: _keep_session(key, session.export()))
     with _sessions_lock:
         saved = _sessions.get(key)

@@ -1,6 +1,6 @@
 """Comments on our Facebook page's posts, polled: GET /v21.0/{page-id}/feed with each of the latest posts' newest
-comments (field expansion), one request per poll. The page token needs pages_read_engagement and
-pages_read_user_content (docs/operations.md).
+comments at every level (field expansion with filter(stream): replies under comments too), one request per poll.
+The page token needs pages_read_engagement and pages_read_user_content (docs/operations.md).
 
 The search's cursor is the newest comment time read; each poll keeps the comments from that second on (ingest is
 idempotent by source and comment id, so a comment read twice changes nothing). A poll stopped by a rate limit or an
@@ -30,7 +30,9 @@ NOT_CONFIGURED = ("Facebook is not configured: set FACEBOOK_PAGE_ID and FACEBOOK
 POSTS_WATCHED = 25  # the page's latest posts
 COMMENTS_PER_POST = 100
 COMMENT_FIELDS = "id,message,from,created_time,permalink_url,parent"
-FEED_FIELDS = (f"id,permalink_url,comments.order(reverse_chronological).limit({COMMENTS_PER_POST})"
+# filter(stream): replies under comments too, each with its parent (the edge lists top-level comments only by
+# default).
+FEED_FIELDS = (f"id,permalink_url,comments.filter(stream).order(reverse_chronological).limit({COMMENTS_PER_POST})"
                f"{{{COMMENT_FIELDS}}}")
 
 

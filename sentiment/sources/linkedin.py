@@ -1,6 +1,12 @@
 """Comments on our LinkedIn organization page's posts, polled: the organization's latest posts (GET
-/rest/posts?q=author), then each one's comments (GET /rest/socialActions/{post-urn}/comments, newest first). The
-token needs r_organization_social (docs/operations.md).
+/rest/posts?q=author), then each one's comments (GET /rest/socialActions/{post-urn}/comments, newest first), then
+the replies under each of the newest of those comments that its commentsSummary says has replies (GET
+/rest/socialActions/{comment-urn}/comments: LinkedIn lists a post's first-level comments only). The token needs
+r_organization_social (docs/operations.md).
+
+Replies are read under the REPLY_THREADS newest first-level comments of a post that have any, old ones included (a
+reply may come days after the comment it answers); one under an older comment is not read: a request per comment
+and poll would spend the page's daily request limit.
 
 The search's cursor is the newest comment time stored. A poll reads every watched post down to the cursor and
 stores what is newer; comments stored before a rate limit or an outage stopped the poll stay stored (ingest is
@@ -36,6 +42,7 @@ NOT_CONFIGURED = ("LinkedIn is not configured: set LINKEDIN_ORGANIZATION_ID and 
 POSTS_WATCHED = 20
 COMMENTS_PAGE_SIZE = 50
 MAX_COMMENT_PAGES = 4  # per post and poll
+REPLY_THREADS = 5  # per post and poll: the newest first-level comments with replies, whose replies are read
 
 
 def poll_due_searches() -> int:
@@ -71,19 +78,35 @@ def poll(search: SocialSearch) -> int:
 
 
 def comments_since(http, post_urn: str, since: datetime | None) -> list[dict]:
-    """The post's comments newer than since (all of its first page for a new search), newest first."""
-    found = []
+    """The post's comments newer than since (all of its first page for a new search), newest first, then the replies
+    newer than since under the REPLY_THREADS newest first-level comments read that have replies."""
+    found, threads = [], []
     for page in range(MAX_COMMENT_PAGES):
-        answer = rest_request(http, "GET", f"socialActions/{quote(post_urn, safe='')}/comments",
-                              doing="read comments", params={"start": page * COMMENTS_PAGE_SIZE,
-                                                             "count": COMMENTS_PAGE_SIZE}).json()
-        elements = [element for element in answer.get("elements") or [] if isinstance(element, dict)
-                    and comment_time(element) is not None]
+        elements = _page(http, post_urn, page)
         newer = [element for element in elements if since is None or comment_time(element) > since]
         found.extend(newer)
+        threads += [element for element in elements if _has_replies(element)][: REPLY_THREADS - len(threads)]
         if len(newer) < len(elements) or len(elements) < COMMENTS_PAGE_SIZE or since is None:
             break
+    for comment in threads:
+        urn = _text(comment.get("commentUrn")) or _text(comment.get("$URN"))
+        if urn:
+            found.extend(reply for reply in _page(http, urn, 0) if since is None or comment_time(reply) > since)
     return found
+
+
+def _page(http, urn: str, page: int) -> list[dict]:
+    """A page of the comments on a post, or of the replies under a comment (by its URN), with a time."""
+    answer = rest_request(http, "GET", f"socialActions/{quote(urn, safe='')}/comments", doing="read comments",
+                          params={"start": page * COMMENTS_PAGE_SIZE, "count": COMMENTS_PAGE_SIZE}).json()
+    return [element for element in answer.get("elements") or [] if isinstance(element, dict)
+            and comment_time(element) is not None]
+
+
+def _has_replies(comment: dict) -> bool:
+    summary = comment.get("commentsSummary")
+    count = summary.get("aggregatedTotalComments") if isinstance(summary, dict) else None
+    return isinstance(count, int) and not isinstance(count, bool) and count > 0
 
 
 def comment_time(comment: dict) -> datetime | None:

@@ -113,9 +113,12 @@ class FakeFacebook(FakeServer):
 
     def _feed(self, query: dict) -> dict:
         """The latest `limit` posts, newest first, each with its comments newest first (as the field expansion
-        comments.order(reverse_chronological) asks); the fields asked for are recorded, not interpreted."""
+        comments.order(reverse_chronological) asks). As the comments edge does: only top-level comments, unless
+        the expansion asks for filter(stream), which lists replies under comments too (each with its parent)."""
         limit = int(query.get("limit", ["25"])[0])
+        stream = "comments.filter(stream)" in query.get("fields", [""])[0]
         posts = list(reversed(self.page_posts))[:limit]
         data = [{"id": post["id"], "permalink_url": f"https://www.facebook.com/{post['id']}",
-                 "comments": {"data": list(reversed(post["comments"])), "paging": {}}} for post in posts]
+                 "comments": {"data": [comment for comment in reversed(post["comments"])
+                                       if stream or "parent" not in comment], "paging": {}}} for post in posts]
         return {"data": data, "paging": {}}

@@ -4,11 +4,13 @@ Social Actions / Comments API) for the endpoints EARS uses.
 POST /rest/posts (JSON; LinkedIn-Version YYYYMM and X-Restli-Protocol-Version 2.0.0 required) answers 201 with an
 empty body and the post's URN in the x-restli-id header; a wrong token is 401, a missing or malformed version
 header 400, the same commentary twice 422 "Content is a duplicate of urn:li:share:…". GET
-/rest/posts?q=author lists the organization's posts and GET /rest/socialActions/{post-urn}/comments a post's
-comments (start/count paging, newest first), for listening. POST /rest/socialActions/{post-urn}/comments ({"actor",
-"object", "message": {"text"}, "parentComment"?}) comments as the actor: 201 with the new comment (its "$URN") and its
-id in x-restli-id; an actor other than the organization is 403, a post or parent comment it does not know 404, the
-same text twice under the same comment 422 "Content is a duplicate".
+/rest/posts?q=author lists the organization's posts, GET /rest/socialActions/{post-urn}/comments a post's
+first-level comments (start/count paging, newest first, each with its commentsSummary) and GET
+/rest/socialActions/{comment-urn}/comments the replies under a comment, for listening. POST
+/rest/socialActions/{post-urn}/comments ({"actor", "object", "message": {"text"}, "parentComment"?}) comments as
+the actor: 201 with the new comment (its "$URN") and its id in x-restli-id; an actor other than the organization
+is 403, a post or parent comment it does not know 404, the same text twice under the same comment 422 "Content is
+a duplicate".
 Errors are {"message", "status", "serviceErrorCode"}.
 """
 
@@ -127,10 +129,21 @@ class FakeLinkedIn(FakeServer):
         return {"paging": {"start": start, "count": count, "total": len(found), "links": []},
                 "elements": found[start:start + count]}
 
-    def _comments(self, post_urn: str, query: dict) -> dict:
-        """Newest first, as LinkedIn lists a post's comments; start/count paging."""
+    def _comments(self, urn: str, query: dict) -> dict:
+        """Newest first, as LinkedIn lists them; start/count paging. For a post's URN its first-level comments, each
+        with its commentsSummary (how many replies it has); for a comment's URN the replies under it."""
         start = int(query.get("start", ["0"])[0])
         count = int(query.get("count", ["10"])[0])
-        found = list(reversed(self.comments.get(post_urn, [])))
+        every = [comment for comments in self.comments.values() for comment in comments]
+        if urn.startswith("urn:li:comment:"):
+            found = [comment for comment in reversed(every) if comment.get("parentComment") == urn]
+        else:
+            found = [{**comment, "commentsSummary": self._summary(comment["$URN"], every)}
+                     for comment in reversed(self.comments.get(urn, [])) if "parentComment" not in comment]
         return {"paging": {"start": start, "count": count, "total": len(found), "links": []},
                 "elements": found[start:start + count]}
+
+    @staticmethod
+    def _summary(comment_urn: str, every: list[dict]) -> dict:
+        replies = sum(comment.get("parentComment") == comment_urn for comment in every)
+        return {"selectedComments": [], "totalFirstLevelComments": replies, "aggregatedTotalComments": replies}

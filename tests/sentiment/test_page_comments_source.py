@@ -73,7 +73,7 @@ def test_facebook_comments_after_the_first_poll_become_mentions_with_author_time
     assert mention.posted_at.isoformat() == comment["created_time"].replace("+0000", "+00:00")
     [first, _] = graph.calls("GET", FEED)
     assert first.headers["authorization"] == f"Bearer {fake_facebook.TOKEN}"
-    assert "comments.order(reverse_chronological)" in first.query["fields"][0]
+    assert "comments.filter(stream).order(reverse_chronological)" in first.query["fields"][0]
     search.refresh_from_db()
     assert search.status == Status.OK and search.cursor.startswith(reply["created_time"][:19])  # the newest read
     poll_again(facebook_source, search)
@@ -419,3 +419,46 @@ def test_a_facebook_reply_whose_parent_comment_is_not_in_the_feed_links_the_post
 
     assert (mention["in_reply_to_id"], mention["in_reply_to_url"]) == (
         "9_2", "https://www.facebook.com/1_9?comment_id=9_2")
+
+
+def test_a_facebook_reply_under_a_comment_stored_in_an_earlier_poll_is_read_in_the_next(graph):
+    search = comments_search(Network.FACEBOOK)
+    post = graph.add_post()
+    facebook_source.poll_due_searches()
+    first = graph.add_comment(post, "Checkout is down")
+    poll_again(facebook_source, search)
+    reply = graph.add_comment(post, "Still down for us", name="Erin", person_id="5550002", parent=first["id"])
+
+    poll_again(facebook_source, search)
+
+    assert Mention.objects.get(external_id=reply["id"]).in_reply_to_id == first["id"]
+
+
+def test_a_linkedin_reply_under_a_comment_stored_in_an_earlier_poll_is_read_in_the_next(linkedin):
+    post, first, _ = linkedin_mention(linkedin, "Checkout is down")
+    search = SocialSearch.objects.get()
+    poll_again(linkedin_source, search)  # nothing new
+    reply = linkedin.add_comment(post, "Still down for us", actor="urn:li:person:erin7", parent=first["$URN"])
+
+    poll_again(linkedin_source, search)
+
+    assert Mention.objects.get(external_id=reply["id"]).in_reply_to_id == first["$URN"]
+    assert Mention.objects.filter(source=Source.LINKEDIN).count() == 2  # the comment was not stored twice
+
+
+def test_linkedin_replies_are_read_under_the_newest_commented_comments_only_a_request_each(linkedin):
+    search = comments_search(Network.LINKEDIN)
+    post = linkedin.add_post()
+    linkedin_source.poll_due_searches()
+    quiet = linkedin.add_comment(post, "No replies here")
+    commented = [linkedin.add_comment(post, f"Comment {n}") for n in range(linkedin_source.REPLY_THREADS + 2)]
+    replies = [linkedin.add_comment(post, f"Reply {n}", parent=comment["$URN"]) for n, comment in enumerate(commented)]
+
+    poll_again(linkedin_source, search)
+
+    reply_paths = {call.path for call in linkedin.requests if "urn%3Ali%3Acomment" in call.path}
+    assert reply_paths == {f"/rest/socialActions/{quote(comment['$URN'], safe='')}/comments"
+                           for comment in commented[-linkedin_source.REPLY_THREADS:]}
+    stored = set(Mention.objects.values_list("external_id", flat=True))
+    assert {reply["id"] for reply in replies[-linkedin_source.REPLY_THREADS:]} <= stored
+    assert replies[0]["id"] not in stored and quiet["id"] in stored
