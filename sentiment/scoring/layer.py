@@ -237,10 +237,11 @@ class Scorer:
             in_text = None if index in changed else phrases  # the phrases it may hold, while it is as in the text
             if (praise := _words(lowered, PRAISE_LIST, sentence_words)) and (
                     (index > complaining[0] and len(sentence_words) <= SHORT_PRAISE_WORDS)
-                    or (index in complaining and (_praise_first(lowered, found) or _praise_last(lowered)))):
+                    or (index in complaining
+                        and (_praise_first(lowered, found, sentence_words) or _praise_last(lowered)))):
                 praised.update(praise)
                 joined = self._join_phrases(sentence, self._phrases_in(lowered, tokens, sentence_words, in_text))
-                sentence = _replace_entries(PRAISE_LIST, SARCASM_TOKEN, joined)
+                sentence = _replace_entries(PRAISE_LIST, SARCASM_TOKEN, joined, sentence_words)
                 lowered = sentence.lower()
                 tokens = words_of(lowered)
                 sentence_words = set(tokens)
@@ -248,7 +249,7 @@ class Scorer:
             if courtesy := _words(lowered, COURTESY_LIST, sentence_words):
                 courteous.update(courtesy)
                 joined = self._join_phrases(sentence, self._phrases_in(lowered, tokens, sentence_words, in_text))
-                sentence = _replace_entries(COURTESY_LIST, NEUTRAL_TOKEN, joined)
+                sentence = _replace_entries(COURTESY_LIST, NEUTRAL_TOKEN, joined, sentence_words)
             sentences[index] = sentence
         if praised:
             reasons.append(f"{', '.join(sorted(praised))} beside a failure (sarcasm {SARCASM_VALENCE:+.1f})")

@@ -164,11 +164,17 @@ def _may_hold_phrase(lowered: str, listed: WordList, words) -> bool:
     return False
 
 
-def _entry_spans(listed: WordList, text: str, lowered: str) -> list[tuple[int, int]]:
+def _entry_spans(listed: WordList, text: str, lowered: str, words: set[str] | None = None) -> list[tuple[int, int]]:
     """Where listed.pattern matches in the text (lowered: text.lower()): in plain text, found from the entries that
-    are substrings of it."""
+    are substrings of it. words: the WORD_RE words of the text, or of a text it was made from by joining words into
+    tokens (a superset of its own), when known: in plain text without an apostrophe an entry of one word stands there
+    as a whole only as one of them, so only those are looked for."""
     if listed.caseless and plain(text):
-        return spans([entry for entry in listed.lowered if entry in lowered], text, lowered)
+        if words is not None and "'" not in lowered:
+            present = [*listed.single.intersection(words), *(entry for entry in listed.phrases if entry in lowered)]
+        else:
+            present = [entry for entry in listed.lowered if entry in lowered]
+        return spans(present, text, lowered)
     return spans(listed.lowered, text, lowered, listed.pattern)
 
 
@@ -180,20 +186,20 @@ def _entry_spans(listed: WordList, text: str, lowered: str) -> list[tuple[int, i
     NOT_A_COMPLAINT_WHY, QUESTION_OPENERS, ("still", "again", *OWED), WEAK_QUESTION_OPENERS, WAIT_MARKERS))
 
 
-def _praise_first(lowered: str, found: list[str]) -> bool:
+def _praise_first(lowered: str, found: list[str], words: set[str] | None = None) -> bool:
     """Praise before the failure it mocks ("thanks for losing my order", "love how my invoices vanished") or a
     story without a failure word; praise after a failure is often praise ("lost my bag … love him"). found: the
     failure terms of the text."""
-    first_praise = _entry_spans(PRAISE_LIST, lowered, lowered)
+    first_praise = _entry_spans(PRAISE_LIST, lowered, lowered, words)
     if not first_praise:
         return False
     first_failure = spans(found, lowered, lowered) if found else None
     return not first_failure or first_praise[0][0] < first_failure[0][0]
 
 
-def _replace_entries(listed: WordList, replacement: str, text: str) -> str:
-    """listed.pattern.sub(replacement, text)."""
-    return replaced(text, _entry_spans(listed, text, text.lower()), replacement)
+def _replace_entries(listed: WordList, replacement: str, text: str, words: set[str] | None = None) -> str:
+    """listed.pattern.sub(replacement, text); words as for _entry_spans."""
+    return replaced(text, _entry_spans(listed, text, text.lower(), words), replacement)
 
 
 def _repeated(lowered: str, plain_text: bool) -> re.Match | None:
@@ -230,10 +236,11 @@ def _settled(lowered: str, reported: bool, words: set[str]) -> str | None:
         return "put right"
     if _any_word(lowered, RESOLVED_LIST, words) and not _negated(lowered, words) and not lowered.rstrip().endswith("?"):
         return "put right"
-    stripped = without_leading_address(lowered.lstrip()).strip()  # "@acme hi, can I …" asks as "can I …" does
-    if (stripped.endswith("?") and not stripped.endswith("??") and stripped.startswith(INFO_OPENERS)
-            and words.isdisjoint(("still", "again", "yet", "why"))):
-        return "asked about"
+    if "?" in lowered:  # a question: the rest costs more than the test
+        stripped = without_leading_address(lowered.lstrip()).strip()  # "@acme hi, can I …" asks as "can I …" does
+        if (stripped.endswith("?") and not stripped.endswith("??") and stripped.startswith(INFO_OPENERS)
+                and words.isdisjoint(("still", "again", "yet", "why"))):
+            return "asked about"
     return "reported" if reported else None
 
 

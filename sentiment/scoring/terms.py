@@ -100,10 +100,14 @@ class TermIndex:
             if others:
                 confirmed = {lowered[start:end].lower() for start, end in spans(others, lowered, lowered)}
                 candidates = tuple(term for term in candidates if term not in others or term in confirmed)
-        if len(candidates) > 1:
-            padded = {term: f" {term} " for term in candidates}
-            found = [term for term in candidates
-                     if not any(term != longer and padded[term] in padded[longer] for longer in candidates)]
+        # Only a term with a space can hold another as a whole (" a " in " b " only when a is b otherwise).
+        spaced_ones = [f" {term} " for term in candidates if " " in term] if len(candidates) > 1 else ()
+        if spaced_ones:
+            found = []
+            for term in candidates:
+                padded = f" {term} "
+                if not any(padded in longer and padded != longer for longer in spaced_ones):
+                    found.append(term)
         else:
             found = list(candidates)
         if len(found) > 1:
