@@ -181,9 +181,10 @@ class SubscriberEndpointAdmin(admin.ModelAdmin):
     list_display = ["__str__", "kind", "confirmed_at", "consecutive_failures", "disabled_at", "created_at"]
     list_filter = ["kind", ("confirmed_at", admin.EmptyFieldListFilter), ("disabled_at", admin.EmptyFieldListFilter)]
     filter_horizontal = ["components"]
-    fields = ["kind", "url", "components", "requested_at", "confirmed_at", "test_sent_at", "test_error",
+    fields = ["kind", "url", "place", "components", "requested_at", "confirmed_at", "test_sent_at", "test_error",
               "consecutive_failures", "disabled_at", "disabled_reason", "created_at"]
-    readonly_fields = ["kind", "url", "requested_at", "confirmed_at", "test_sent_at", "test_error", "created_at"]
+    readonly_fields = ["kind", "url", "place", "requested_at", "confirmed_at", "test_sent_at", "test_error",
+                       "created_at"]
     show_full_result_count = False
 
     def has_add_permission(self, request):

@@ -16,7 +16,10 @@ an incoming-webhook URL. On only when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET ar
 
 The webhook URL is a credential: it is never logged, rendered or put into an error. The client secret crosses only
 to Slack, in the Authorization header of the exchange; the bot token Slack also returns is not kept (the
-incoming-webhook scope lets it do nothing this site needs)."""
+incoming-webhook scope lets it do nothing this site needs). Nor is it revoked: auth.revoke on a bot token deactivates
+the app's bot user in that workspace, and whether the channel's incoming webhook outlives that cannot be checked
+without Slack itself; a token never stored, whose only scope calls no Web API method, is the smaller risk. The
+channel's and workspace's names Slack gives are kept on the subscription (SubscriberEndpoint.place) for leads."""
 
 import hmac
 import logging

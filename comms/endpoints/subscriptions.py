@@ -146,13 +146,15 @@ def subscribe(kind: str, url: str, components=(), groups=()) -> SubscriberEndpoi
 
 
 @transaction.atomic
-def subscribe_confirmed(kind: str, url: str, components=(), groups=()) -> tuple[SubscriberEndpoint, bool]:
+def subscribe_confirmed(kind: str, url: str, components=(), groups=(), place: str = "") -> tuple[SubscriberEndpoint,
+                                                                                                  bool]:
     """A subscription the channel's owner has already agreed to where the URL was made ("Add to Slack": the
     workspace consented at Slack, comms.endpoints.slack_oauth): confirmed at once, and a welcome message instead of a
     code posted after commit, by the same task and claim as the code. (endpoint, True) when this subscribed it.
 
     A URL already confirmed is left as it is, like subscribe() does: (endpoint, False), no message, choices
-    unchanged. One waiting for its code (the same URL pasted into the form) is confirmed with these choices."""
+    unchanged. One waiting for its code (the same URL pasted into the form) is confirmed with these choices. place:
+    where the URL posts, as the service said ("#status in Acme")."""
     forget_expired()
     components = with_group_members(components, groups)
     now = timezone.now()
@@ -162,15 +164,16 @@ def subscribe_confirmed(kind: str, url: str, components=(), groups=()) -> tuple[
     if endpoint is None:
         try:
             with transaction.atomic():
-                endpoint = SubscriberEndpoint.objects.create(kind=kind, url=url, requested_at=now, confirmed_at=now)
+                endpoint = SubscriberEndpoint.objects.create(kind=kind, url=url, requested_at=now, confirmed_at=now,
+                                                             place=place[:200])
         except IntegrityError:  # the same URL, subscribed at the same moment by another request
             return SubscriberEndpoint.objects.get(url=url), False
     else:
         endpoint.kind, endpoint.requested_at, endpoint.confirmed_at = kind, now, now
         endpoint.confirm_token = new_token()  # the code's link stops working, as after confirm()
-        endpoint.test_sent_at, endpoint.test_error = None, ""
+        endpoint.test_sent_at, endpoint.test_error, endpoint.place = None, "", place[:200]
         endpoint.save(update_fields=["kind", "requested_at", "confirmed_at", "confirm_token", "test_sent_at",
-                                     "test_error"])
+                                     "test_error", "place"])
     endpoint.components.set(components)
     from comms.tasks import send_endpoint_confirmation
 

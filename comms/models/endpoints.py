@@ -50,6 +50,10 @@ class SubscriberEndpoint(models.Model):
         null=True, blank=True,
         help_text="Set after SUBSCRIBER_ENDPOINT_MAX_FAILURES permanent failures in a row: nothing more is sent.")
     disabled_reason = models.CharField(max_length=300, blank=True)
+    place = models.CharField(
+        max_length=200, blank=True,
+        help_text="Where it posts, as the service named it when it made the URL (Add to Slack: the channel and "
+                  "workspace). Shown to leads beside the host; never on the status page.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -97,8 +97,10 @@ def _callback(request) -> HttpResponse:
         installation = slack_oauth.exchange(code[:200])
     except slack_oauth.SlackRefused as refusal:
         return _exchange_failed(request, refusal)
-    endpoint, added = subscriptions.subscribe_confirmed("slack", installation.url, choice.components, choice.groups)
     where = f"{installation.channel or 'The channel'}{f' in {installation.team}' if installation.team else ''}"
+    place = where if installation.channel or installation.team else ""
+    endpoint, added = subscriptions.subscribe_confirmed("slack", installation.url, choice.components, choice.groups,
+                                                        place=place)
     if not added:
         return _notice(
             request,

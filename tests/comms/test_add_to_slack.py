@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core import signing
 from django.test import Client, override_settings
+from django.urls import reverse
 
 from comms.choices import DeliveryStatus
 from comms.endpoints import slack_oauth
@@ -396,6 +397,23 @@ def test_a_url_waiting_for_its_code_is_confirmed_when_its_channel_is_added_at_sl
 
 
 # --- Credentials -----------------------------------------------------------------------------------------------
+
+
+def test_leads_see_which_channel_and_workspace_a_disabled_slack_subscription_posted_to_and_the_status_page_does_not(
+    client, lead, slack, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    add_channel(client, slack, django_capture_on_commit_callbacks)
+    assert SubscriberEndpoint.objects.get().place == "#status in Acme"
+    SubscriberEndpoint.objects.update(disabled_at=timezone.now(), disabled_reason="Slack answered 404 (no_service)")
+    status_page = client.get("/status/")
+    client.force_login(lead)
+
+    page = client.get(reverse("subscriber-endpoints"))
+
+    assert "#status in Acme" in text(page) and "#status in Acme" not in text(status_page)
+    assert_no_credentials(page, slack)
 
 
 def test_neither_the_secret_nor_the_webhook_url_nor_slacks_token_shows_on_any_page_or_in_the_logs(
