@@ -97,7 +97,7 @@ def fan_out(message: Message, on_chunk=None) -> dict[str, int]:
         created = 0
         while batch := list(islice(recipients, INSERT_BATCH)):
             with transaction.atomic():
-                insert_deliveries(message.pk, kind, batch)
+                insert_deliveries(kind, batch, message_id=message.pk)
             created += len(batch)
             if on_chunk:
                 on_chunk()
@@ -110,25 +110,28 @@ def fan_out(message: Message, on_chunk=None) -> dict[str, int]:
 DELIVERY_ARRAYS = {"recipient": "text", "subscriber_id": "bigint", "endpoint_id": "bigint", "code": "text"}
 
 
-def delivery_constants(message_id: int, channel: str) -> dict:
-    return {"message_id": message_id, "channel": channel, "status": DeliveryStatus.QUEUED, "attempts": 0,
-            "in_reply_to": "", "body": "", "external_id": "", "last_error": "", "created_at": timezone.now()}
+def delivery_constants(channel: str, message_id: int | None = None, notice_id: int | None = None) -> dict:
+    return {"message_id": message_id, "notice_id": notice_id, "channel": channel, "status": DeliveryStatus.QUEUED,
+            "attempts": 0, "in_reply_to": "", "body": "", "external_id": "", "last_error": "",
+            "created_at": timezone.now()}
 
 
-def insert_deliveries(message_id: int, channel: str, recipients) -> None:
-    """One queued row per recipient, a repeat (message, channel, recipient) skipped.
+def insert_deliveries(channel: str, recipients, *, message_id: int | None = None,
+                      notice_id: int | None = None) -> None:
+    """One queued row per recipient of a message or of a maintenance notice, a repeat (message or notice, channel,
+    recipient) skipped.
 
     On PostgreSQL one INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING per chunk: Django's bulk_create
     builds and prepares every field of every instance in Python, which cost more than the database's own work
     (about 250 µs a row: 200,000 recipients took 76 s to fan out; docs/benchmarks.md)."""
     if connection.vendor != "postgresql":
         Delivery.objects.bulk_create(
-            [Delivery(message_id=message_id, channel=channel, recipient=r.address, subscriber_id=r.subscriber_id,
-                      endpoint_id=r.endpoint_id) for r in recipients],
+            [Delivery(message_id=message_id, notice_id=notice_id, channel=channel, recipient=r.address,
+                      subscriber_id=r.subscriber_id, endpoint_id=r.endpoint_id) for r in recipients],
             ignore_conflicts=True,
         )
         return
-    constants = delivery_constants(message_id, channel)
+    constants = delivery_constants(channel, message_id, notice_id)
     arrays = {
         "recipient": [r.address for r in recipients],
         "subscriber_id": [r.subscriber_id for r in recipients],
@@ -137,7 +140,9 @@ def insert_deliveries(message_id: int, channel: str, recipients) -> None:
     }
     table = connection.ops.quote_name(Delivery._meta.db_table)
     columns = [Delivery._meta.get_field(name).column for name in (*arrays, *constants)]
-    selected = [f"unnest(CAST(%b AS {DELIVERY_ARRAYS[name]}[]))" for name in arrays] + ["%s"] * len(constants)
+    # The ids' type is named: a NULL parameter alone would be read as text.
+    selected = [f"unnest(CAST(%b AS {DELIVERY_ARRAYS[name]}[]))" for name in arrays] + [
+        "CAST(%s AS bigint)" if name in ("message_id", "notice_id") else "%s" for name in constants]
     with bound_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(selected)} ON CONFLICT DO NOTHING",

@@ -21,11 +21,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from comms.channels import get_transport
+from comms.channels.base import Recipient
 from comms.channels.email import subscriber_recipients
 from comms.channels.sms import subscriber_recipients as sms_recipients
 from comms.channels.subscriber_hooks import endpoint_recipients
 from comms.choices import DeliveryStatus
-from comms.delivery.dispatch import enqueue_queued
+from comms.delivery.dispatch import INSERT_BATCH, enqueue_queued, insert_deliveries
 from comms.maintenance.rendering import first_line
 from comms.models import Delivery, MaintenanceNotice, MaintenanceNoticeKind, WebhookEndpoint
 from incidents.choices import MaintenanceApproval, MaintenanceEventKind, MaintenanceState
@@ -145,14 +146,14 @@ def recipients(maintenance: Maintenance):
 
 
 def _fan_out(notice: MaintenanceNotice, maintenance: Maintenance) -> dict[str, int]:
-    counts = dict.fromkeys(NOTICE_CHANNELS, 0)
-    rows = []
+    """The notice's rows, written as a message's are (insert_deliveries), in chunks per channel."""
+    by_channel: dict[str, list[Recipient]] = {channel: [] for channel in NOTICE_CHANNELS}
     for channel, address, subscriber_id, endpoint_id in recipients(maintenance):
-        rows.append(Delivery(notice=notice, channel=channel, recipient=address, subscriber_id=subscriber_id,
-                             endpoint_id=endpoint_id))
-        counts[channel] += 1
-    Delivery.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-    return counts
+        by_channel[channel].append(Recipient(address=address, subscriber_id=subscriber_id, endpoint_id=endpoint_id))
+    for channel, found in by_channel.items():
+        for start in range(0, len(found), INSERT_BATCH):
+            insert_deliveries(channel, found[start:start + INSERT_BATCH], notice_id=notice.pk)
+    return {channel: len(found) for channel, found in by_channel.items()}
 
 
 def _enqueue(notice_id: int) -> int:
