@@ -82,7 +82,8 @@ def keywords_in(text: str, lowered: str, keywords: tuple[tuple[str, str], ...]) 
     candidates = [(word, low) for word, low in keywords if low in lowered]
     if not candidates:
         return []
-    seen = {text[start:end].lower() for start, end in spans([low for _, low in candidates], text, lowered)}
+    # The words as configured: one that lower() changes in length ("İptal") is then matched by the pattern, as before.
+    seen = {text[start:end].lower() for start, end in spans([word for word, _ in candidates], text, lowered)}
     return [word for word, low in candidates if low in seen]
 
 

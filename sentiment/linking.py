@@ -20,7 +20,7 @@ from sentiment.choices import Label
 from sentiment.models import Mention
 from sentiment.review import visible_mentions
 from sentiment.scoring.patterns import ascii_twin
-from sentiment.scoring.terms import holds, plain
+from sentiment.scoring.terms import caseless_outside_ascii, holds, plain
 
 # Words that make a mention attributable to the one incident that was open when it was posted.
 OUTAGE_WORDS = re.compile(
@@ -46,10 +46,17 @@ class IncidentLinker:
         # the names of all its components: lower-cased for plain text, one pattern for any other.
         self.spans = [
             (incident, incident.started_at, self._relevant_until(incident, window),
-             tuple({component.name.lower() for component in incident.components.all()} - {""}),
-             any_of(component.name for component in incident.components.all()))
+             *self.names_of(component.name for component in incident.components.all()))
             for incident in incidents
         ]
+
+    @staticmethod
+    def names_of(names) -> tuple[tuple[str, ...] | None, re.Pattern | None]:
+        """The names lower-cased for plain text, unless lower() changes one in more than case ("İstanbul": those are
+        left to the pattern, on the text as it is); and one pattern for all of them (None: no names)."""
+        names = [name for name in names if name]
+        lowered = tuple({name.lower() for name in names}) if all(map(caseless_outside_ascii, names)) else None
+        return lowered, any_of(names)
 
     @staticmethod
     def _relevant_until(incident: Incident, window) -> datetime | None:
@@ -67,7 +74,8 @@ class IncidentLinker:
         # without IGNORECASE finds the outage words; the same as the patterns on the text, at a fraction of the cost.
         simple = plain(text)
         for incident, names, pattern in live:  # most severe first
-            if names and (holds(names, lowered) if simple else pattern.search(text)):
+            if pattern is not None and (holds(names, lowered) if simple and names is not None
+                                        else pattern.search(text)):
                 return incident
         if len(live) == 1 and (OUTAGE_WORDS_PLAIN.search(lowered) if simple else OUTAGE_WORDS.search(text)):
             return live[0][0]

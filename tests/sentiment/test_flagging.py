@@ -62,3 +62,17 @@ def test_a_keyword_rule_names_the_words_found_as_configured_the_longer_of_two_ov
     assert reasons("We are MOVING TO a rival; cancelled twice") == ["Churn: Moving to, Cancelled"]
     assert reasons("pursued by the tomato issue") == []  # "sue" in "pursued", "to" in "tomato": parts of words
     assert reasons("I will sue. Going to court") == ["Churn: to, sue"]  # in the order configured
+
+
+def test_a_keyword_that_lower_case_lengthens_is_found_as_the_pattern_finds_it():
+    from types import SimpleNamespace
+
+    from sentiment.choices import RuleKind
+    from sentiment.models import FlagRule
+
+    rules = RuleSet([FlagRule(name="Churn", kind=RuleKind.KEYWORDS, keywords=["İptal"])])
+
+    def reasons(text):
+        return rules.reasons(SimpleNamespace(text=text, compound=-0.5, author_followers=None))
+
+    assert reasons("İPTAL ediyorum") == ["Churn: İptal"] and reasons("İptal!") == ["Churn: İptal"]

@@ -39,6 +39,15 @@ def test_with_two_open_incidents_only_a_named_component_decides(payments, lead):
     assert link("checkout is down", now()) == payments
 
 
+def test_a_component_name_is_found_in_any_case_as_a_whole_word_also_one_lower_changes_in_length(lead):
+    istanbul = services.create_incident(actor=lead, title="Network", severity="SEV1", started_at=now() - minutes(60),
+                                        components=[ComponentFactory(name="İstanbul DC")])
+    services.create_incident(actor=lead, title="Search", started_at=now() - minutes(30),
+                             components=[ComponentFactory(name="Search API")])
+    assert link("ISTANBUL DC is unreachable", now()) == istanbul  # as the pattern always found it
+    assert link("SEARCH api times out", now()) is not None and link("research apis", now()) is None
+
+
 def test_a_mention_before_the_incident_is_not_linked(payments):
     assert link("checkout is down", now() - minutes(90)) is None
 
