@@ -32,7 +32,8 @@ LINKEDIN_RECIPIENT = "linkedin"
 NOT_CONFIGURED = "LinkedIn is not configured: set LINKEDIN_ORGANIZATION_ID and LINKEDIN_ACCESS_TOKEN."
 MAX_WAIT_SECONDS = 24 * 3600
 POST_URN = r"urn:li:(?:share|ugcPost|activity):\d{1,30}"
-REPLY_TARGET = re.compile(rf"({POST_URN}) (urn:li:comment:\({POST_URN},\d{{1,30}}\))")
+COMMENT_URN = re.compile(rf"urn:li:comment:\({POST_URN},\d{{1,30}}\)")
+REPLY_TARGET = re.compile(rf"({POST_URN}) ({COMMENT_URN.pattern})")
 
 
 def organization_urn() -> str:

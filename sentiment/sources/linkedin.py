@@ -1,18 +1,21 @@
 """Comments on our LinkedIn organization page's posts, polled: the organization's latest posts (GET
 /rest/posts?q=author), then each one's comments (GET /rest/socialActions/{post-urn}/comments, newest first), then
-the replies under each of the newest of those comments that its commentsSummary says has replies (GET
-/rest/socialActions/{comment-urn}/comments: LinkedIn lists a post's first-level comments only). The token needs
-r_organization_social (docs/operations.md).
+the replies under the comments whose reply count went up (GET /rest/socialActions/{comment-urn}/comments: LinkedIn
+lists a post's first-level comments only, each with its commentsSummary). The token needs r_organization_social
+(docs/operations.md).
 
-Replies are read under the REPLY_THREADS newest first-level comments of a post that have any, old ones included (a
-reply may come days after the comment it answers); one under an older comment is not read: a request per comment
-and poll would spend the page's daily request limit.
+The search's cursor is the newest first-level comment time read, held a minute behind the poll's start (a comment
+written while a poll reads other posts is read by the next; one read twice is a duplicate and changes nothing).
+A poll reads every watched post down to the cursor and stores what is newer; comments stored before a rate limit or
+an outage stopped the poll stay stored (ingest is idempotent by source and comment id), and the cursor moves only
+when a poll has read every post, so the next poll reads again what the stopped one had not. A new search starts from
+now. The organization's own comments are left out.
 
-The search's cursor is the newest comment time stored. A poll reads every watched post down to the cursor and
-stores what is newer; comments stored before a rate limit or an outage stopped the poll stay stored (ingest is
-idempotent by source and comment id), and the cursor moves only when a poll has read every post, so the next poll
-reads again what the stopped one had not. A new search starts from now. The organization's own comments are left
-out.
+Replies: the search keeps each watched comment's reply count (reply_counts). A thread whose count went up is read,
+every reply of its first pages stored (a repeat is a duplicate), and its count kept once read; at most
+REPLY_THREADS_PER_POLL threads a poll, the rest at the next one, so a busy page costs a bounded number of requests and
+no reply is skipped for good. A thread LinkedIn refuses (a comment deleted meanwhile: 404) is passed over with its
+count kept; a rate limit or a refused token stops the poll as any request does.
 
 Each mention keeps its thread (the comment it answers, for a reply under a comment, else the post) and, in
 network_ref, "<post URN> <comment URN>": what the channel needs to answer it under the same comment
@@ -20,7 +23,8 @@ network_ref, "<post URN> <comment URN>": what the channel needs to answer it und
 first-level comment, as LinkedIn's own page does.
 """
 
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from django.conf import settings
@@ -28,12 +32,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from comms.channels.base import TransportError
-from comms.channels.linkedin import organization_urn, rest_request
+from comms.channels.linkedin import COMMENT_URN, organization_urn, rest_request
 from core.outbound import OutboundSession
 from sentiment.choices import Source
 from sentiment.ingest import REF_LIMIT, ingest, usable_url
 from sentiment.sources import polling
 from sentiment.sources.models import SocialSearch
+
+log = logging.getLogger(__name__)
 
 NETWORK = SocialSearch.Network.LINKEDIN
 Status = SocialSearch.Status
@@ -41,8 +47,9 @@ NOT_CONFIGURED = ("LinkedIn is not configured: set LINKEDIN_ORGANIZATION_ID and 
                   "(r_organization_social) to read comments.")
 POSTS_WATCHED = 20
 COMMENTS_PAGE_SIZE = 50
-MAX_COMMENT_PAGES = 4  # per post and poll
-REPLY_THREADS = 5  # per post and poll: the newest first-level comments with replies, whose replies are read
+MAX_COMMENT_PAGES = 4  # per post or thread, and poll
+REPLY_THREADS_PER_POLL = 25  # threads whose replies a poll reads; the others wait for the next
+CURSOR_OVERLAP = timedelta(minutes=1)  # the cursor stays this far behind the poll's start
 
 
 def poll_due_searches() -> int:
@@ -50,9 +57,11 @@ def poll_due_searches() -> int:
 
 
 def poll(search: SocialSearch) -> int:
+    started = timezone.now()
     since = parse_datetime(search.cursor) if search.cursor else None
     http = OutboundSession()
     created, newest = 0, since
+    threads = Threads(search.reply_counts if isinstance(search.reply_counts, dict) else {}, since is None, started)
     try:
         posts = rest_request(http, "GET", "posts", doing="read the page's posts", params={
             "q": "author", "author": organization_urn(), "count": POSTS_WATCHED, "sortBy": "LAST_MODIFIED"}).json()
@@ -60,8 +69,9 @@ def poll(search: SocialSearch) -> int:
             urn = post.get("id") if isinstance(post, dict) else None
             if not isinstance(urn, str):
                 continue
-            comments = comments_since(http, urn, since)
+            comments = comments_since(http, urn, since, threads)
             newest = max([comment_time(comment) for comment in comments] + ([newest] if newest else []), default=None)
+            comments += threads.read_replies(http)
             found = [mention_from(urn, comment) for comment in comments if comment.get("actor") != organization_urn()]
             if since is not None and found:  # a new search starts from now: its first poll only sets the cursor
                 created += sum(result.status == "created"
@@ -71,28 +81,103 @@ def poll(search: SocialSearch) -> int:
     except ValueError:  # an answer that is not JSON
         raise polling.PollStopped(Status.FAILING, "LinkedIn answered something that is not JSON; trying again at "
                                   "the next interval.", polling.after_interval(search)) from None
-    search.cursor = (newest or timezone.now()).isoformat()
-    polling.save_progress(search)
+    search.cursor = min(newest or started, started - CURSOR_OVERLAP).isoformat() if since else started.isoformat()
+    search.reply_counts = threads.kept()
+    polling.save_progress(search, "reply_counts")
     polling.record(search, Status.OK, "", polling.after_interval(search), polled=True)
     return created
 
 
-def comments_since(http, post_urn: str, since: datetime | None) -> list[dict]:
-    """The post's comments newer than since (all of its first page for a new search), newest first, then the replies
-    newer than since under the REPLY_THREADS newest first-level comments read that have replies."""
-    found, threads = [], []
+def comments_since(http, post_urn: str, since: datetime | None, threads: "Threads") -> list[dict]:
+    """The post's first-level comments newer than since (all of its first page for a new search), newest first;
+    every comment read is shown to threads, which picks those whose replies to read."""
+    found = []
     for page in range(MAX_COMMENT_PAGES):
         elements = _page(http, post_urn, page)
+        threads.seen(elements)
         newer = [element for element in elements if since is None or comment_time(element) > since]
         found.extend(newer)
-        threads += [element for element in elements if _has_replies(element)][: REPLY_THREADS - len(threads)]
         if len(newer) < len(elements) or len(elements) < COMMENTS_PAGE_SIZE or since is None:
             break
-    for comment in threads:
-        urn = _text(comment.get("commentUrn")) or _text(comment.get("$URN"))
-        if urn:
-            found.extend(reply for reply in _page(http, urn, 0) if since is None or comment_time(reply) > since)
     return found
+
+
+class Threads:
+    """Which comments' replies a poll reads: those whose reply count (commentsSummary.aggregatedTotalComments) is
+    higher than the count kept from the polls before, at most REPLY_THREADS_PER_POLL; of a thread read, the replies
+    since its count was kept (a minute's overlap; all of them for a comment new since). A new search only learns the
+    counts. kept(): what to keep, for the comments this poll read (older ones have left the watched posts): comment
+    URN → [count, when it was taken]."""
+
+    def __init__(self, kept: dict, first_poll: bool, started: datetime):
+        self.before = {urn: _known(value) for urn, value in kept.items()}
+        self.first_poll, self.started = first_poll, started
+        self.now: dict[str, list] = {}
+        self.due: list[tuple[str, datetime | None]] = []  # (comment URN, replies after this time; None: all)
+
+    def seen(self, comments: list[dict]) -> None:
+        taken = self.started.isoformat()
+        for comment in comments:
+            urn, count = comment_urn_of(comment), reply_count(comment)
+            if not urn or count is None:
+                continue
+            known, since = self.before.get(urn, (0, None))
+            if self.first_poll or count <= known:
+                self.now[urn] = [count, taken]
+            elif len(self.due) < REPLY_THREADS_PER_POLL and COMMENT_URN.fullmatch(urn):
+                self.due.append((urn, since - CURSOR_OVERLAP if since else None))
+                self.now[urn] = [count, taken]  # kept only if the poll ends (a stopped poll keeps nothing)
+            elif urn in self.before:
+                self.now[urn] = [known, since.isoformat() if since else None]  # read at a later poll
+
+    def read_replies(self, http) -> list[dict]:
+        """The replies of the threads due, each marked as under its comment; a thread LinkedIn refuses (not a rate
+        limit, not the token or a permission) is passed over with its count kept."""
+        replies = []
+        due, self.due = self.due, []
+        for urn, since in due:
+            try:
+                thread = _thread(http, urn)
+            except TransportError as error:
+                if error.retry_after is not None or not error.permanent or "(401)" in str(error) or "(403)" in str(
+                        error):  # the poll stops; its counts are not kept
+                    raise
+                log.warning("LinkedIn: the replies under a comment were refused, passed over: %s", error)
+                continue
+            replies += [{**reply, "parentComment": _text(reply.get("parentComment")) or urn} for reply in thread
+                        if since is None or comment_time(reply) > since]
+        return replies
+
+    def kept(self) -> dict[str, list]:
+        return dict(self.now)
+
+
+def _known(value) -> tuple[int, datetime | None]:
+    """A kept [count, time] (or a bare count) as (count, time)."""
+    count, taken = (value + [None])[:2] if isinstance(value, list) else (value, None)
+    count = count if isinstance(count, int) and not isinstance(count, bool) else 0
+    return count, parse_datetime(taken) if isinstance(taken, str) else None
+
+
+def _thread(http, urn: str) -> list[dict]:
+    """The replies under a comment: its pages in turn, up to MAX_COMMENT_PAGES, until a short one."""
+    replies = []
+    for page in range(MAX_COMMENT_PAGES):
+        elements = _page(http, urn, page)
+        replies += elements
+        if len(elements) < COMMENTS_PAGE_SIZE:
+            break
+    return replies
+
+
+def comment_urn_of(comment: dict) -> str:
+    return _text(comment.get("commentUrn")) or _text(comment.get("$URN"))
+
+
+def reply_count(comment: dict) -> int | None:
+    summary = comment.get("commentsSummary")
+    count = summary.get("aggregatedTotalComments") if isinstance(summary, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
 def _page(http, urn: str, page: int) -> list[dict]:
@@ -101,12 +186,6 @@ def _page(http, urn: str, page: int) -> list[dict]:
                           params={"start": page * COMMENTS_PAGE_SIZE, "count": COMMENTS_PAGE_SIZE}).json()
     return [element for element in answer.get("elements") or [] if isinstance(element, dict)
             and comment_time(element) is not None]
-
-
-def _has_replies(comment: dict) -> bool:
-    summary = comment.get("commentsSummary")
-    count = summary.get("aggregatedTotalComments") if isinstance(summary, dict) else None
-    return isinstance(count, int) and not isinstance(count, bool) and count > 0
 
 
 def comment_time(comment: dict) -> datetime | None:

@@ -49,6 +49,8 @@ class SocialSearch(models.Model):
     # Bluesky pages from newest to oldest: a poll cut short keeps its page cursor and the newest time it saw.
     pending_cursor = models.CharField(max_length=500, blank=True)
     pending_newest = models.CharField(max_length=200, blank=True)
+    # LinkedIn: each watched comment's reply count when its replies were last read (comment URN → count).
+    reply_counts = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OK)
     last_error = models.TextField(blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)

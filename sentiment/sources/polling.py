@@ -92,8 +92,8 @@ def record(search: SocialSearch, status: str, error: str, next_poll_at, *, polle
     search.save(update_fields=_POLL_FIELDS)
 
 
-def save_progress(search: SocialSearch) -> None:
-    search.save(update_fields=["cursor", "pending_cursor", "pending_newest"])
+def save_progress(search: SocialSearch, *more: str) -> None:
+    search.save(update_fields=["cursor", "pending_cursor", "pending_newest", *more])
 
 
 RATE_LIMIT_FALLBACK = timedelta(minutes=5)  # when a network says "too many" but not for how long

@@ -37,6 +37,7 @@ class FakeLinkedIn(FakeServer):
         self.comments: dict[str, list[dict]] = {}  # post URN → its comments, oldest first
         self.ids = itertools.count(7_270_000_000_000_000_001)
         self.clock_ms = 0
+        self.replies_without_parent = False  # list replies without parentComment, as an answer may come
 
     # --- content for the listening tests ------------------------------------------------------------
 
@@ -137,6 +138,8 @@ class FakeLinkedIn(FakeServer):
         every = [comment for comments in self.comments.values() for comment in comments]
         if urn.startswith("urn:li:comment:"):
             found = [comment for comment in reversed(every) if comment.get("parentComment") == urn]
+            if self.replies_without_parent:
+                found = [{key: value for key, value in comment.items() if key != "parentComment"} for comment in found]
         else:
             found = [{**comment, "commentsSummary": self._summary(comment["$URN"], every)}
                      for comment in reversed(self.comments.get(urn, [])) if "parentComment" not in comment]

@@ -1,7 +1,7 @@
 """Polling the comments on our Facebook and LinkedIn pages' posts against local fakes (tests/fakes/facebook.py,
 tests/fakes/linkedin.py)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -446,19 +446,128 @@ def test_a_linkedin_reply_under_a_comment_stored_in_an_earlier_poll_is_read_in_t
     assert Mention.objects.filter(source=Source.LINKEDIN).count() == 2  # the comment was not stored twice
 
 
-def test_linkedin_replies_are_read_under_the_newest_commented_comments_only_a_request_each(linkedin):
+def reply_requests(linkedin) -> list:
+    return [call for call in linkedin.requests if "urn%3Ali%3Acomment" in call.path]
+
+
+def test_a_new_reply_under_an_old_thread_is_read_however_many_newer_threads_have_replies(linkedin):
     search = comments_search(Network.LINKEDIN)
     post = linkedin.add_post()
     linkedin_source.poll_due_searches()
-    quiet = linkedin.add_comment(post, "No replies here")
-    commented = [linkedin.add_comment(post, f"Comment {n}") for n in range(linkedin_source.REPLY_THREADS + 2)]
-    replies = [linkedin.add_comment(post, f"Reply {n}", parent=comment["$URN"]) for n, comment in enumerate(commented)]
+    old = linkedin.add_comment(post, "Checkout is down")
+    newer = [linkedin.add_comment(post, f"Comment {n}") for n in range(7)]
+    for n, comment in enumerate(newer):
+        linkedin.add_comment(post, f"Reply {n}", parent=comment["$URN"])
+    poll_again(linkedin_source, search)
+    complaint = linkedin.add_comment(post, "Still down for us, a day later", parent=old["$URN"])
 
     poll_again(linkedin_source, search)
 
-    reply_paths = {call.path for call in linkedin.requests if "urn%3Ali%3Acomment" in call.path}
-    assert reply_paths == {f"/rest/socialActions/{quote(comment['$URN'], safe='')}/comments"
-                           for comment in commented[-linkedin_source.REPLY_THREADS:]}
+    assert Mention.objects.get(external_id=complaint["id"]).in_reply_to_id == old["$URN"]
+    assert Mention.objects.filter(text__startswith="Reply ").count() == 7
+
+
+def test_a_poll_with_nothing_new_and_a_new_searchs_first_poll_read_no_replies(linkedin):
+    search = comments_search(Network.LINKEDIN)
+    post = linkedin.add_post()
+    first = linkedin.add_comment(post, "Before EARS listened")
+    old = linkedin.add_comment(post, "An old reply", parent=first["$URN"])
+    old["created"]["time"] -= 120_000  # two minutes before the search started
+    linkedin_source.poll_due_searches()
+    assert reply_requests(linkedin) == [] and not Mention.objects.exists()
+    linkedin.add_comment(post, "A new reply", parent=first["$URN"])
+    poll_again(linkedin_source, search)
+    assert len(reply_requests(linkedin)) == 1
+    assert list(Mention.objects.values_list("text", flat=True)) == ["A new reply"]
+
+    poll_again(linkedin_source, search)
+
+    assert len(reply_requests(linkedin)) == 1  # no thread grew: no request
+
+
+def test_threads_beyond_a_polls_budget_are_read_at_the_next_poll(linkedin, monkeypatch):
+    monkeypatch.setattr(linkedin_source, "REPLY_THREADS_PER_POLL", 2)
+    search = comments_search(Network.LINKEDIN)
+    post = linkedin.add_post()
+    linkedin_source.poll_due_searches()
+    comments = [linkedin.add_comment(post, f"Comment {n}") for n in range(5)]
+    replies = [linkedin.add_comment(post, f"Reply {n}", parent=comment["$URN"]) for n, comment in enumerate(comments)]
+
+    poll_again(linkedin_source, search)
+    assert len(reply_requests(linkedin)) == 2
+    poll_again(linkedin_source, search)
+    poll_again(linkedin_source, search)
+
+    assert len(reply_requests(linkedin)) == 5
+    assert {reply["id"] for reply in replies} <= set(Mention.objects.values_list("external_id", flat=True))
+
+
+def test_a_thread_linkedin_refuses_is_passed_over_and_the_rest_of_the_poll_goes_on(linkedin):
+    search = comments_search(Network.LINKEDIN)
+    gone_post, post = linkedin.add_post("First"), linkedin.add_post("Second")
+    linkedin_source.poll_due_searches()
+    deleted = linkedin.add_comment(post, "Deleted soon")
+    linkedin.add_comment(post, "A reply", parent=deleted["$URN"])
+    later = linkedin.add_comment(gone_post, "On the first post")
+    linkedin.fail_next(f"/rest/socialActions/{quote(deleted['$URN'], safe='')}/comments", 404,
+                       body=fake_linkedin.error(404, f"Not found: {deleted['$URN']}"))
+
+    poll_again(linkedin_source, search)
+
+    search.refresh_from_db()
+    assert search.status == Status.OK
+    assert Mention.objects.filter(external_id=later["id"]).exists()
+
+
+def test_every_page_of_a_busy_thread_is_read_and_a_reply_without_its_parent_is_kept_under_the_thread(linkedin):
+    search = comments_search(Network.LINKEDIN)
+    post = linkedin.add_post()
+    linkedin_source.poll_due_searches()
+    first = linkedin.add_comment(post, "Checkout is down")
+    replies = [linkedin.add_comment(post, f"Me too {n}", parent=first["$URN"])
+               for n in range(linkedin_source.COMMENTS_PAGE_SIZE + 5)]
+    linkedin.replies_without_parent = True  # LinkedIn's answers without parentComment
+
+    poll_again(linkedin_source, search)
+
+    assert Mention.objects.filter(text__startswith="Me too").count() == len(replies)
+    orphan = Mention.objects.get(external_id=replies[0]["id"])
+    assert orphan.in_reply_to_id == first["$URN"] and orphan.network_ref == f"{post} {first['$URN']}"
+
+
+def test_the_cursor_stays_a_minute_behind_the_polls_start(linkedin):
+    search = comments_search(Network.LINKEDIN)
+    post = linkedin.add_post()
+    linkedin_source.poll_due_searches()
+    linkedin.add_comment(post, "Written just now")
+    before = timezone.now()
+
+    poll_again(linkedin_source, search)
+
+    search.refresh_from_db()
+    assert datetime.fromisoformat(search.cursor) <= before - timedelta(seconds=59)
+
+
+def test_a_comment_written_while_a_poll_reads_is_stored_by_the_next_poll(linkedin, monkeypatch):
+    search = comments_search(Network.LINKEDIN)
+    post = linkedin.add_post()
+    linkedin_source.poll_due_searches()
+    thread = linkedin.add_comment(post, "A thread")
+    linkedin.add_comment(post, "An old reply", parent=thread["$URN"])
+    poll_again(linkedin_source, search)
+    read_page, written = linkedin_source._page, {}
+
+    def page_then_comments(http, urn, page):
+        answer = read_page(http, urn, page)
+        if urn == post and not written:  # just after the post's comments were read, before its replies are
+            written["comment"] = linkedin.add_comment(post, "Checkout is down")
+            written["reply"] = linkedin.add_comment(post, "A reply a second later", parent=thread["$URN"])
+        return answer
+
+    monkeypatch.setattr(linkedin_source, "_page", page_then_comments)
+    poll_again(linkedin_source, search)
+    monkeypatch.setattr(linkedin_source, "_page", read_page)
+    poll_again(linkedin_source, search)
+
     stored = set(Mention.objects.values_list("external_id", flat=True))
-    assert {reply["id"] for reply in replies[-linkedin_source.REPLY_THREADS:]} <= stored
-    assert replies[0]["id"] not in stored and quiet["id"] in stored
+    assert {written["comment"]["id"], written["reply"]["id"]} <= stored
