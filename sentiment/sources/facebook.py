@@ -1,5 +1,6 @@
 """Comments on our Facebook page's posts, polled: GET /v21.0/{page-id}/feed with each of the latest posts' newest
-comments at every level (field expansion with filter(stream): replies under comments too), one request per poll.
+comments at every level (field expansion with filter(stream): replies under comments too), one request per poll,
+and a busy post's next pages while all of a page is new (GET /{post-id}/comments after its cursor).
 The page token needs pages_read_engagement and pages_read_user_content (docs/operations.md).
 
 The search's cursor is the newest comment time read; each poll keeps the comments from that second on (ingest is
@@ -9,6 +10,7 @@ Comments written by the page itself are left out. Each mention keeps the thread 
 answers (a reply under a comment) or else the post it is on, with its address.
 """
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -29,6 +31,8 @@ NOT_CONFIGURED = ("Facebook is not configured: set FACEBOOK_PAGE_ID and FACEBOOK
                   "pages_read_user_content) to read comments.")
 POSTS_WATCHED = 25  # the page's latest posts
 COMMENTS_PER_POST = 100
+POST_ID = re.compile(r"\d{1,40}(?:_\d{1,40})?")  # "<page id>_<post id>", as the feed gives them
+MORE_PAGES = 4  # per post and poll, when every comment of a page is new: a busy post's comments are paged
 COMMENT_FIELDS = "id,message,from,created_time,permalink_url,parent"
 # filter(stream): replies under comments too, each with its parent (the edge lists top-level comments only by
 # default).
@@ -49,8 +53,10 @@ def poll(search: SocialSearch) -> int:
         raise polling.stopped_by(search, error) from None
     since = parse_datetime(search.cursor) if search.cursor else None
     posts = [post for post in feed.get("data") or [] if isinstance(post, dict)]
-    comments = [{**comment, "post": post} for post in posts
-                for comment in ((post.get("comments") or {}).get("data") or []) if isinstance(comment, dict)]
+    try:
+        comments = [{**comment, "post": post} for post in posts for comment in comments_of(post, since)]
+    except TransportError as error:
+        raise polling.stopped_by(search, error) from None
     times = [parse_datetime(comment.get("created_time") or "") for comment in comments]
     newest = max((moment for moment in times if moment), default=None)
     created = 0
@@ -67,6 +73,35 @@ def poll(search: SocialSearch) -> int:
     polling.save_progress(search)
     polling.record(search, Status.OK, "", polling.after_interval(search), polled=True)
     return created
+
+
+def comments_of(post: dict, since) -> list[dict]:
+    """The post's comments from the feed and, while every comment of a page is at or after since (more of them may
+    be new), its next pages (GET /{post-id}/comments after the page's cursor), up to MORE_PAGES."""
+    edge = _edge(post.get("comments"))
+    found = page = edge["data"]
+    post_id = str(post.get("id") or "")
+    for _ in range(MORE_PAGES):
+        if since is None or not page or not edge["after"] or not POST_ID.fullmatch(post_id) or any(
+                (moment := parse_datetime(str(comment.get("created_time") or ""))) is None or moment < since
+                for comment in page):
+            break  # nothing more, or this page reached the cursor
+        edge = _edge(graph_request(OutboundSession(), "GET", f"{post_id}/comments", doing="read comments", params={
+            "filter": "stream", "order": "reverse_chronological", "limit": COMMENTS_PER_POST,
+            "fields": COMMENT_FIELDS, "after": edge["after"]}))
+        page = edge["data"]
+        found = found + page
+    return found
+
+
+def _edge(value) -> dict:
+    """A comments edge's page: its comments, and the cursor after it when the Graph API says there is a next."""
+    value = value if isinstance(value, dict) else {}
+    paging = value.get("paging") if isinstance(value.get("paging"), dict) else {}
+    cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+    after = cursors.get("after") if paging.get("next") and isinstance(cursors.get("after"), str) else None
+    data = value.get("data") if isinstance(value.get("data"), list) else []
+    return {"data": [comment for comment in data if isinstance(comment, dict)], "after": after}
 
 
 def by_the_page(comment: dict) -> bool:

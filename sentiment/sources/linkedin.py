@@ -4,8 +4,9 @@ the replies under the comments whose reply count went up (GET /rest/socialAction
 lists a post's first-level comments only, each with its commentsSummary). The token needs r_organization_social
 (docs/operations.md).
 
-The search's cursor is the newest first-level comment time read, held a minute behind the poll's start (a comment
-written while a poll reads other posts is read by the next; one read twice is a duplicate and changes nothing).
+The search's cursor is the newest first-level comment time read, held a minute behind the poll's start and never
+moved back (a comment written while a poll reads other posts is read by the next; one read twice is a duplicate and
+changes nothing).
 A poll reads every watched post down to the cursor and stores what is newer; comments stored before a rate limit or
 an outage stopped the poll stay stored (ingest is idempotent by source and comment id), and the cursor moves only
 when a poll has read every post, so the next poll reads again what the stopped one had not. A new search starts from
@@ -81,7 +82,10 @@ def poll(search: SocialSearch) -> int:
     except ValueError:  # an answer that is not JSON
         raise polling.PollStopped(Status.FAILING, "LinkedIn answered something that is not JSON; trying again at "
                                   "the next interval.", polling.after_interval(search)) from None
-    search.cursor = min(newest or started, started - CURSOR_OVERLAP).isoformat() if since else started.isoformat()
+    if since is None:  # a new search starts from now, or from the newest comment seen if LinkedIn's clock is ahead
+        search.cursor = max(newest or started, started).isoformat()
+    else:  # never back: a comment written while this poll read others is after since and after this cursor too
+        search.cursor = max(since, min(newest or started, started - CURSOR_OVERLAP)).isoformat()
     search.reply_counts = threads.kept()
     polling.save_progress(search, "reply_counts")
     polling.record(search, Status.OK, "", polling.after_interval(search), polled=True)

@@ -10,6 +10,7 @@ Errors are {"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}
 
 import itertools
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from tests.fakes import Answer, FakeServer
@@ -84,6 +85,8 @@ class FakeFacebook(FakeServer):
             return 200, self._feed(query)
         if method == "POST" and path.startswith(f"/{VERSION}/") and path.endswith("/comments"):
             return self._reply(path.split("/")[2], body or {})
+        if method == "GET" and path.startswith(f"/{VERSION}/") and path.endswith("/comments"):
+            return 200, self._post_comments(path.split("/")[2], query)
         raise Answer(400, graph_error(100, "Unsupported request - method type or object does not exist",
                                       kind="GraphMethodException", subcode=33))
 
@@ -112,13 +115,35 @@ class FakeFacebook(FakeServer):
                                       "exist", kind="GraphMethodException", subcode=33))
 
     def _feed(self, query: dict) -> dict:
-        """The latest `limit` posts, newest first, each with its comments newest first (as the field expansion
-        comments.order(reverse_chronological) asks). As the comments edge does: only top-level comments, unless
-        the expansion asks for filter(stream), which lists replies under comments too (each with its parent)."""
+        """The latest `limit` posts, newest first, each with its first page of comments newest first (as the field
+        expansion comments.order(reverse_chronological).limit(n) asks: n of them, 25 by default, and a paging cursor
+        when there are more). As the comments edge does: only top-level comments, unless the expansion asks for
+        filter(stream), which lists replies under comments too (each with its parent)."""
         limit = int(query.get("limit", ["25"])[0])
-        stream = "comments.filter(stream)" in query.get("fields", [""])[0]
+        fields = query.get("fields", [""])[0]
+        stream = "comments.filter(stream)" in fields
+        per_post = int(found.group(1)) if (found := re.search(r"comments[^{]*\.limit\((\d+)\)", fields)) else 25
         posts = list(reversed(self.page_posts))[:limit]
         data = [{"id": post["id"], "permalink_url": f"https://www.facebook.com/{post['id']}",
-                 "comments": {"data": [comment for comment in reversed(post["comments"])
-                                       if stream or "parent" not in comment], "paging": {}}} for post in posts]
+                 "comments": self._comments_page(post, stream, 0, per_post)} for post in posts]
         return {"data": data, "paging": {}}
+
+    def _post_comments(self, post_id: str, query: dict) -> dict:
+        """GET /{post-id}/comments (filter, order reverse_chronological, limit, after): a page of a post's comments."""
+        post = next((post for post in self.page_posts if post["id"] == post_id), None)
+        if post is None:
+            raise Answer(400, graph_error(100, f"Unsupported get request. Object with ID '{post_id}' does not exist",
+                                          kind="GraphMethodException", subcode=33))
+        after = query.get("after", [""])[0]
+        start = int(after[len("offset-"):]) if after.startswith("offset-") else 0
+        return self._comments_page(post, query.get("filter", [""])[0] == "stream", start,
+                                   int(query.get("limit", ["25"])[0]))
+
+    @staticmethod
+    def _comments_page(post: dict, stream: bool, start: int, limit: int) -> dict:
+        listed = [comment for comment in reversed(post["comments"]) if stream or "parent" not in comment]
+        page = listed[start:start + limit]
+        paging = {"cursors": {"before": f"offset-{start}", "after": f"offset-{start + len(page)}"}}
+        if start + limit < len(listed):
+            paging["next"] = f"https://graph.facebook.com/{VERSION}/{post['id']}/comments?after=offset-{start + limit}"
+        return {"data": page, "paging": paging}

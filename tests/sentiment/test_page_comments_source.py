@@ -535,17 +535,22 @@ def test_every_page_of_a_busy_thread_is_read_and_a_reply_without_its_parent_is_k
     assert orphan.in_reply_to_id == first["$URN"] and orphan.network_ref == f"{post} {first['$URN']}"
 
 
-def test_the_cursor_stays_a_minute_behind_the_polls_start(linkedin):
+def test_the_cursor_stays_a_minute_behind_the_polls_start_and_never_moves_back(linkedin):
     search = comments_search(Network.LINKEDIN)
     post = linkedin.add_post()
     linkedin_source.poll_due_searches()
+    ten_minutes_ago = timezone.now() - timedelta(minutes=10)
+    SocialSearch.objects.filter(pk=search.pk).update(cursor=ten_minutes_ago.isoformat())
     linkedin.add_comment(post, "Written just now")
     before = timezone.now()
 
     poll_again(linkedin_source, search)
 
-    search.refresh_from_db()
-    assert datetime.fromisoformat(search.cursor) <= before - timedelta(seconds=59)
+    cursor = datetime.fromisoformat(SocialSearch.objects.get().cursor)
+    assert ten_minutes_ago < cursor <= before - timedelta(seconds=59)
+    SocialSearch.objects.filter(pk=search.pk).update(cursor=(before + timedelta(hours=1)).isoformat())
+    poll_again(linkedin_source, search)
+    assert datetime.fromisoformat(SocialSearch.objects.get().cursor) == before + timedelta(hours=1)
 
 
 def test_a_comment_written_while_a_poll_reads_is_stored_by_the_next_poll(linkedin, monkeypatch):
@@ -571,3 +576,21 @@ def test_a_comment_written_while_a_poll_reads_is_stored_by_the_next_poll(linkedi
 
     stored = set(Mention.objects.values_list("external_id", flat=True))
     assert {written["comment"]["id"], written["reply"]["id"]} <= stored
+
+
+def test_a_busy_facebook_post_is_paged_until_its_comments_reach_the_cursor(graph):
+    search = comments_search(Network.FACEBOOK)
+    post = graph.add_post()
+    for n in range(120):
+        graph.add_comment(post, f"Before EARS listened {n}")
+    facebook_source.poll_due_searches()
+    burst = [graph.add_comment(post, f"Checkout is down {n}") for n in range(facebook_source.COMMENTS_PER_POST + 30)]
+
+    poll_again(facebook_source, search)
+
+    assert set(Mention.objects.values_list("external_id", flat=True)) == {comment["id"] for comment in burst}
+    [more] = graph.calls("GET", f"/v21.0/{post['id']}/comments")  # one more page: the next one reached the cursor
+    assert more.query["filter"] == ["stream"] and more.query["after"] == ["offset-100"]
+    graph.requests.clear()
+    poll_again(facebook_source, search)
+    assert graph.calls("GET", f"/v21.0/{post['id']}/comments") == []  # nothing new: the feed's page is enough
