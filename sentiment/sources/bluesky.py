@@ -12,10 +12,12 @@ down to it. A poll cut short (the rate limit, an outage, the page cap) resumes a
 twice changes nothing (ingest is idempotent). A new search starts from now: its first poll reads one page.
 """
 
+import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -127,8 +129,10 @@ def moment(value: str | None) -> datetime | None:
 
 
 class FollowerCounts:
-    """The follower counts of post authors (by DID), read with app.bsky.actor.getProfiles 25 at a time and kept for
-    the poll. After a failure nothing more is asked in that poll: its mentions are stored without follower counts."""
+    """The follower counts of post authors (by DID), read with app.bsky.actor.getProfiles 25 at a time and kept in
+    the cache for FOLLOWERS_KEPT (the same people post again and again during an incident: a call per 25 new authors
+    rather than per 25 authors, well inside Bluesky's request limits). After a failure nothing more is asked in that
+    poll: its mentions are stored without follower counts. A cache that fails is read as empty."""
 
     def __init__(self, client):
         self.client = client
@@ -139,6 +143,8 @@ class FollowerCounts:
         from atproto_client.exceptions import AtProtocolError
 
         missing = list(dict.fromkeys(did for did in dids if did and did not in self.known))
+        self.known.update(_cached(missing))
+        missing = [did for did in missing if did not in self.known]
         for start in range(0, len(missing), PROFILES_PER_CALL):
             if self.failed:
                 break
@@ -150,11 +156,40 @@ class FollowerCounts:
                             transport_error(error, "read profiles"))
                 self.failed = True
                 break
-            self.known.update(dict.fromkeys(batch))  # an actor not answered for (deleted, taken down): unknown
+            found = dict.fromkeys(batch)  # an actor not answered for (deleted, taken down): unknown
             for profile in profiles:
                 count = getattr(profile, "followers_count", None)
-                self.known[profile.did] = count if isinstance(count, int) and count >= 0 else None
+                if profile.did in found:
+                    found[profile.did] = count if isinstance(count, int) and count >= 0 else None
+            self.known.update(found)
+            _keep({did: count for did, count in found.items() if count is not None})
         return {did: self.known.get(did) for did in dids}
+
+
+FOLLOWERS_KEPT = 3600  # seconds a follower count is reused
+
+
+def _follower_key(did: str) -> str:
+    """Per service and account (a digest: DIDs are long and may hold any character)."""
+    return "bluesky-followers:" + hashlib.sha256(f"{settings.BLUESKY_SERVICE_URL}\0{did}".encode()).hexdigest()[:32]
+
+
+def _cached(dids: list[str]) -> dict[str, int]:
+    if not dids:
+        return {}
+    keys = {_follower_key(did): did for did in dids}
+    try:
+        found = cache.get_many(list(keys))
+    except Exception:  # the cache is down: ask Bluesky
+        return {}
+    return {keys[key]: count for key, count in found.items() if isinstance(count, int) and count >= 0}
+
+
+def _keep(counts: dict[str, int]) -> None:
+    try:
+        cache.set_many({_follower_key(did): count for did, count in counts.items()}, FOLLOWERS_KEPT)
+    except Exception:  # a count not kept is asked again next time
+        log.warning("Bluesky follower counts could not be kept in the cache")
 
 
 def _reply_parent(record) -> str:

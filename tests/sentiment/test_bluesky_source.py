@@ -235,6 +235,24 @@ def test_authors_follower_counts_are_read_in_batches_of_25_once_per_author_and_p
     assert all(actor.startswith("did:plc:") for actor in asked)
 
 
+def test_a_later_poll_reuses_the_follower_counts_kept_and_asks_only_for_new_authors(pds):
+    brand = search()
+    pds.add_post("acme zero")
+    poll_due_searches()
+    pds.add_post("acme down", handle="dana.bsky.social", followers=120)
+    poll_again(brand)
+    pds.add_post("acme still down", handle="dana.bsky.social", followers=120)
+    pds.add_post("acme down here too", handle="erin.bsky.social", followers=7)
+    calls_before = len(pds.calls("GET", PROFILES))
+
+    poll_again(brand)
+
+    [call] = pds.calls("GET", PROFILES)[calls_before:]
+    assert len(call.query["actors"]) == 1  # erin only: dana's count was kept
+    assert Mention.objects.get(text="acme still down").author_followers == 120
+    assert Mention.objects.get(text="acme down here too").author_followers == 7
+
+
 def test_a_profile_without_a_follower_count_leaves_it_unknown(pds):
     search()
     pds.add_post("acme is down", handle="quiet.bsky.social", followers=None)
