@@ -36,6 +36,7 @@ NOT_CONFIGURED = ("Mastodon is not configured: set MASTODON_API_BASE_URL and MAS
                   "read:notifications and read:search) to read mentions.")
 PAGE_SIZE = 40  # Mastodon's maximum
 MAX_PAGES_PER_POLL = 25  # 1,000 statuses; a longer backlog resumes at the next beat
+STORE_EVERY = 200  # mentions stored in one transaction, with the cursor past them
 RATE_LIMIT_FALLBACK = timedelta(minutes=5)  # Mastodon's window, when the reset header is missing
 _BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
 
@@ -58,22 +59,20 @@ def poll(search: SocialSearch) -> int:
     # Statuses are read by key: no typed entities (5 ms of CPU each), except for a keyword search, whose offset
     # pagination Mastodon.py reads by attribute.
     client = mastodon_client(session=session, typed=search.kind == Kind.KEYWORDS)
-    created = 0
+    pages = Pages(search)
     try:
-        for _ in range(MAX_PAGES_PER_POLL):
-            items = fetch_page(client, search)
-            if not items:
-                break
-            statuses = [item["status"] for item in items] if search.kind == Kind.MENTIONS else items
-            found = [mention_from(status) for status in statuses if status and not status.get("reblog")]
-            if found:
-                created += sum(result.status == "created" for result in ingest(found, default_source=Source.MASTODON))
-            newest = max(int(item["id"]) for item in items)
-            first_poll = not search.cursor
-            search.cursor = str(newest)
-            polling.save_progress(search)
-            if first_poll or len(items) < PAGE_SIZE:
-                break
+        try:
+            for _ in range(MAX_PAGES_PER_POLL):
+                items = fetch_page(client, search, pages.after)
+                if not items:
+                    break
+                statuses = [item["status"] for item in items] if search.kind == Kind.MENTIONS else items
+                pages.read([mention_from(status) for status in statuses if status and not status.get("reblog")],
+                           max(int(item["id"]) for item in items))
+                if not search.cursor or len(items) < PAGE_SIZE:  # a new search reads its newest page only
+                    break
+        finally:  # what was read is stored, and the cursor moves past it, also when a page was refused
+            pages.store()
     except MastodonRatelimitError:
         reset = client.ratelimit_reset
         resume = (datetime.fromtimestamp(reset, tz=UTC) if isinstance(reset, int | float)
@@ -97,12 +96,36 @@ def poll(search: SocialSearch) -> int:
         raise polling.PollStopped(Status.FAILING, f"Mastodon could not be reached: {error}",
                                   polling.after_interval(search)) from None
     polling.record(search, Status.OK, "", polling.after_interval(search), polled=True)
-    return created
+    return pages.created
 
 
-def fetch_page(client, search: SocialSearch) -> list:
-    """One page right after the cursor (the newest page for a search that has none yet)."""
-    since = {"min_id": search.cursor} if search.cursor else {}
+class Pages:
+    """Pages read, stored STORE_EVERY mentions at a time (a page of 40 in a transaction of its own, with a cursor saved
+    after it, cost a fifth of a status's polling): the mentions, then the cursor past them, so a poll stopped before
+    store() leaves the cursor where the stored mentions end."""
+
+    def __init__(self, search: SocialSearch):
+        self.search, self.after, self.found, self.created = search, search.cursor, [], 0
+
+    def read(self, found: list[dict], newest: int) -> None:
+        self.found += found
+        self.after = str(newest)
+        if len(self.found) >= STORE_EVERY:
+            self.store()
+
+    def store(self) -> None:
+        if self.found:
+            results = ingest(self.found, default_source=Source.MASTODON)
+            self.created += sum(result.status == "created" for result in results)
+            self.found = []
+        if self.after != self.search.cursor:
+            self.search.cursor = self.after
+            polling.save_progress(self.search)
+
+
+def fetch_page(client, search: SocialSearch, after: str) -> list:
+    """One page right after `after`, a status id (the newest page when it is empty)."""
+    since = {"min_id": after} if after else {}
     if search.kind == Kind.MENTIONS:
         return client.notifications(types=["mention"], limit=PAGE_SIZE, **since)
     if search.kind == Kind.HASHTAG:

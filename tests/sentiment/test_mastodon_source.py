@@ -251,3 +251,36 @@ def test_a_poll_of_several_pages_is_scored_in_one_task_not_one_per_page(instance
 
     assert len(instance.calls("GET", NOTIFICATIONS)) >= 3  # three pages read …
     assert [sorted(ids) for ids in sent] == [sorted(Mention.objects.values_list("pk", flat=True))]  # … one task
+
+
+def test_pages_read_before_a_429_are_stored_with_the_cursor_past_them_and_the_rest_is_read_next_time(
+        instance, monkeypatch):
+    from mastodon import MastodonRatelimitError
+
+    from sentiment.sources import mastodon as source
+
+    monkeypatch.setattr(source, "PAGE_SIZE", 2)
+    mentions_search = search()
+    instance.add_mention("zero")
+    poll_due_searches()
+    for n in range(6):
+        instance.add_mention(f"burst {n}")
+    read_page, pages = source.fetch_page, []
+
+    def refused_third(client, found_search, after):
+        pages.append(after)
+        if len(pages) == 3:
+            raise MastodonRatelimitError("Too many requests")
+        return read_page(client, found_search, after)
+
+    monkeypatch.setattr(source, "fetch_page", refused_third)
+    poll_again(mentions_search)
+
+    mentions_search.refresh_from_db()
+    assert mentions_search.status == Status.WAITING
+    assert sorted(Mention.objects.values_list("text", flat=True)) == [
+        "@acme burst 0", "@acme burst 1", "@acme burst 2", "@acme burst 3", "@acme zero"]
+    assert mentions_search.cursor == pages[2]  # past the two pages stored, where the refused one starts
+    monkeypatch.setattr(source, "fetch_page", read_page)
+    poll_again(mentions_search)
+    assert Mention.objects.count() == 7
