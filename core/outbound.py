@@ -51,6 +51,9 @@ CONNECT_TIMEOUT_SECONDS = 3
 READ_TIMEOUT_SECONDS = 10
 TIMEOUT = (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
 RESPONSE_LIMIT_BYTES = 64 * 1024
+# Reading a social network's API (pages of comments: a LinkedIn comment object is about a kilobyte before its text),
+# for OutboundSession(response_limit=API_READ_LIMIT_BYTES); webhooks and posts keep the small cap.
+API_READ_LIMIT_BYTES = 8 * 1024 * 1024
 BODY_DEADLINE_SECONDS = 15  # a far side that trickles its body out byte by byte is cut off after this long
 _CHUNK_BYTES = 4096
 
@@ -254,6 +257,10 @@ class _CheckedHTTPSPool(HTTPSConnectionPool):
 
 
 class _GuardedAdapter(HTTPAdapter):
+    def __init__(self, *args, response_limit: int = RESPONSE_LIMIT_BYTES, **kwargs):
+        self.response_limit = response_limit
+        super().__init__(*args, **kwargs)
+
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
@@ -266,7 +273,7 @@ class _GuardedAdapter(HTTPAdapter):
         response = super().send(
             request, stream=True, timeout=timeout or TIMEOUT, verify=verify, cert=cert, proxies=proxies
         )
-        _read_at_most(response, RESPONSE_LIMIT_BYTES)
+        _read_at_most(response, self.response_limit)
         return response
 
 
@@ -319,11 +326,11 @@ class OutboundSession(requests.Session):
     preparation (merging session settings, hooks, cookies, auth, environment), which cost more CPU than the HTTP
     exchange itself in a fan-out to thousands of webhooks (docs/benchmarks.md). Anything else takes requests' path."""
 
-    def __init__(self):
+    def __init__(self, response_limit: int = RESPONSE_LIMIT_BYTES):
         super().__init__()
         self.trust_env = False  # no proxy or .netrc from the environment: a proxy would resolve the host unchecked
         self.headers["Accept-Encoding"] = "identity"  # the size limit is on what is read, not on what it inflates to
-        self.guarded = _GuardedAdapter(max_retries=0)
+        self.guarded = _GuardedAdapter(max_retries=0, response_limit=response_limit)
         self.mount("https://", self.guarded)
         self.mount("http://", self.guarded)
 
@@ -368,7 +375,7 @@ class OutboundSession(requests.Session):
         response.status_code, response.reason, response.url = raw.status, raw.reason, url
         response.headers = CaseInsensitiveDict(raw.headers)
         response.raw = raw
-        _read_at_most(response, RESPONSE_LIMIT_BYTES)
+        _read_at_most(response, self.guarded.response_limit)
         return response
 
 

@@ -60,7 +60,11 @@ def graph_request(http: requests.Session, method: str, path: str, *, doing: str,
     if response.status_code < 300:
         try:
             return response.json()
-        except ValueError:  # it may have posted: a person checks the page rather than a retry posting twice
+        except ValueError:
+            if method == "GET":  # a read: nothing was changed, so it is tried again
+                raise TransportError(f"Facebook's answer to {doing} could not be read (not JSON, or cut short)",
+                                     permanent=False) from None
+            # it may have posted: a person checks the page rather than a retry posting twice
             raise TransportError(f"Facebook answered {response.status_code} without JSON; check the page before "
                                  "sending again", permanent=True) from None
     raise graph_error(response, doing)

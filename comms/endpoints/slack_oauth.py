@@ -25,6 +25,7 @@ import hmac
 import logging
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -227,7 +228,13 @@ def exchange(code: str) -> Installation:
     if not isinstance(url, str) or not url:
         raise SlackRefused("no_incoming_webhook")
     check_webhook_url(url)
-    return Installation(url=url, channel=str(webhook.get("channel") or "")[:80], team=str(team.get("name") or "")[:80])
+    return Installation(url=url, channel=_shown(webhook.get("channel")), team=_shown(team.get("name")))
+
+
+def _shown(name) -> str:
+    """A name Slack gave, as it may be shown and stored: no control or format characters (a NUL, which PostgreSQL
+    refuses; a right-to-left override, which would disguise it), at most 80 characters."""
+    return "".join(char for char in str(name or "") if unicodedata.category(char) not in ("Cc", "Cf"))[:80].strip()
 
 
 def check_webhook_url(url: str) -> None:

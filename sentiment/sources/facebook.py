@@ -10,6 +10,7 @@ Comments written by the page itself are left out. Each mention keeps the thread 
 answers (a reply under a comment) or else the post it is on, with its address.
 """
 
+import logging
 import re
 from datetime import timedelta
 
@@ -19,11 +20,13 @@ from django.utils.dateparse import parse_datetime
 
 from comms.channels.base import TransportError
 from comms.channels.facebook import graph_request
-from core.outbound import OutboundSession
+from core.outbound import API_READ_LIMIT_BYTES, OutboundSession
 from sentiment.choices import Source
 from sentiment.ingest import ingest, usable_url
 from sentiment.sources import polling
 from sentiment.sources.models import SocialSearch
+
+log = logging.getLogger(__name__)
 
 NETWORK = SocialSearch.Network.FACEBOOK
 Status = SocialSearch.Status
@@ -46,15 +49,16 @@ def poll_due_searches() -> int:
 
 def poll(search: SocialSearch) -> int:
     """Store the comments newer than the cursor; returns how many mentions were created."""
+    http = OutboundSession(response_limit=API_READ_LIMIT_BYTES)  # a page of 25 posts' comments: megabytes
     try:
-        feed = graph_request(OutboundSession(), "GET", f"{settings.FACEBOOK_PAGE_ID}/feed", doing="read the page",
+        feed = graph_request(http, "GET", f"{settings.FACEBOOK_PAGE_ID}/feed", doing="read the page",
                              params={"fields": FEED_FIELDS, "limit": POSTS_WATCHED})
     except TransportError as error:
         raise polling.stopped_by(search, error) from None
     since = parse_datetime(search.cursor) if search.cursor else None
     posts = [post for post in feed.get("data") or [] if isinstance(post, dict)]
     try:
-        comments = [{**comment, "post": post} for post in posts for comment in comments_of(post, since)]
+        comments = [{**comment, "post": post} for post in posts for comment in comments_of(http, post, since)]
     except TransportError as error:
         raise polling.stopped_by(search, error) from None
     times = [parse_datetime(comment.get("created_time") or "") for comment in comments]
@@ -75,7 +79,7 @@ def poll(search: SocialSearch) -> int:
     return created
 
 
-def comments_of(post: dict, since) -> list[dict]:
+def comments_of(http, post: dict, since) -> list[dict]:
     """The post's comments from the feed and, while every comment of a page is at or after since (more of them may
     be new), its next pages (GET /{post-id}/comments after the page's cursor), up to MORE_PAGES."""
     edge = _edge(post.get("comments"))
@@ -86,9 +90,17 @@ def comments_of(post: dict, since) -> list[dict]:
                 (moment := parse_datetime(str(comment.get("created_time") or ""))) is None or moment < since
                 for comment in page):
             break  # nothing more, or this page reached the cursor
-        edge = _edge(graph_request(OutboundSession(), "GET", f"{post_id}/comments", doing="read comments", params={
-            "filter": "stream", "order": "reverse_chronological", "limit": COMMENTS_PER_POST,
-            "fields": COMMENT_FIELDS, "after": edge["after"]}))
+        try:
+            edge = _edge(graph_request(http, "GET", f"{post_id}/comments", doing="read comments", params={
+                "filter": "stream", "order": "reverse_chronological", "limit": COMMENTS_PER_POST,
+                "fields": COMMENT_FIELDS, "after": edge["after"]}))
+        except TransportError as error:
+            if error.retry_after is not None or error.channel_down or "rate limit" in str(error) or "token" in str(
+                    error):
+                raise  # the poll stops, as for the feed
+            # a post deleted since the feed was read, or a page that failed: what the feed gave is kept
+            log.warning("Facebook: more comments of a post could not be read, passed over: %s", error)
+            break
         page = edge["data"]
         found = found + page
     return found

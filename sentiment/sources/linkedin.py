@@ -12,11 +12,14 @@ an outage stopped the poll stay stored (ingest is idempotent by source and comme
 when a poll has read every post, so the next poll reads again what the stopped one had not. A new search starts from
 now. The organization's own comments are left out.
 
-Replies: the search keeps each watched comment's reply count (reply_counts). A thread whose count went up is read,
-every reply of its first pages stored (a repeat is a duplicate), and its count kept once read; at most
-REPLY_THREADS_PER_POLL threads a poll, the rest at the next one, so a busy page costs a bounded number of requests and
-no reply is skipped for good. A thread LinkedIn refuses (a comment deleted meanwhile: 404) is passed over with its
-count kept; a rate limit or a refused token stops the poll as any request does.
+Replies: the search keeps each watched comment's reply count (reply_counts, the latest 2,000 threads with replies).
+A thread whose count went up is read, every reply since its last reading stored (ten minutes' overlap: LinkedIn's
+clock and ours may differ; a repeat is a duplicate), at most REPLY_THREADS_PER_POLL threads a poll and each once, the
+rest at the next poll; a poll stopped by a rate limit keeps the counts of the threads it read. A thread LinkedIn
+refuses or fails on (a comment deleted meanwhile, a 5xx) is passed over and tried again at the next poll; a rate
+limit, a refused token or permission, or LinkedIn out of reach stops the poll as any request does. Only comments on
+the pages a poll reads are watched: a new reply under a comment older than those (past the newest 50 of a post, or
+older than the cursor beyond them) is not read.
 
 Each mention keeps its thread (the comment it answers, for a reply under a comment, else the post) and, in
 network_ref, "<post URN> <comment URN>": what the channel needs to answer it under the same comment
@@ -34,7 +37,7 @@ from django.utils.dateparse import parse_datetime
 
 from comms.channels.base import TransportError
 from comms.channels.linkedin import COMMENT_URN, organization_urn, rest_request
-from core.outbound import OutboundSession
+from core.outbound import API_READ_LIMIT_BYTES, OutboundSession
 from sentiment.choices import Source
 from sentiment.ingest import REF_LIMIT, ingest, usable_url
 from sentiment.sources import polling
@@ -50,7 +53,9 @@ POSTS_WATCHED = 20
 COMMENTS_PAGE_SIZE = 50
 MAX_COMMENT_PAGES = 4  # per post or thread, and poll
 REPLY_THREADS_PER_POLL = 25  # threads whose replies a poll reads; the others wait for the next
+MAX_THREADS_KEPT = 2000  # reply counts kept per search, the latest
 CURSOR_OVERLAP = timedelta(minutes=1)  # the cursor stays this far behind the poll's start
+REPLY_OVERLAP = timedelta(minutes=10)  # replies read again before a thread's last reading (clocks differ)
 
 
 def poll_due_searches() -> int:
@@ -60,9 +65,9 @@ def poll_due_searches() -> int:
 def poll(search: SocialSearch) -> int:
     started = timezone.now()
     since = parse_datetime(search.cursor) if search.cursor else None
-    http = OutboundSession()
+    http = OutboundSession(response_limit=API_READ_LIMIT_BYTES)  # 50 comments of a kilobyte and more each
     created, newest = 0, since
-    threads = Threads(search.reply_counts if isinstance(search.reply_counts, dict) else {}, since is None, started)
+    threads = Threads(search.reply_counts, first_poll=since is None, started=started)
     try:
         posts = rest_request(http, "GET", "posts", doing="read the page's posts", params={
             "q": "author", "author": organization_urn(), "count": POSTS_WATCHED, "sortBy": "LAST_MODIFIED"}).json()
@@ -78,18 +83,28 @@ def poll(search: SocialSearch) -> int:
                 created += sum(result.status == "created"
                                for result in ingest(found, default_source=Source.LINKEDIN))
     except TransportError as error:
+        keep_threads_read(search, threads)
         raise polling.stopped_by(search, error) from None
     except ValueError:  # an answer that is not JSON
+        keep_threads_read(search, threads)
         raise polling.PollStopped(Status.FAILING, "LinkedIn answered something that is not JSON; trying again at "
                                   "the next interval.", polling.after_interval(search)) from None
-    if since is None:  # a new search starts from now, or from the newest comment seen if LinkedIn's clock is ahead
-        search.cursor = max(newest or started, started).isoformat()
+    if since is None:  # a new search starts from now: from the newest comment seen when LinkedIn's clock is a little
+        # ahead of ours; one dated further ahead is a wrong time, not the start (it would hide what comes next)
+        ahead = newest is not None and started < newest <= started + CURSOR_OVERLAP
+        search.cursor = (newest if ahead else started).isoformat()
     else:  # never back: a comment written while this poll read others is after since and after this cursor too
         search.cursor = max(since, min(newest or started, started - CURSOR_OVERLAP)).isoformat()
     search.reply_counts = threads.kept()
     polling.save_progress(search, "reply_counts")
     polling.record(search, Status.OK, "", polling.after_interval(search), polled=True)
     return created
+
+
+def keep_threads_read(search: SocialSearch, threads: "Threads") -> None:
+    """A stopped poll keeps the counts of the threads it read, so that the next one does not read them again."""
+    search.reply_counts = threads.kept(stopped=True)
+    search.save(update_fields=["reply_counts"])
 
 
 def comments_since(http, post_urn: str, since: datetime | None, threads: "Threads") -> list[dict]:
@@ -108,59 +123,76 @@ def comments_since(http, post_urn: str, since: datetime | None, threads: "Thread
 
 class Threads:
     """Which comments' replies a poll reads: those whose reply count (commentsSummary.aggregatedTotalComments) is
-    higher than the count kept from the polls before, at most REPLY_THREADS_PER_POLL; of a thread read, the replies
-    since its count was kept (a minute's overlap; all of them for a comment new since). A new search only learns the
-    counts. kept(): what to keep, for the comments this poll read (older ones have left the watched posts): comment
-    URN → [count, when it was taken]."""
+    higher than the count kept from the polls before, at most REPLY_THREADS_PER_POLL in the whole poll, each once.
+    Of a thread read, the replies since it was last read (REPLY_OVERLAP before: LinkedIn's clock and ours may differ;
+    all of them for a comment first seen with replies after the search's first poll). A new search only learns the
+    counts. kept(): comment URN → [count, when its replies were last read (or it was first seen)], for comments with
+    replies, the latest MAX_THREADS_KEPT."""
 
-    def __init__(self, kept: dict, first_poll: bool, started: datetime):
-        self.before = {urn: _known(value) for urn, value in kept.items()}
+    def __init__(self, kept, first_poll: bool, started: datetime):
+        self.before = {urn: _known(value) for urn, value in (kept.items() if isinstance(kept, dict) else ())
+                       if isinstance(urn, str)}
         self.first_poll, self.started = first_poll, started
-        self.now: dict[str, list] = {}
-        self.due: list[tuple[str, datetime | None]] = []  # (comment URN, replies after this time; None: all)
+        self.now: dict[str, tuple[int, datetime | None]] = {}  # comment URN → (count, read or first seen)
+        self.due: list[tuple[str, int, datetime | None]] = []  # (comment URN, its count now, replies after this)
+        self.taken: set[str] = set()  # threads due or read in this poll (a comment may show on two pages)
+        self.read: set[str] = set()
 
     def seen(self, comments: list[dict]) -> None:
-        taken = self.started.isoformat()
         for comment in comments:
             urn, count = comment_urn_of(comment), reply_count(comment)
-            if not urn or count is None:
+            if not urn or count is None or urn in self.taken:
                 continue
             known, since = self.before.get(urn, (0, None))
             if self.first_poll or count <= known:
-                self.now[urn] = [count, taken]
-            elif len(self.due) < REPLY_THREADS_PER_POLL and COMMENT_URN.fullmatch(urn):
-                self.due.append((urn, since - CURSOR_OVERLAP if since else None))
-                self.now[urn] = [count, taken]  # kept only if the poll ends (a stopped poll keeps nothing)
+                self.now[urn] = (count, since or self.started)
+            elif len(self.taken) < REPLY_THREADS_PER_POLL and COMMENT_URN.fullmatch(urn):
+                self.taken.add(urn)
+                self.due.append((urn, count, since - REPLY_OVERLAP if since else None))
             elif urn in self.before:
-                self.now[urn] = [known, since.isoformat() if since else None]  # read at a later poll
+                self.now[urn] = (known, since)  # read at a later poll
 
     def read_replies(self, http) -> list[dict]:
-        """The replies of the threads due, each marked as under its comment; a thread LinkedIn refuses (not a rate
-        limit, not the token or a permission) is passed over with its count kept."""
+        """The replies of the threads due, each marked as under its comment. A thread LinkedIn refuses or fails on
+        (a comment deleted meanwhile: 404; a 5xx) is passed over, its count as before so that it is read again; a
+        rate limit, a refused token or permission, or LinkedIn out of reach stops the poll."""
         replies = []
         due, self.due = self.due, []
-        for urn, since in due:
+        for urn, count, since in due:
             try:
                 thread = _thread(http, urn)
             except TransportError as error:
-                if error.retry_after is not None or not error.permanent or "(401)" in str(error) or "(403)" in str(
-                        error):  # the poll stops; its counts are not kept
+                if error.retry_after is not None or error.channel_down or any(
+                        code in str(error) for code in ("(401)", "(403)", "(429)")):
                     raise
-                log.warning("LinkedIn: the replies under a comment were refused, passed over: %s", error)
+                log.warning("LinkedIn: the replies under a comment could not be read, passed over: %s", error)
+                if urn in self.before:
+                    self.now[urn] = self.before[urn]
                 continue
+            self.now[urn] = (count, self.started)
+            self.read.add(urn)
             replies += [{**reply, "parentComment": _text(reply.get("parentComment")) or urn} for reply in thread
-                        if since is None or comment_time(reply) > since]
+                        if since is None or (comment_time(reply) or since) >= since]
         return replies
 
-    def kept(self) -> dict[str, list]:
-        return dict(self.now)
+    def kept(self, stopped: bool = False) -> dict[str, list]:
+        """What to keep: after a whole poll, the threads it saw; after a stopped one, those kept before with the
+        threads it read."""
+        chosen = {**self.before, **{urn: self.now[urn] for urn in self.read}} if stopped else self.now
+        latest = sorted(((urn, value) for urn, value in chosen.items() if value[0] > 0),
+                        key=lambda item: item[1][1] or self.started, reverse=True)[:MAX_THREADS_KEPT]
+        return {urn: [count, taken.isoformat() if taken else None] for urn, (count, taken) in latest}
 
 
 def _known(value) -> tuple[int, datetime | None]:
-    """A kept [count, time] (or a bare count) as (count, time)."""
-    count, taken = (value + [None])[:2] if isinstance(value, list) else (value, None)
-    count = count if isinstance(count, int) and not isinstance(count, bool) else 0
-    return count, parse_datetime(taken) if isinstance(taken, str) else None
+    """A kept [count, time] (or a bare count, or anything broken) as (count, time): (0, None) when unreadable."""
+    count, taken = (list(value) + [None, None])[:2] if isinstance(value, list) else (value, None)
+    count = count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else 0
+    try:
+        moment = parse_datetime(taken) if isinstance(taken, str) else None
+    except ValueError:
+        moment = None
+    return count, moment if moment is not None and moment.tzinfo is not None else None
 
 
 def _thread(http, urn: str) -> list[dict]:
@@ -193,10 +225,15 @@ def _page(http, urn: str, page: int) -> list[dict]:
 
 
 def comment_time(comment: dict) -> datetime | None:
-    millis = (comment.get("created") or {}).get("time")
+    """When it was written (created.time, milliseconds), or None when that is missing or no time at all."""
+    created = comment.get("created")
+    millis = created.get("time") if isinstance(created, dict) else None
     if not isinstance(millis, int) or isinstance(millis, bool):
         return None
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    try:
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def post_page(post_urn: str, comment_urn: str = "") -> str:

@@ -123,7 +123,7 @@ def test_support_reads_but_cannot_write_anything(api_as, support, account, impac
         patch(client, f"/api/v1/impacts/{impact.pk}/", {"level": "critical"}),
         post(client, f"/api/v1/impacts/{impact.pk}/move/", {"state": "contacted"}),
         post(client, f"/api/v1/impacts/{impact.pk}/message/"),
-        post(client, "/api/v1/follow-ups/", {"impact": impact.pk, "summary": "x", "due_at": "2030-01-01T10:00Z"}),
+        post(client, "/api/v1/follow-ups/", {"impact": impact.pk, "summary": "x", "due_at": "2090-01-01T10:00Z"}),
         post(client, f"/api/v1/follow-ups/{planned.pk}/complete/", {"outcome": "done"}),
         post(client, "/api/v1/compensations/", {"impact": impact.pk, "kind": "gift", "amount": "5", "reason": "x"}),
         post(client, f"/api/v1/compensations/{offered.pk}/move/", {"state": "approved"}),
@@ -573,7 +573,7 @@ def test_a_manager_plans_and_completes_a_follow_up(api_as, manager, impact):
     client = api_as(manager)
     created = post(client, "/api/v1/follow-ups/", {"impact": impact.pk, "kind": "meeting",
                                                    "summary": "Review the outage with the CTO",
-                                                   "due_at": "2030-01-01T10:00:00Z"})
+                                                   "due_at": "2090-01-01T10:00:00Z"})
     assert created.status_code == 201, created.content
     body = created.json()
     assert (body["owner"], body["created_by"], body["is_open"], body["is_overdue"]) == (manager.pk, manager.pk,
@@ -596,12 +596,12 @@ def test_completing_a_follow_up_twice_is_a_409_and_needs_an_outcome(api_as, mana
 
 def test_a_follow_up_is_for_an_account_manager_on_an_impact_they_work(api_as, manager, other_manager, support,
                                                                      impact):
-    body = {"impact": impact.pk, "summary": "Call", "due_at": "2030-01-01T10:00:00Z"}
+    body = {"impact": impact.pk, "summary": "Call", "due_at": "2090-01-01T10:00:00Z"}
     response = post(api_as(manager), "/api/v1/follow-ups/", {**body, "owner": support.pk})
     assert response.json()["fields"] == {"owner": ["support is not an account manager."]}
     assert post(api_as(manager), "/api/v1/follow-ups/", {**body, "owner": other_manager.pk}).status_code == 201
     assert post(api_as(other_manager), "/api/v1/follow-ups/", body).status_code == 403  # not their impact
-    assert post(api_as(manager), "/api/v1/follow-ups/", {**body, "done_at": "2030-01-01T10:00:00Z"}
+    assert post(api_as(manager), "/api/v1/follow-ups/", {**body, "done_at": "2090-01-01T10:00:00Z"}
                 ).json()["fields"] == {"done_at": READ_ONLY}
 
 

@@ -416,6 +416,18 @@ def test_leads_see_which_channel_and_workspace_a_disabled_slack_subscription_pos
     assert_no_credentials(page, slack)
 
 
+def test_control_and_format_characters_in_slacks_names_are_dropped_before_they_are_shown_or_stored(
+    client, slack, django_capture_on_commit_callbacks
+):
+    state = press_add_to_slack(client)["state"]
+    slack.grant("code-9", redirect_uri=SITE_URL + CALLBACK, channel="#sta\x00tus\u202e", team="Ac\u200bme\n")
+
+    response = come_back(client, django_capture_on_commit_callbacks, code="code-9", state=state)
+
+    assert response.status_code == 200 and "#status in Acme will now receive" in text(response)
+    assert SubscriberEndpoint.objects.get().place == "#status in Acme"
+
+
 def test_neither_the_secret_nor_the_webhook_url_nor_slacks_token_shows_on_any_page_or_in_the_logs(
     client, slack, caplog, django_capture_on_commit_callbacks
 ):

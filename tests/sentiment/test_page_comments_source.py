@@ -472,7 +472,8 @@ def test_a_poll_with_nothing_new_and_a_new_searchs_first_poll_read_no_replies(li
     post = linkedin.add_post()
     first = linkedin.add_comment(post, "Before EARS listened")
     old = linkedin.add_comment(post, "An old reply", parent=first["$URN"])
-    old["created"]["time"] -= 120_000  # two minutes before the search started
+    # written well before the search started (more than the overlap with which a thread's replies are read again)
+    old["created"]["time"] -= int((linkedin_source.REPLY_OVERLAP + timedelta(minutes=5)).total_seconds() * 1000)
     linkedin_source.poll_due_searches()
     assert reply_requests(linkedin) == [] and not Mention.objects.exists()
     linkedin.add_comment(post, "A new reply", parent=first["$URN"])
@@ -594,3 +595,133 @@ def test_a_busy_facebook_post_is_paged_until_its_comments_reach_the_cursor(graph
     graph.requests.clear()
     poll_again(facebook_source, search)
     assert graph.calls("GET", f"/v21.0/{post['id']}/comments") == []  # nothing new: the feed's page is enough
+
+
+# --- Second review: budgets, stops, wrong answers, large pages --------------------------------------------------
+
+
+def thread_path(urn: str) -> str:
+    return f"/rest/socialActions/{quote(urn, safe='')}/comments"
+
+
+def grown_threads(linkedin, post, count):
+    for n in range(count):
+        comment = linkedin.add_comment(post, f"Comment {n} on {post[-4:]}")
+        linkedin.add_comment(post, f"Reply {n} on {post[-4:]}", parent=comment["$URN"])
+
+
+def test_the_reply_thread_budget_is_for_the_whole_poll_not_each_post(linkedin):
+    search = comments_search(Network.LINKEDIN)
+    posts = [linkedin.add_post(f"Post {n}") for n in range(3)]
+    linkedin_source.poll_due_searches()
+    for post in posts:
+        grown_threads(linkedin, post, linkedin_source.REPLY_THREADS_PER_POLL + 1)
+
+    poll_again(linkedin_source, search)
+
+    assert len(reply_requests(linkedin)) == linkedin_source.REPLY_THREADS_PER_POLL
+
+
+def test_threads_read_before_a_429_are_not_read_again_by_the_next_poll(linkedin):
+    search = comments_search(Network.LINKEDIN)
+    older, newer = linkedin.add_post("Older"), linkedin.add_post("Newer")  # the newer post is read first
+    linkedin_source.poll_due_searches()
+    grown_threads(linkedin, newer, 3)
+    linkedin.add_comment(older, "On the older post")
+    linkedin.fail_next(thread_path(older), 429, headers={"Retry-After": "1"},
+                       body=fake_linkedin.error(429, "Too many requests"))
+
+    poll_again(linkedin_source, search)
+    assert SocialSearch.objects.get().status == Status.WAITING and len(reply_requests(linkedin)) == 3
+    poll_again(linkedin_source, search)
+
+    assert len(reply_requests(linkedin)) == 3
+    assert Mention.objects.filter(text="On the older post").exists()
+
+
+def test_a_thread_that_fails_with_a_server_error_is_passed_over_and_read_at_the_next_poll(linkedin):
+    search = comments_search(Network.LINKEDIN)
+    post, other = linkedin.add_post("First"), linkedin.add_post("Second")
+    linkedin_source.poll_due_searches()
+    thread = linkedin.add_comment(other, "A thread")
+    reply = linkedin.add_comment(other, "A reply", parent=thread["$URN"])
+    later = linkedin.add_comment(post, "On the first post")
+    linkedin.fail_next(thread_path(thread["$URN"]), 500, body=fake_linkedin.error(500, "Internal Server Error"))
+
+    poll_again(linkedin_source, search)
+    assert SocialSearch.objects.get().status == Status.OK
+    assert Mention.objects.filter(external_id=later["id"]).exists()
+    assert not Mention.objects.filter(external_id=reply["id"]).exists()
+    poll_again(linkedin_source, search)
+
+    assert Mention.objects.filter(external_id=reply["id"]).exists()
+
+
+def test_a_comment_dated_far_ahead_in_a_new_searchs_first_poll_does_not_hide_what_comes_next(linkedin):
+    search = comments_search(Network.LINKEDIN)
+    post = linkedin.add_post()
+    linkedin.add_comment(post, "An old comment")["created"]["time"] += 24 * 3600 * 1000  # a day ahead
+    linkedin_source.poll_due_searches()
+    complaint = linkedin.add_comment(post, "Checkout is down")
+
+    poll_again(linkedin_source, search)
+
+    assert Mention.objects.filter(external_id=complaint["id"]).exists()
+
+
+@pytest.mark.parametrize("wrong", [10**17, 10**30, "yesterday", None])
+def test_a_comment_with_a_time_that_is_no_time_is_left_out_and_the_rest_is_stored(linkedin, wrong):
+    search = comments_search(Network.LINKEDIN)
+    post = linkedin.add_post()
+    linkedin_source.poll_due_searches()
+    thread = linkedin.add_comment(post, "A thread")
+    linkedin.add_comment(post, "A wrong reply", parent=thread["$URN"])["created"]["time"] = wrong
+    fine = linkedin.add_comment(post, "A fine reply", parent=thread["$URN"])
+
+    poll_again(linkedin_source, search)
+
+    assert SocialSearch.objects.get().status == Status.OK
+    assert set(Mention.objects.values_list("external_id", flat=True)) == {thread["id"], fine["id"]}
+
+
+@pytest.mark.parametrize("kept", [{"urn:li:comment:(x,1)": []}, {"u": [1, "2026-02-30T00:00:00"]},
+                                  {"u": [1, "2026-01-01T00:00:00"]}, {"u": "many"}, ["not", "a", "dict"]])
+def test_reply_counts_kept_in_a_wrong_shape_are_read_as_none_kept(linkedin, kept):
+    search = comments_search(Network.LINKEDIN)
+    post = linkedin.add_post()
+    linkedin_source.poll_due_searches()
+    SocialSearch.objects.filter(pk=search.pk).update(reply_counts=kept)
+    linkedin.add_comment(post, "Checkout is down")
+
+    poll_again(linkedin_source, search)
+
+    assert SocialSearch.objects.get().status == Status.OK and Mention.objects.count() == 1
+
+
+def test_a_page_of_long_linkedin_comments_is_read_whole(linkedin):
+    search = comments_search(Network.LINKEDIN)
+    post = linkedin.add_post()
+    linkedin_source.poll_due_searches()
+    for n in range(linkedin_source.COMMENTS_PAGE_SIZE):  # about 60 KB of text alone, more than webhooks may answer
+        linkedin.add_comment(post, f"{n} " + "Checkout keeps failing for our whole team. " * 28)
+
+    poll_again(linkedin_source, search)
+
+    assert SocialSearch.objects.get().status == Status.OK
+    assert Mention.objects.count() == linkedin_source.COMMENTS_PAGE_SIZE
+
+
+def test_a_busy_facebook_post_whose_next_page_is_refused_keeps_what_the_feed_gave_and_the_poll_goes_on(graph):
+    search = comments_search(Network.FACEBOOK)
+    busy, quiet = graph.add_post("Busy"), graph.add_post("Quiet")
+    facebook_source.poll_due_searches()
+    burst = [graph.add_comment(busy, f"Down {n} " + "x" * 600) for n in range(facebook_source.COMMENTS_PER_POST + 5)]
+    calm = graph.add_comment(quiet, "Is it down for everyone?")
+    graph.fail_next(f"/v21.0/{busy['id']}/comments", 400,
+                    body=fake_facebook.graph_error(100, "Unsupported get request.", kind="GraphMethodException"))
+
+    poll_again(facebook_source, search)
+
+    assert SocialSearch.objects.get().status == Status.OK
+    stored = set(Mention.objects.values_list("external_id", flat=True))
+    assert calm["id"] in stored and len(stored & {comment["id"] for comment in burst}) == 100

@@ -85,8 +85,9 @@ def test_the_spot_check_spreads_its_daily_number_over_the_day_and_adds_nothing_w
     for n in range(20):
         scored(f"fine {n}")
     noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
-    for m in Mention.objects.all():  # received in the last day, as seen from noon
-        Mention.objects.filter(pk=m.pk).update(received_at=noon - timedelta(minutes=m.pk))
+    # received in the last day, as seen from noon: a minute apart by their order (ids need not be small)
+    for n, pk in enumerate(Mention.objects.values_list("pk", flat=True)):
+        Mention.objects.filter(pk=pk).update(received_at=noon - timedelta(minutes=n))
     assert quality.sample_spot_checks(now=noon) == 5  # 8 × (12 + 1) / 24, rounded up
     assert quality.sample_spot_checks(now=noon) == 0
     assert quality.sample_spot_checks(now=noon.replace(hour=23, minute=30)) == 3
