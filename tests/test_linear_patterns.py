@@ -36,6 +36,7 @@ ADVERSARIAL = {
     "at signs": repeat("a@"),
     "almost blame": repeat("third-"),
     "almost outages": repeat("can"),
+    "almost status questions": repeat("is a b c d e "),
     "line breaks": repeat("\n"),
     "unicode": repeat("é✓"),
 }
@@ -55,6 +56,7 @@ PATTERNS = {
     "scoring: repeated": scoring.REPEATED_RE,
     "scoring: why": scoring.WHY_RE,
     "scoring: leading address": scoring.LEADING_ADDRESS_RE,
+    "scoring: status question": scoring.STATUS_QUESTION_RE,
     "linking: outage words": linking.OUTAGE_WORDS,
     "patterns: a lexicon": patterns.any_of(["on hold", "still waiting", "cancelled", "a", "lost my data"]),
 }

@@ -23,6 +23,8 @@ What the layer does (sentiment.lexicon holds the words; every term is a LexiconE
   again; waiting told as "delayed 3 hours", "3 hours on the tarmac", "on the phone for 2 hours" is time passing
   ("only waited 5 minutes" is not); praise alone at the end of a sentence about a failure ("delayed 3 hours,
   great") is sarcasm; praise said with a negation ("never been better", "can't recommend it enough") is praise.
+- Round four: asking once and calmly whether the service is down ("is the app down? getting error 503", "is X down or
+  is it just me?") is neutral, as people label it; with "??", "again", "still", "why" or time passing it complains.
 
 Cost (about as many instructions as one call of vaderSentiment's polarity_scores on the same text): which terms a
 text holds is found through its words (a dict of first and second words, a substring test on the words joined by

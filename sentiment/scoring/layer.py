@@ -48,6 +48,7 @@ from sentiment.scoring.patterns import (
     _repeated,
     _replace_entries,
     _settled,
+    _status_question,
     _token,
     _words,
     without_leading_address,
@@ -126,8 +127,9 @@ class Scorer:
             text = self._join_phrases(text, phrases)
         neg, neu, pos, compound = self._vader_scores(text)
         reasons[:0] = [self._reason_of[term] for term in found if term in self._reason_of]
-        if compound < 0 and not (complaint or asked) and (
-                calm := self._calm(lowered, NEUTRAL_TOKEN in lowered, words)):
+        if compound < 0 and not asked and (
+                calm := self._calm(lowered, NEUTRAL_TOKEN in lowered, words) if not complaint
+                else _status_question(lowered, words, story)):
             reasons.append(f"{calm}: VADER's {compound:+.2f} not counted")
             compound = 0.0
         return Scores(neg, neu, pos, compound, tuple(reasons))

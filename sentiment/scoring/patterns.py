@@ -244,6 +244,21 @@ def _settled(lowered: str, reported: bool, words: set[str]) -> str | None:
     return "reported" if reported else None
 
 
+# "is the app down?", "is X down or is it just me?": a customer asking whether the service is down, once, calmly.
+STATUS_QUESTION_RE = re.compile(r"(?:^|[.!?]\s+|@\w+\s+)(?:is|are)\s+(?:[\w'@.-]+\s+){0,4}?(?:down|offline|out)"
+                                r"(?:\s+(?:for|in|right now|again|or is it just me|or what)\b[^.!?]*)?\?")
+STATUS_PRESSURE = frozenset(("still", "again", "yet", "why", "hours", "days", "week", "weeks", "nobody", "never"))
+
+
+def _status_question(lowered: str, words: set[str], story) -> str | None:
+    """Why a complaint's words are no sentiment: the text asks, once and calmly, whether the service is down ("is the
+    app down? getting error 503"), which people read as neutral; not with "??", time passing, "again", "still",
+    "why", or a story."""
+    if story or "??" in lowered or lowered.count("?") > 1 or not STATUS_PRESSURE.isdisjoint(words):
+        return None
+    return "a question whether it is down" if STATUS_QUESTION_RE.search(lowered) else None
+
+
 def _negated(lowered: str, words: set[str]) -> bool:
     return "n't" in lowered or not words.isdisjoint(NOT_RESOLVED_LIST.single)
 

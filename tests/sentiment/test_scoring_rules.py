@@ -120,6 +120,19 @@ class TestQuestions:
         assert not any("put right" in reason for reason in scores.reasons)
 
 
+    def test_asking_once_and_calmly_whether_the_service_is_down_is_neutral(self, scorer):
+        for text in ("is the acme app down? trying to log in and getting error 503",
+                     "is acme down or is it just me? getting a spinning wheel"):
+            scores = score(scorer, text)
+            assert scores.label == "neutral", text
+            assert any(reason.startswith("a question whether it is down: VADER's -") for reason in scores.reasons)
+
+    def test_asking_whether_it_is_down_again_still_or_insistently_stays_a_complaint(self, scorer):
+        for text in ("is acme down again? third time this week", "is the app still down? error 503",
+                     "is the acme app down?? getting error 503", "is acme down? it's been 3 hours"):
+            assert score(scorer, text).label == "negative", text
+
+
 class TestNews:
     def test_news_about_the_company_leaves_vaders_colour_out(self, scorer):
         text = "Acme cuts 200 jobs as it closes stores, company says"
