@@ -146,16 +146,7 @@ def holds(terms, lowered: str) -> bool:
     """any_of(terms).search(lowered) is not None (lowered: a lower-case text)."""
     if not (lowered.isascii() or plain(lowered)) or not all(caseless_outside_ascii(term) for term in terms):
         return bool(spans(terms, lowered, lowered))
-    for term in terms:  # a plain loop: a generator per term cost as much as the search (it runs per sentence)
-        if not term:
-            continue
-        term = term.lower()
-        start = lowered.find(term)
-        while start >= 0:
-            if _alone(lowered, start, start + len(term)):
-                return True
-            start = lowered.find(term, start + 1)
-    return False
+    return any(next(_whole_word_places(term, lowered), None) for term in terms)
 
 
 def _whole_word_places(term: str, lowered: str):

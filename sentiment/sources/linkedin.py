@@ -243,7 +243,7 @@ def post_page(post_urn: str, comment_urn: str = "") -> str:
 
 
 def mention_from(post_urn: str, comment: dict) -> dict:
-    comment_urn = _text(comment.get("commentUrn")) or _text(comment.get("$URN"))
+    comment_urn = comment_urn_of(comment)
     parent_urn = _text(comment.get("parentComment"))
     answered_under = parent_urn or comment_urn  # two levels: a reply to a reply goes under the first-level comment
     network_ref = f"{post_urn} {answered_under}" if answered_under else ""
