@@ -7,16 +7,28 @@ or raise TransportError, saying whether trying again could help.
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 
 from comms.choices import Audience
 
 
+class Refusal(StrEnum):
+    """Why the far side said no, where a caller must tell the reasons apart (a poll stops for these, and passes
+    over a single post or thread that fails otherwise)."""
+
+    RATE_LIMIT = "rate limit"
+    TOKEN = "token"  # the credentials themselves were refused
+    PERMISSION = "permission"  # the credentials lack a permission
+
+
 class TransportError(Exception):
-    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None, channel_down=False):
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None, channel_down=False,
+                 refusal: Refusal | None = None):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after  # seconds the far side asked us to wait, if it said
         self.channel_down = channel_down  # the channel itself failed: the rest of the batch should wait too
+        self.refusal = refusal
 
 
 class DeliveryDeferred(TransportError):

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from comms.channels.base import (
     Recipient,
+    Refusal,
     Transport,
     TransportError,
     previous_post,
@@ -97,7 +98,8 @@ def bluesky_client() -> "Client":
         client.login(settings.BLUESKY_HANDLE, settings.BLUESKY_APP_PASSWORD, fetch_bsky_profile=False)
     except UnauthorizedError:
         raise TransportError("Bluesky refused to sign in (401): check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD "
-                             "(an app password, not the account's password)", permanent=True) from None
+                             "(an app password, not the account's password)", permanent=True,
+                             refusal=Refusal.TOKEN) from None
     except AtProtocolError as error:
         raise transport_error(error, "sign in") from None
     _keep_session(key, client.export_session_string())
@@ -112,7 +114,8 @@ def transport_error(error, doing: str = "post") -> TransportError:
     if isinstance(error, RateLimitExceededError):
         reset = error.reset_at
         wait = min(max((reset - timezone.now()).total_seconds(), 1.0), 86_400.0) if reset else None
-        return TransportError(f"Bluesky rate limit reached (429) on {doing}", permanent=False, retry_after=wait)
+        return TransportError(f"Bluesky rate limit reached (429) on {doing}", permanent=False, retry_after=wait,
+                              refusal=Refusal.RATE_LIMIT)
     response = error.response if isinstance(error, RequestErrorBase) else None
     if response is None:
         return TransportError(f"Bluesky could not be reached to {doing}: {error!r}", permanent=False,

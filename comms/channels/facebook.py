@@ -21,7 +21,7 @@ from contextlib import contextmanager
 import requests
 from django.conf import settings
 
-from comms.channels.base import Recipient, Transport, TransportError, register
+from comms.channels.base import Recipient, Refusal, Transport, TransportError, register
 from comms.choices import Audience
 from comms.rendering import render_facebook_post, status_page_url
 from core.outbound import OutboundRefused, OutboundSession, check_url
@@ -81,15 +81,15 @@ def graph_error(response: requests.Response, doing: str) -> TransportError:
     detail = str(error.get("message") or response.reason or "no detail")[:300]
     shown = f"code {code}" if code is not None else str(response.status_code)
     if code in RATE_LIMIT_CODES or response.status_code == 429:
-        return TransportError(f"Facebook rate limit reached ({shown})", permanent=False,
+        return TransportError(f"Facebook rate limit reached ({shown})", permanent=False, refusal=Refusal.RATE_LIMIT,
                               retry_after=usage_wait_seconds(response.headers))
     if code == TOKEN_CODE or response.status_code == 401:
         return TransportError(f"Facebook refused the page token ({shown}): {detail}. Check FACEBOOK_PAGE_TOKEN "
-                              "(a page access token that has not expired).", permanent=True)
+                              "(a page access token that has not expired).", permanent=True, refusal=Refusal.TOKEN)
     if code in PERMISSION_CODES:
         return TransportError(f"Facebook refused the permission to {doing} ({shown}): {detail}. The page token needs "
                               "pages_manage_posts (pages_manage_engagement to reply to comments, pages_read_engagement "
-                              "to read them).", permanent=True)
+                              "to read them).", permanent=True, refusal=Refusal.PERMISSION)
     if code == DUPLICATE_CODE:
         return TransportError(f"Facebook refused a duplicate post ({shown}): {detail}", permanent=True)
     if response.status_code >= 500 or code in TRANSIENT_CODES or error.get("is_transient") is True:

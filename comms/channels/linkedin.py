@@ -22,7 +22,7 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-from comms.channels.base import Recipient, Transport, TransportError, register
+from comms.channels.base import Recipient, Refusal, Transport, TransportError, register
 from comms.choices import Audience
 from comms.rendering import linkedin_commentary, render_linkedin_post
 from core.outbound import OutboundRefused, OutboundSession, check_url
@@ -81,15 +81,15 @@ def rest_error(response: requests.Response, doing: str) -> TransportError:
     status = response.status_code
     if status == 429:
         wait = whole_number((response.headers.get("Retry-After") or "").strip())
-        return TransportError("LinkedIn rate limit reached (429)", permanent=False,
+        return TransportError("LinkedIn rate limit reached (429)", permanent=False, refusal=Refusal.RATE_LIMIT,
                               retry_after=min(float(wait), MAX_WAIT_SECONDS) if wait is not None else None)
     if status == 401:
         return TransportError(f"LinkedIn refused the access token (401): {detail}. Check LINKEDIN_ACCESS_TOKEN "
-                              "(member tokens expire after 60 days).", permanent=True)
+                              "(member tokens expire after 60 days).", permanent=True, refusal=Refusal.TOKEN)
     if status == 403:
         return TransportError(f"LinkedIn refused the permission to {doing} (403): {detail}. The token needs "
                               "w_organization_social (r_organization_social to read comments) from an administrator "
-                              "of the page.", permanent=True)
+                              "of the page.", permanent=True, refusal=Refusal.PERMISSION)
     if status == 422 and "duplicate" in detail.lower():
         return TransportError(f"LinkedIn refused a duplicate post (422): {detail}", permanent=True)
     if status >= 500:

@@ -22,6 +22,7 @@ from mastodon import (
 
 from comms.channels.base import (
     Recipient,
+    Refusal,
     Transport,
     TransportError,
     previous_post,
@@ -115,11 +116,11 @@ def mastodon_errors(client: Mastodon, doing: str = "post"):
     try:
         yield
     except MastodonRatelimitError:
-        raise TransportError("Mastodon rate limit reached (429)", permanent=False,
+        raise TransportError("Mastodon rate limit reached (429)", permanent=False, refusal=Refusal.RATE_LIMIT,
                              retry_after=_seconds_until(client.ratelimit_reset)) from None
     except MastodonUnauthorizedError:
         raise TransportError("Mastodon refused the access token (401): check MASTODON_ACCESS_TOKEN and that it has "
-                             "the write:statuses scope", permanent=True) from None
+                             "the write:statuses scope", permanent=True, refusal=Refusal.TOKEN) from None
     except MastodonServerError as error:
         raise TransportError(f"Mastodon server error ({_status_code(error)})", permanent=False) from None
     except MastodonAPIError as error:  # 403, 404 (the status replied to is gone), 422 (duplicate, too long)

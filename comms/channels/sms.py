@@ -22,7 +22,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from comms.channels.base import DeliverySkipped, Recipient, Transport, TransportError, register
+from comms.channels.base import DeliverySkipped, Recipient, Refusal, Transport, TransportError, register
 from comms.choices import Audience
 from comms.maintenance.rendering import render_notice_sms
 from comms.models import SmsSubscriber
@@ -118,7 +118,7 @@ def _transport_error(error: TwilioRestException, client: Client) -> TransportErr
     described = f"Twilio refused the SMS ({status}{f', error {code}' if code else ''}): {text}"
     if status == 429:
         return TransportError(f"Twilio rate limit reached (429{f', error {code}' if code else ''})", permanent=False,
-                              retry_after=_retry_after(client))
+                              retry_after=_retry_after(client), refusal=Refusal.RATE_LIMIT)
     if status >= 500:
         return TransportError(f"Twilio server error ({status})", permanent=False, retry_after=_retry_after(client),
                               channel_down=True)
@@ -128,7 +128,7 @@ def _transport_error(error: TwilioRestException, client: Client) -> TransportErr
         return TransportError(f"The number {INVALID_NUMBERS[code]} (Twilio error {code})", permanent=True)
     if status == 401 or code == AUTHENTICATION_FAILED:
         return TransportError("Twilio refused the credentials (401): check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
-                              permanent=True)
+                              permanent=True, refusal=Refusal.TOKEN)
     return TransportError(described, permanent=True)
 
 

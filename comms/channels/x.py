@@ -4,7 +4,7 @@ import requests
 import tweepy
 from django.conf import settings
 
-from comms.channels.base import Recipient, Transport, TransportError, register
+from comms.channels.base import Recipient, Refusal, Transport, TransportError, register
 from comms.choices import Audience
 from comms.rendering import render_x_post
 from core.validators import whole_number
@@ -31,7 +31,8 @@ def post_to_x(text: str, in_reply_to: str | None = None) -> str:
         reset = error.response.headers.get("x-rate-limit-reset")
         moment = whole_number((reset or "").strip())  # "²" passed str.isdigit() and broke float()
         wait = min(max(moment - time.time(), 1.0), 86_400.0) if moment is not None else None
-        raise TransportError("X rate limit reached (429)", permanent=False, retry_after=wait) from None
+        raise TransportError("X rate limit reached (429)", permanent=False, retry_after=wait,
+                             refusal=Refusal.RATE_LIMIT) from None
     except tweepy.TwitterServerError as error:
         raise TransportError(f"X server error ({error.response.status_code})", permanent=False) from None
     except tweepy.HTTPException as error:  # 400, 401, 403 (e.g. duplicate content), 404: trying again won't help
@@ -40,7 +41,7 @@ def post_to_x(text: str, in_reply_to: str | None = None) -> str:
     except requests.RequestException as error:
         raise TransportError(f"X could not be reached: {error}", permanent=False, channel_down=True) from None
     except ValueError:  # tweepy int()s a 429's x-rate-limit-reset itself, before we see the answer
-        raise TransportError("X rate limit reached (429)", permanent=False) from None
+        raise TransportError("X rate limit reached (429)", permanent=False, refusal=Refusal.RATE_LIMIT) from None
     return str(response.data["id"])
 
 

@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from comms.channels.base import TransportError
+from comms.channels.base import Refusal, TransportError
 from comms.channels.bluesky import bluesky_client, transport_error
 from sentiment.choices import Source
 from sentiment.ingest import REF_LIMIT, ingest, usable_url
@@ -89,7 +89,7 @@ def poll(search: SocialSearch) -> int:
 
 def stopped(search: SocialSearch, error: TransportError) -> polling.PollStopped:
     now = timezone.now()
-    if error.retry_after is not None or "(429)" in str(error):
+    if error.retry_after is not None or error.refusal == Refusal.RATE_LIMIT:
         resume = now + (timedelta(seconds=error.retry_after) if error.retry_after else RATE_LIMIT_FALLBACK)
         return polling.PollStopped(Status.WAITING, f"{error}: polling resumes at {resume:%Y-%m-%d %H:%M:%S} UTC "
                                    "where it stopped.", resume)

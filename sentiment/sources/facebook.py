@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from comms.channels.base import TransportError
+from comms.channels.base import Refusal, TransportError
 from comms.channels.facebook import graph_request
 from core.outbound import API_READ_LIMIT_BYTES, OutboundSession
 from sentiment.choices import Source
@@ -95,8 +95,8 @@ def comments_of(http, post: dict, since) -> list[dict]:
                 "filter": "stream", "order": "reverse_chronological", "limit": COMMENTS_PER_POST,
                 "fields": COMMENT_FIELDS, "after": edge["after"]}))
         except TransportError as error:
-            if error.retry_after is not None or error.channel_down or "rate limit" in str(error) or "token" in str(
-                    error):
+            if error.retry_after is not None or error.channel_down or error.refusal in (Refusal.RATE_LIMIT,
+                                                                                         Refusal.TOKEN):
                 raise  # the poll stops, as for the feed
             # a post deleted since the feed was read, or a page that failed: what the feed gave is kept
             log.warning("Facebook: more comments of a post could not be read, passed over: %s", error)

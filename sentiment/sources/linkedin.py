@@ -162,8 +162,7 @@ class Threads:
             try:
                 thread = _thread(http, urn)
             except TransportError as error:
-                if error.retry_after is not None or error.channel_down or any(
-                        code in str(error) for code in ("(401)", "(403)", "(429)")):
+                if error.retry_after is not None or error.channel_down or error.refusal is not None:
                     raise
                 log.warning("LinkedIn: the replies under a comment could not be read, passed over: %s", error)
                 if urn in self.before:

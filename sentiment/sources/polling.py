@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from comms.channels.base import Refusal
 from sentiment.ingest import scoring_in_batches
 from sentiment.sources.models import SocialSearch
 
@@ -103,7 +104,7 @@ def stopped_by(search: SocialSearch, error) -> PollStopped:
     """A channel's TransportError as the poll's outcome: a rate limit waits (for as long as the network said),
     a refusal (a permanent error) is tried again in an hour, anything else at the next interval."""
     now = timezone.now()
-    if error.retry_after is not None or "rate limit" in str(error):
+    if error.retry_after is not None or error.refusal == Refusal.RATE_LIMIT:
         resume = now + (timedelta(seconds=error.retry_after) if error.retry_after else RATE_LIMIT_FALLBACK)
         return PollStopped(Status.WAITING, f"{error}: polling resumes at {resume:%Y-%m-%d %H:%M:%S} UTC.", resume)
     if error.permanent:
