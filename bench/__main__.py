@@ -41,21 +41,23 @@ def ingest_section(result: dict) -> str:
         f"{r['ratio']:.2f} | {r['ours']['cpu_busy']:.1f} core-s, {r['ours']['cpu_utilisation']:.0%} |"
         for i, r in enumerate(result["rounds"], 1)
     )
-    return f"""{n:,} mentions posted to `POST /api/v1/mentions/bulk/` in requests of 1,000 (validated, stored
-idempotently, one transaction per request), then scored (the whole text, the customer-service layer), linked to the open
-incident and to {result['world']['accounts']:,} customer accounts by handle, and flagged by the rules, by a real
-`celery worker --concurrency {result['worker_concurrency']}`; against a plain loop of VADER's `polarity_scores`
-over the same texts in one process. {len(result['rounds'])} rounds, each ours then VADER moments apart; the round
-with the median ratio is reported.
+    return f"""{n:,} mentions posted to `POST /api/v1/mentions/bulk/` in requests of 1,000, over HTTP to
+`gunicorn --workers {result['concurrency']}` (the production command's sync workers, DEBUG off) by
+{result['concurrency']} clients at once: validated, scored (the whole text, the customer-service layer), linked to
+the open incident and to {result['world']['accounts']:,} customer accounts by handle, flagged by the rules and
+stored idempotently, in one INSERT a request. A `celery worker --concurrency {result['concurrency']}` runs beside it,
+as in production (it scores only what ingest could not). Against a plain loop of VADER's `polarity_scores` over the
+same texts in one process. {len(result['rounds'])} rounds, each ours then VADER moments apart; the round with the
+median ratio is reported.
 
-| round | ours (API + worker) | plain VADER loop | ratio | machine busy during ours |
+| round | ours (API) | plain VADER loop | ratio | machine busy during ours |
 |---|---|---|---|---|
 {rounds}
 
 Median round: {ours['stored']:,} stored, {ours['linked']:,} linked to the incident, {ours['of_accounts']:,} to an
-account, {ours['flagged']:,} flagged. Peak memory: workers {result['peak_rss'] / mib:,.0f} MiB in all (largest
-process {result['peak_rss_single'] / mib:,.0f} MiB); the benchmark process (API, VADER loop, the texts)
-{result['peak_rss_bench'] / mib:,.0f} MiB.
+account, {ours['flagged']:,} flagged. Peak memory: web {result['peak_rss_web'] / mib:,.0f} MiB in all (largest
+process {result['peak_rss_web_single'] / mib:,.0f} MiB); worker {result['peak_rss'] / mib:,.0f} MiB in all;
+the benchmark process (the clients, VADER loop, the texts) {result['peak_rss_bench'] / mib:,.0f} MiB.
 
 Ratio ours / VADER: **{result['ratio']:.2f}** (goal ≥ 0.7, issue 12).
 

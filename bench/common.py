@@ -2,6 +2,7 @@
 
 import os
 import platform
+import socket
 import subprocess
 import sys
 import threading
@@ -66,6 +67,37 @@ def start_worker(concurrency: int, log_path: Path) -> subprocess.Popen:
         cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
     )
     return process
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_web(app: str, port: int, workers: int, log_path: Path) -> subprocess.Popen:
+    """gunicorn as the production command runs it (sync workers, config/gunicorn.conf.py), on this run's settings."""
+    log = open(log_path, "w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", app, "--config", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning"],
+        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+    )
+
+
+def wait_for_http(url: str, timeout: float = 30.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer within {timeout:.0f} s") from None
+            time.sleep(0.2)
 
 
 def wait_for_worker(timeout: float = 30.0) -> None:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.common import measured_worker, progress, wait_for
+from bench.common import free_port, measured_worker, progress, wait_for
 
 SIZES = tuple(int(size) for size in os.environ.get("BENCH_SCALE_SIZES", "20000,200000").split(","))
 WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", 4))
@@ -71,12 +71,6 @@ class PostfixSink:
     def close(self):
         self.process.terminate()
         self.process.wait(timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 NGINX_HOOKS_CONF = """

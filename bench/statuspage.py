@@ -15,14 +15,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from bench.common import ROOT, _children, stop
+from bench.common import ROOT, _children, free_port, start_web, stop, wait_for_http
 
 GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", 4))  # docs/operations.md's web process
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", 2))
@@ -152,47 +150,8 @@ def seed() -> None:
 # --- Processes ------------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, timeout: float = 30.0) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer within {timeout:.0f} s") from None
-            time.sleep(0.2)
-
-
 def start_gunicorn(port: int, log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "w")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "bench.statuspage:wsgi_application()",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(GUNICORN_WORKERS),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    return start_web("bench.statuspage:wsgi_application()", port, GUNICORN_WORKERS, log_path)
 
 
 NGINX_CONF = """

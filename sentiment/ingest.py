@@ -1,10 +1,15 @@
-"""Mentions in, from the API, X and files: validated one by one, stored idempotently, scored after commit.
+"""Mentions in, from the API, the social networks and files: validated one by one, scored, stored idempotently.
 
 Each item is created, a duplicate (the same source and external id was stored before: nothing changes), or
 an error with the reason; valid items are kept even when others in the batch are not. Storing is one
-transaction per batch, so a batch is never half stored.
+transaction per batch, so a batch is never half stored. A mention is stored scored, linked and flagged (one
+INSERT, no UPDATE after it): the review queue shows it as soon as the request that brought it has answered. Should
+scoring fail, the batch is stored unscored all the same and the worker scores it (sentiment.services), as it
+scores what polls of the networks store (scoring_in_batches).
 """
 
+import json
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -18,10 +23,16 @@ from django.utils.dateparse import parse_datetime
 from core.api import lone_surrogate
 from core.db import bound_cursor
 from core.validators import web_url
+from sentiment.assessment import ASSESSED_FIELDS, ASSESSED_TYPES, Row, assess
 from sentiment.choices import ReviewState, Source
 from sentiment.models import Mention
 
+logger = logging.getLogger(__name__)
+
 SCORE_CHUNK = 1000  # a scoring task per bulk request: its setup (rules, lexicon, incidents) is paid once
+# Ingest scores a batch itself up to this many characters of text (1,000 tweets are about 110,000), in well under a
+# second even for the slowest texts found (36 ms per 10,000 characters); a longer batch is left to the worker.
+SCORE_NOW_CHARS = 250_000
 TEXT_LIMIT = 10_000
 MAX_FOLLOWERS = 2_147_483_647  # the column's range
 REF_LIMIT = 200  # in_reply_to_id and network_ref (a Delivery's in_reply_to holds as much)
@@ -183,11 +194,15 @@ def ingest(items, default_source: str = Source.API) -> list[ItemResult]:
             continue
         clean[key] = (index, fields)
 
+    fresh = [fields for _, fields in clean.values()]
+    received = timezone.now()
+    assessed = _assessed(fresh, received) if _scores_now(fresh) else None
     with transaction.atomic():
-        created = _insert_new([fields for _, fields in clean.values()])
-        # robust: with the broker down the mentions are still stored and reported created; the beat task
-        # score_stragglers scores them once it is back (an exception here was a 500 for a stored batch).
-        transaction.on_commit(lambda: queue_for_scoring(list(created.values())), robust=True)
+        created = _insert_new(fresh, received, assessed)
+        if assessed is None:
+            # robust: with the broker down the mentions are still stored and reported created; the beat task
+            # score_stragglers scores them once it is back (an exception here was a 500 for a stored batch).
+            transaction.on_commit(lambda: queue_for_scoring(list(created.values())), robust=True)
     duplicates = _existing_ids([key for key in clean if key not in created])
     for key, (index, fields) in clean.items():
         if key in created:
@@ -201,42 +216,78 @@ INSERTED_FIELDS = ["source", "external_id", "text", "posted_at", "author_handle"
                    "url", "language", "in_reply_to_id", "in_reply_to_url", "network_ref"]
 
 
-def row_defaults(received) -> dict:
+def _scores_now(rows: list[dict]) -> bool:
+    """Whether ingest scores these itself. Not in a poll (scoring_in_batches), which waits on the network between
+    its pages: tasks in the other worker processes score what it stores meanwhile. Not a batch of long texts, past
+    SCORE_NOW_CHARS: 1,000 texts of 10,000 characters would keep a request busy for up to half a minute."""
+    return _scoring_batch.get() is None and sum(len(row["text"]) for row in rows) <= SCORE_NOW_CHARS
+
+
+def _assessed(rows: list[dict], received) -> list[Row] | None:
+    """The rows scored, linked and flagged (sentiment.assessment), in their order; None when that failed: the
+    mentions are then stored unscored rather than lost. A savepoint around it, so that a database error in its
+    queries leaves the caller's transaction usable (a poll stores its pages inside one)."""
+    batch = [Row(None, r["text"], r["posted_at"], received, r["author_followers"], r["author_handle"], None, None)
+             for r in rows]
+    try:
+        with transaction.atomic():
+            assess(batch)
+    except Exception:  # the boundary of a request that must not lose what it was sent
+        logger.exception("Scoring %d mentions at ingest failed; they are stored unscored for the worker.", len(batch))
+        return None
+    return batch
+
+
+def row_defaults(received, *, assessed: bool) -> dict:
     """The other NOT NULL columns of a mention, which the PostgreSQL INSERT must name: Django keeps field defaults in
-    Python, not in the table, so a column left out here fails every insert."""
-    return {"review_state": ReviewState.NEW, "flagged": False, "flag_reasons": "[]", "label": "", "review_note": "",
-            "priority": "", "received_at": received, "dismiss_reason": "", "spot_check": False}
+    Python, not in the table, so a column left out here fails every insert. Those assessment sets are left out
+    when it did."""
+    defaults = {"review_state": ReviewState.NEW, "review_note": "", "received_at": received, "dismiss_reason": "",
+                "spot_check": False}
+    if not assessed:
+        defaults.update({"flagged": False, "flag_reasons": "[]", "label": "", "priority": ""})
+    return defaults
 
 
-def _insert_new(rows: list[dict]) -> dict[tuple[str, str], int]:
-    """Insert the rows that are not stored yet; return {(source, external_id): id} of those inserted.
+def _insert_new(rows: list[dict], received, assessed: list[Row] | None) -> dict[tuple[str, str], int]:
+    """Insert the rows that are not stored yet, with what assessment found (assessed: a Row for each row, in
+    order, or None); return {(source, external_id): id} of those inserted.
 
     On PostgreSQL: one INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING, which tells
     which rows were new without building a model instance per row or querying again."""
     if not rows:
         return {}
-    received = timezone.now()
+    scored_fields = ASSESSED_FIELDS if assessed is not None else []
+    meta = Mention._meta
+    attnames = [meta.get_field(name).attname for name in scored_fields]
     if connection.vendor != "postgresql":
         existing = _existing_ids([(r["source"], r["external_id"]) for r in rows])
+        scored = [{name: getattr(row, name) for name in attnames} for row in assessed or [None] * len(rows)]
         Mention.objects.bulk_create(
-            [Mention(received_at=received, **r) for r in rows if (r["source"], r["external_id"]) not in existing],
+            [Mention(received_at=received, **r, **s) for r, s in zip(rows, scored, strict=True)
+             if (r["source"], r["external_id"]) not in existing],
             ignore_conflicts=True,
         )
         stored = _existing_ids([(r["source"], r["external_id"]) for r in rows])
         return {key: pk for key, pk in stored.items() if key not in existing}
-    meta = Mention._meta
-    defaults = row_defaults(received)
+    defaults = row_defaults(received, assessed=assessed is not None)
     types = {"author_followers": "integer", "posted_at": "timestamptz"}
-    columns = [meta.get_field(name).column for name in (*INSERTED_FIELDS, *defaults)]
+    types.update({meta.get_field(name).column: kind for name, kind in ASSESSED_TYPES.items()})
+    array_columns = [meta.get_field(name).column for name in (*INSERTED_FIELDS, *scored_fields)]
+    columns = array_columns + [meta.get_field(name).column for name in defaults]
     # %b: arrays go in binary format, without escaping every string of them in Python.
-    arrays = [f"unnest(CAST(%b AS {types.get(name, 'text')}[]))" for name in INSERTED_FIELDS]
+    arrays = [f"unnest(CAST(%b AS {types.get(name, 'text')}[]))" for name in array_columns]
     constants = ["CAST(%s AS jsonb)" if name == "flag_reasons" else "%s" for name in defaults]
+    values = [[r[name] for r in rows] for name in INSERTED_FIELDS]
+    for name in attnames:
+        values.append([json.dumps(row.flag_reasons) for row in assessed] if name == "flag_reasons"
+                      else [getattr(row, name) for row in assessed])
     table = connection.ops.quote_name(meta.db_table)
     with bound_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(arrays + constants)} "
             f"ON CONFLICT DO NOTHING RETURNING {meta.pk.column}, source, external_id",
-            [[r[name] for r in rows] for name in INSERTED_FIELDS] + list(defaults.values()),
+            values + list(defaults.values()),
         )
         return {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
 
@@ -265,8 +316,9 @@ _scoring_batch: ContextVar[list[int] | None] = ContextVar("scoring_batch", defau
 
 @contextmanager
 def scoring_in_batches():
-    """Mentions stored page by page (a poll: 40 a page on Mastodon) are scored in tasks of SCORE_CHUNK, not a task
-    per page: a scoring task's setup is paid per task (250 tasks for 10,000 statuses, docs/benchmarks.md). What is
+    """Mentions stored page by page (a poll: 40 a page on Mastodon) are stored unscored and scored in tasks of
+    SCORE_CHUNK, which other worker processes run while the poll waits for its next page; a task, not a task per
+    page: a scoring task's setup is paid per task (250 tasks for 10,000 statuses, docs/benchmarks.md). What is
     left when the block ends is enqueued then, also after an error (the mentions are stored; score_stragglers would
     find them anyway)."""
     pending: list[int] = []

@@ -61,8 +61,8 @@ class Vader(SentimentIntensityAnalyzer):
             if word not in lexicon or word in BOOSTER_DICT or (word == "kind" and index < last
                                                                  and lowered[index + 1] == "of"):
                 continue
-            if cap_differential is None and not text.islower():
-                upper = sum(1 for each in words if each.isupper())
+            if cap_differential is None:  # once a text: asked for each word, islower() made long texts quadratic
+                upper = 0 if text.islower() else sum(1 for each in words if each.isupper())
                 cap_differential = 0 < upper < len(words)
             scored[index] = self._valence(words, lowered, index, bool(cap_differential))
         if "but" in lowered:

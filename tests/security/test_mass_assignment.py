@@ -223,7 +223,7 @@ def test_an_owner_must_be_an_account_manager(world, write):
 def test_an_ingested_mention_cannot_set_its_own_review_state_assignee_or_account(world):
     """The bulk ingest validates each item by hand: fields it does not take are left out, never stored."""
     item = {
-        "external_id": "mass-1", "text": "checkout down", "posted_at": timezone.now().isoformat(),
+        "external_id": "mass-1", "text": "I moved to the annual plan", "posted_at": timezone.now().isoformat(),
         "review_state": "dismissed", "assignee": world.user(SUPPORT).pk, "flagged": True, "compound": 0.9,
         "account": world.account.pk, "incident": world.incident.pk, "review_note": "ok", "label": "positive",
     }
@@ -231,4 +231,4 @@ def test_an_ingested_mention_cannot_set_its_own_review_state_assignee_or_account
     assert response.status_code == 200 and response.json()["created"] == 1, response.content
     mention = Mention.objects.get(external_id="mass-1")
     assert (mention.review_state, mention.assignee, mention.flagged, mention.review_note) == ("new", None, False, "")
-    assert (mention.compound, mention.label, mention.account, mention.incident) == (None, "", None, None)
+    assert (mention.compound, mention.label, mention.account, mention.incident) == (0, "neutral", None, None)

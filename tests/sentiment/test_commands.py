@@ -158,8 +158,9 @@ def test_rescoring_picks_up_a_lexicon_change(tmp_path, settings, django_capture_
 def test_rescoring_only_unscored_mentions_leaves_scored_ones_alone(tmp_path):
     path = tmp_path / "mentions.csv"
     path.write_text(CSV)
-    run("import_mentions", str(path))  # scoring was never run: no commit in this test
+    run("import_mentions", str(path))
     Mention.objects.filter(external_id="c-1").update(compound=0.99, label="positive", scored_at="2026-03-02T12:00Z")
+    Mention.objects.filter(external_id="c-2").update(scored_at=None)  # as when scoring at ingest failed
 
     out, _, _ = run("rescore_mentions", "--only-unscored")
 

@@ -1,4 +1,5 @@
-"""POST /api/v1/mentions/bulk/: per-item results, idempotent, nothing half-stored, refusals by role."""
+"""POST /api/v1/mentions/bulk/: per-item results, idempotent, stored scored, nothing half-stored or lost when
+scoring fails, refusals by role."""
 
 from datetime import UTC, datetime
 
@@ -72,10 +73,13 @@ def test_a_body_that_is_not_a_list_is_refused(api_as, support):
 
 
 def test_nothing_is_half_stored_when_the_database_fails(api_as, support, monkeypatch):
-    def failing(callback, robust=False):  # called inside the transaction, after the rows were inserted
+    insert = ingest_module._insert_new
+
+    def failing(*args):  # inside the transaction, after the rows were inserted
+        insert(*args)
         raise IntegrityError("simulated")
 
-    monkeypatch.setattr(ingest_module.transaction, "on_commit", failing)
+    monkeypatch.setattr(ingest_module, "_insert_new", failing)
     with pytest.raises(IntegrityError):
         api_as(support).post(URL, [item(1), item(2)], format="json")
     assert not Mention.objects.exists()
@@ -87,19 +91,61 @@ def test_who_may_ingest(api_as, users, role, status):
     assert api_as(users[role] if role else None).post(URL, [item(1)], format="json").status_code == status
 
 
-def test_ingested_mentions_are_scored_flagged_and_linked_after_commit(api_as, support, settings, lead,
-                                                                      django_capture_on_commit_callbacks):
+def test_ingested_mentions_are_stored_scored_flagged_and_linked_without_waiting_for_a_worker(
+        api_as, support, lead, monkeypatch, django_capture_on_commit_callbacks):
     from incidents.services import create_incident
+    from sentiment.tasks import score_mentions
     from tests.factories import ComponentFactory
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    sent = []
+    monkeypatch.setattr(score_mentions, "delay", lambda ids: sent.append(ids))
     incident = create_incident(actor=lead, title="Payments", components=[ComponentFactory(name="Checkout")],
                                started_at=datetime(2026, 11, 23, 9, tzinfo=UTC))
     with django_capture_on_commit_callbacks(execute=True):
-        api_as(support).post(URL, [item(1, text="Checkout is broken, I want a refund")], format="json")
-    m = Mention.objects.get()
-    assert m.scored_at is not None and m.label == "negative" and m.flagged
-    assert m.incident == incident
+        api_as(support).post(URL, [item(1, text="Checkout is broken, I want a refund"), item(2, text="Nice day")],
+                             format="json")
+    broken, nice = Mention.objects.order_by("external_id")
+    assert broken.scored_at is not None and broken.label == "negative" and broken.flagged
+    assert broken.incident == incident and broken.priority and broken.reply_due_at is not None
+    assert broken.flag_reasons[0].startswith("Negative because: broken")
+    assert (nice.label, nice.flagged, nice.flag_reasons, nice.priority) == ("positive", False, [], "")
+    assert sent == []  # nothing left for the worker
+
+
+def test_when_scoring_fails_at_ingest_the_batch_is_stored_unscored_and_the_worker_scores_it(
+        api_as, support, monkeypatch, settings, django_capture_on_commit_callbacks, caplog):
+    from sentiment import assessment
+
+    def broken_scorer(rows):
+        raise RuntimeError("a bug in a rule")
+
+    monkeypatch.setattr(ingest_module, "assess", broken_scorer)
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the scoring task runs here, with the scorer the worker has
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api_as(support).post(URL, [item(1, text="Checkout is broken, I want a refund")], format="json")
+
+    assert response.status_code == 200 and response.json()["created"] == 1
+    assert Mention.objects.get().scored_at is None
+    assert "Scoring 1 mentions at ingest failed" in caplog.text
+    monkeypatch.setattr(ingest_module, "assess", assessment.assess)
+    [callback() for callback in callbacks]
+    mention = Mention.objects.get()
+    assert mention.scored_at is not None and mention.label == "negative" and mention.flagged
+
+
+def test_a_database_error_while_scoring_inside_a_callers_transaction_still_stores_the_batch(
+        support, monkeypatch):
+    from django.db import connection, transaction
+
+    def failing_query(rows):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    monkeypatch.setattr(ingest_module, "assess", failing_query)
+    with transaction.atomic():  # a poll stores its pages inside one transaction
+        [result] = ingest_module.ingest([item(1)])
+        assert result.status == "created"
+    assert Mention.objects.filter(scored_at__isnull=True).count() == 1
 
 
 @pytest.mark.parametrize("url", [10**30, -1, True, 1.5, ["https://x.example"], {"href": "https://x.example"}])
@@ -156,8 +202,12 @@ def test_a_batch_ingested_while_the_broker_is_down_is_stored_reported_and_scored
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
+    def broken_scorer(rows):
+        raise RuntimeError("a bug in a rule")
+
     with monkeypatch.context() as outage, django_capture_on_commit_callbacks(execute=True) as callbacks:
         outage.setattr(score_mentions, "delay", broker_down)
+        outage.setattr(ingest_module, "assess", broken_scorer)  # so that the worker has something to score
         response = api_as(support).post(URL, [item(1), item(2)], format="json")
 
     assert len(callbacks) == 1  # the enqueue ran, and failed
@@ -192,3 +242,22 @@ def test_a_thread_that_cannot_be_stored_is_that_items_error_and_the_others_are_k
 
     assert [result["status"] for result in data["results"]] == ["error", "created"]
     assert reason in data["results"][0]["reason"]
+
+
+def test_a_batch_of_long_texts_is_stored_at_once_and_left_to_the_worker_to_score(
+        api_as, support, monkeypatch, settings, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(ingest_module, "SCORE_NOW_CHARS", 100)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    short = [item(1, text="Checkout is broken")]
+    long = [item(2, text="Checkout is broken, " * 3), item(3, text="I want a refund, " * 3)]
+    with django_capture_on_commit_callbacks(execute=False) as short_callbacks:
+        api_as(support).post(URL, short, format="json")
+    with django_capture_on_commit_callbacks(execute=False) as long_callbacks:
+        response = api_as(support).post(URL, long, format="json")
+
+    assert short_callbacks == [] and Mention.objects.get(external_id="ext-1").scored_at is not None
+    assert response.json()["created"] == 2
+    assert Mention.objects.filter(scored_at__isnull=True).count() == 2
+    [callback() for callback in long_callbacks]
+    assert not Mention.objects.filter(scored_at__isnull=True).exists()
+    assert Mention.objects.get(external_id="ext-2").label == "negative"

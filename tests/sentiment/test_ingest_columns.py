@@ -3,16 +3,19 @@
 import pytest
 from django.utils import timezone
 
+from sentiment.assessment import ASSESSED_FIELDS
 from sentiment.ingest import INSERTED_FIELDS, clean_item, ingest, row_defaults
 from sentiment.models import Mention
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_raw_insert_names_every_required_column_of_a_mention():
+@pytest.mark.parametrize("assessed", [True, False], ids=["scored", "unscored"])
+def test_the_raw_insert_names_every_required_column_of_a_mention_scored_or_not(assessed):
     required = {field.name for field in Mention._meta.concrete_fields if not field.null and not field.primary_key}
+    scored = ASSESSED_FIELDS if assessed else []
 
-    assert required - {*INSERTED_FIELDS, *row_defaults(timezone.now())} == set()
+    assert required - {*INSERTED_FIELDS, *scored, *row_defaults(timezone.now(), assessed=assessed)} == set()
 
 
 def test_an_ingested_mention_has_no_dismiss_reason_and_is_not_a_spot_check():

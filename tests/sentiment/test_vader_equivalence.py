@@ -99,3 +99,27 @@ def test_with_the_layers_lexicon_texts_score_as_vader_scores_them_with_it():
 @pytest.mark.parametrize("text", ["", "   ", "!!!", "😡", "no", "NO GOOD", "but", "kind of", "not bad at all"])
 def test_edge_texts_score_as_vader_scores_them(text):
     assert_same_scores(Vader(), SentimentIntensityAnalyzer(), [text])
+
+
+def test_a_long_lower_case_text_asks_whether_it_is_lower_case_once_not_once_a_word():
+    """islower() of the whole text was asked for each word of the lexicon while the answer was yes: 10,000
+    characters of "no no no …" took 140 ms, quadratic in the text (the review's worst case, a bulk request of them
+    half a minute). Counted, not timed: the calls the interpreter makes to str.islower."""
+    import sys
+
+    text = "no " * 3000
+    vader, calls = Vader(), []
+
+    def count(frame, event, function):
+        if event == "c_call" and getattr(function, "__name__", "") == "islower":
+            calls.append(function)
+
+    sys.setprofile(count)
+    try:
+        scores = vader.scores(text)
+    finally:
+        sys.setprofile(None)
+
+    assert len(calls) == 1
+    assert dict(zip(("neg", "neu", "pos", "compound"), scores, strict=True)) == \
+        SentimentIntensityAnalyzer().polarity_scores(text)
