@@ -47,8 +47,8 @@ def ingest_section(result: dict) -> str:
 the open incident and to {result['world']['accounts']:,} customer accounts by handle, flagged by the rules and
 stored idempotently, in one INSERT a request. A `celery worker --concurrency {result['concurrency']}` runs beside it,
 as in production (it scores only what ingest could not). Against a plain loop of VADER's `polarity_scores` over the
-same texts in one process. {len(result['rounds'])} rounds, each ours then VADER moments apart; the round with the
-median ratio is reported.
+same texts in one process. {len(result['rounds'])} rounds, each in five slices of the texts, ours and VADER taking
+turns (the machine's speed drifts within seconds); the round with the median ratio is reported.
 
 | round | ours (API) | plain VADER loop | ratio | machine busy during ours |
 |---|---|---|---|---|
