@@ -30,8 +30,9 @@ from sentiment.models import Mention
 logger = logging.getLogger(__name__)
 
 SCORE_CHUNK = 1000  # a scoring task per bulk request: its setup (rules, lexicon, incidents) is paid once
-# Ingest scores a batch itself up to this many characters of text (1,000 tweets are about 110,000), in well under a
-# second even for the slowest texts found (36 ms per 10,000 characters); a longer batch is left to the worker.
+# Ingest scores a batch itself up to this many characters of text (1,000 tweets are about 110,000): about a second
+# for the slowest texts found (40 ms per 10,000 characters: emoji, each read as the words of its description, after
+# a "but"); a longer batch is left to the worker.
 SCORE_NOW_CHARS = 250_000
 TEXT_LIMIT = 10_000
 MAX_FOLLOWERS = 2_147_483_647  # the column's range
@@ -226,7 +227,7 @@ def _scores_now(rows: list[dict]) -> bool:
 def _assessed(rows: list[dict], received) -> list[Row] | None:
     """The rows scored, linked and flagged (sentiment.assessment), in their order; None when that failed: the
     mentions are then stored unscored rather than lost. A savepoint around it, so that a database error in its
-    queries leaves the caller's transaction usable (a poll stores its pages inside one)."""
+    queries would leave a caller's transaction usable, should one call ingest inside its own."""
     batch = [Row(None, r["text"], r["posted_at"], received, r["author_followers"], r["author_handle"], None, None)
              for r in rows]
     try:

@@ -36,9 +36,13 @@ class IncidentLinker:
 
     def __init__(self, earliest: datetime, latest: datetime):
         window = timezone.timedelta(hours=settings.SENTIMENT_LINK_WINDOW_HOURS)
+        try:
+            resolved_since = earliest - window
+        except OverflowError:  # a mention dated in the year 1: no incident was resolved before it anyway
+            resolved_since = earliest
         incidents = (
             Incident.objects.filter(started_at__lte=latest)
-            .filter(Q(status__in=OPEN_STATUSES) | Q(resolved_at__gte=earliest - window))
+            .filter(Q(status__in=OPEN_STATUSES) | Q(resolved_at__gte=resolved_since))
             .prefetch_related("components")
             .order_by("severity", "-started_at")
         )

@@ -2,6 +2,7 @@
 (the worker, score_stragglers) and those scored again (`rescore_mentions`)."""
 
 import json
+import logging
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -13,14 +14,31 @@ from sentiment.assessment import ASSESSED_FIELDS, ASSESSED_TYPES, Row, assess
 from sentiment.ingest import enqueue_scoring
 from sentiment.models import Mention
 
+log = logging.getLogger(__name__)
+
 
 def score_mentions(mention_ids, *, rescore: bool = False) -> int:
-    """Score, flag and link these stored mentions (only unscored ones unless rescore). Returns how many."""
+    """Score, flag and link these stored mentions (only unscored ones unless rescore). Returns how many. Should the
+    batch fail, each mention is tried alone, so that one that cannot be scored keeps only itself out of the queue,
+    not the 999 others of its task (it stays unscored, and its error is logged)."""
     rows = load_rows(mention_ids, rescore=rescore)
-    assess(rows)
+    try:
+        assess(rows)
+    except Exception:  # whatever it was, it is logged and the other mentions are scored
+        log.exception("Scoring %d mentions failed; scoring them one by one.", len(rows))
+        rows = [row for row in rows if _assessed_alone(row)]
     if rows:
         write_scores(rows)
     return len(rows)
+
+
+def _assessed_alone(row: Row) -> bool:
+    try:
+        assess([row])
+    except Exception:  # logged: the mention stays unscored, score_stragglers tries it again
+        log.exception("Mention %s cannot be scored; it stays unscored.", row.pk)
+        return False
+    return True
 
 
 STRAGGLER_AGE = timezone.timedelta(minutes=2)  # when the queue is empty: nothing there can still score them

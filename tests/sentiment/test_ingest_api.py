@@ -261,3 +261,36 @@ def test_a_batch_of_long_texts_is_stored_at_once_and_left_to_the_worker_to_score
     [callback() for callback in long_callbacks]
     assert not Mention.objects.filter(scored_at__isnull=True).exists()
     assert Mention.objects.get(external_id="ext-2").label == "negative"
+
+
+def test_a_mention_dated_in_the_year_one_is_stored_scored_with_the_rest_of_its_batch(api_as, support, lead):
+    from incidents.services import create_incident
+    from tests.factories import ComponentFactory
+
+    create_incident(actor=lead, title="Payments", components=[ComponentFactory(name="Checkout")],
+                    started_at=datetime(2026, 11, 23, 9, tzinfo=UTC))
+    body = [item(1, posted_at="0001-01-01T00:00:00Z"), item(2, text="Checkout is broken")]
+
+    assert api_as(support).post(URL, body, format="json").json()["created"] == 2
+    assert not Mention.objects.filter(scored_at__isnull=True).exists()  # the linker's window overflowed: 0 scored
+    assert Mention.objects.get(external_id="ext-2").incident is not None
+
+
+def test_a_mention_the_worker_cannot_score_keeps_only_itself_out_of_the_queue(monkeypatch, caplog):
+    from sentiment import assessment, services
+
+    monkeypatch.setattr(ingest_module, "SCORE_NOW_CHARS", 0)  # stored unscored, for the worker
+    ingest_module.ingest([item(n, text=f"poison {n}" if n == 2 else f"acme is down {n}") for n in range(1, 5)])
+    score = assessment.get_scorer().score
+
+    def refuses_poison(text, *args, **kwargs):
+        if text.startswith("poison"):
+            raise ValueError("a text the scorer cannot read")
+        return score(text, *args, **kwargs)
+
+    monkeypatch.setattr(assessment.get_scorer(), "score", refuses_poison)
+    scored = services.score_mentions(list(Mention.objects.values_list("pk", flat=True)))
+
+    assert scored == 3
+    assert list(Mention.objects.filter(scored_at__isnull=True).values_list("external_id", flat=True)) == ["ext-2"]
+    assert "stays unscored" in caplog.text
