@@ -153,8 +153,8 @@ def bodies_for(all_texts: list[str], round_no: int) -> list[bytes]:
 
 
 def main(var_dir: Path) -> dict:
-    """ROUNDS rounds, each ours then VADER over the same texts; the round with the median ratio is reported (the
-    machine's speed drifts over seconds, so each ratio compares runs made moments apart)."""
+    """ROUNDS rounds, each ours and VADER in turns over the same texts (interleaved); the round with the median
+    ratio is reported."""
     import resource
 
     from django.contrib.auth.models import Group

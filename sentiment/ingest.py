@@ -27,7 +27,7 @@ from sentiment.assessment import ASSESSED_FIELDS, ASSESSED_TYPES, Row, assess
 from sentiment.choices import ReviewState, Source
 from sentiment.models import Mention
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 SCORE_CHUNK = 1000  # a scoring task per bulk request: its setup (rules, lexicon, incidents) is paid once
 # Ingest scores a batch itself up to this many characters of text (1,000 tweets are about 110,000): about a second
@@ -234,7 +234,7 @@ def _assessed(rows: list[dict], received) -> list[Row] | None:
         with transaction.atomic():
             assess(batch)
     except Exception:  # the boundary of a request that must not lose what it was sent
-        logger.exception("Scoring %d mentions at ingest failed; they are stored unscored for the worker.", len(batch))
+        log.exception("Scoring %d mentions at ingest failed; they are stored unscored for the worker.", len(batch))
         return None
     return batch
 
