@@ -1,4 +1,4 @@
-"""Demo mentions, scored at once so the review queue is not empty (core.demo)."""
+"""Demo mentions, scored as they are stored (sentiment.ingest), so the review queue is not empty (core.demo)."""
 
 from datetime import timedelta
 
@@ -7,7 +7,6 @@ from django.utils import timezone
 from sentiment.defaults import create_default_rules_and_lexicon
 from sentiment.ingest import ingest
 from sentiment.models import XSearch
-from sentiment.services import score_mentions
 
 # text, author handle, followers, minutes ago
 DEMO_MENTIONS = [
@@ -30,6 +29,5 @@ def demo_mentions(demo) -> str:
     ]
     results = ingest(items, default_source="x")
     created = [result.id for result in results if result.status == "created"]
-    score_mentions(created)
     XSearch.objects.get_or_create(name="Brand mentions", defaults={"query": "@example OR example.com -is:retweet"})
     return f"{len(created)} new mentions"
