@@ -138,9 +138,20 @@ def interleaved(post: Poster, bodies: list[bytes], all_texts: list[str], round_n
         texts_of_part = all_texts[n * per_slice * BATCH : (n + 1) * per_slice * BATCH if n < SLICES - 1 else None]
         ours.append(run_ours(post, part, len(texts_of_part), round_no))
         vader.append(run_vader(texts_of_part, round_no))
+        analyze_mentions()
     summed = {key: sum(part[key] for part in ours) for key in ours[0] if key != "cpu_utilisation"}
     summed["cpu_utilisation"] = sum(p["cpu_utilisation"] * p["seconds"] for p in ours) / summed["seconds"]
     return summed, {"seconds": sum(part["seconds"] for part in vader)}
+
+
+def analyze_mentions() -> None:
+    """What autovacuum does on a production server after each tenth of a table changes, between slices here: this
+    machine's PostgreSQL runs with autovacuum off, and on a table its planner believes empty it reads every stored
+    mention to find a batch's 1,000 ids (30 ms a request at 100,000 mentions, instead of 2 ms)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE sentiment_mention")
 
 
 def bodies_for(all_texts: list[str], round_no: int) -> list[bytes]:

@@ -195,16 +195,19 @@ def ingest(items, default_source: str = Source.API) -> list[ItemResult]:
             continue
         clean[key] = (index, fields)
 
-    fresh = [fields for _, fields in clean.values()]
+    # Those stored before are duplicates, and not scored again: tools and polls send overlapping batches.
+    known = _existing_ids(list(clean))
+    fresh = [fields for key, (_, fields) in clean.items() if key not in known]
     received = timezone.now()
-    assessed = _assessed(fresh, received) if _scores_now(fresh) else None
+    assessed = _assessed(fresh, received) if fresh and _scores_now(fresh) else None
     with transaction.atomic():
         created = _insert_new(fresh, received, assessed)
         if assessed is None:
             # robust: with the broker down the mentions are still stored and reported created; the beat task
             # score_stragglers scores them once it is back (an exception here was a 500 for a stored batch).
             transaction.on_commit(lambda: queue_for_scoring(list(created.values())), robust=True)
-    duplicates = _existing_ids([key for key in clean if key not in created])
+    raced = [key for key in clean if key not in created and key not in known]  # stored meanwhile by another call
+    duplicates = {**known, **_existing_ids(raced)}
     for key, (index, fields) in clean.items():
         if key in created:
             results.append(ItemResult(index, "created", id=created[key], external_id=fields["external_id"]))

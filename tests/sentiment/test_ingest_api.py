@@ -294,3 +294,42 @@ def test_a_mention_the_worker_cannot_score_keeps_only_itself_out_of_the_queue(mo
     assert scored == 3
     assert list(Mention.objects.filter(scored_at__isnull=True).values_list("external_id", flat=True)) == ["ext-2"]
     assert "stays unscored" in caplog.text
+
+
+def test_a_batch_sent_again_is_reported_duplicate_with_its_ids_and_not_scored_again(api_as, support, monkeypatch):
+    from sentiment import assessment
+
+    scored = []
+
+    def counting(rows):
+        scored.append(len(rows))
+        assessment.assess(rows)
+
+    monkeypatch.setattr(ingest_module, "assess", counting)
+    first = api_as(support).post(URL, [item(1), item(2)], format="json").json()["results"]
+    again = api_as(support).post(URL, [item(2), item(3), item(1)], format="json").json()
+
+    assert scored == [2, 1]  # only the new item the second time
+    assert (again["created"], again["duplicates"]) == (1, 2)
+    ids = {result["external_id"]: result["id"] for result in first}
+    assert [(r["status"], r.get("id")) for r in again["results"]] == [
+        ("duplicate", ids["ext-2"]), ("created", Mention.objects.get(external_id="ext-3").pk), ("duplicate", ids["ext-1"])]
+
+
+def test_an_item_stored_by_another_call_meanwhile_is_a_duplicate_with_its_id(monkeypatch):
+    existing = ingest_module._existing_ids
+    calls = []
+
+    def before_the_other_call(keys):  # the first lookup sees nothing; another call stores the item after it
+        calls.append(list(keys))
+        if len(calls) == 1:
+            found = existing(keys)
+            Mention.objects.create(source="api", external_id="ext-1", text="the other call",
+                                   posted_at=timezone.now())
+            return found
+        return existing(keys)
+
+    monkeypatch.setattr(ingest_module, "_existing_ids", before_the_other_call)
+    [result] = ingest_module.ingest([item(1)])
+
+    assert (result.status, result.id) == ("duplicate", Mention.objects.get(external_id="ext-1").pk)
