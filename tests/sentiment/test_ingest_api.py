@@ -312,8 +312,9 @@ def test_a_batch_sent_again_is_reported_duplicate_with_its_ids_and_not_scored_ag
     assert scored == [2, 1]  # only the new item the second time
     assert (again["created"], again["duplicates"]) == (1, 2)
     ids = {result["external_id"]: result["id"] for result in first}
+    third = Mention.objects.get(external_id="ext-3").pk
     assert [(r["status"], r.get("id")) for r in again["results"]] == [
-        ("duplicate", ids["ext-2"]), ("created", Mention.objects.get(external_id="ext-3").pk), ("duplicate", ids["ext-1"])]
+        ("duplicate", ids["ext-2"]), ("created", third), ("duplicate", ids["ext-1"])]
 
 
 def test_an_item_stored_by_another_call_meanwhile_is_a_duplicate_with_its_id(monkeypatch):
